@@ -1,0 +1,1 @@
+//! Provisioning library behind the `hubctl` CLI.
