@@ -1,0 +1,43 @@
+//! Numbers of the wire contract: sizes, close codes and subprotocol names.
+
+/// Largest text frame, in bytes, that the hub accepts; a bigger one closes the socket with [`CLOSE_MESSAGE_TOO_BIG`].
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Most samples in one `batch` message.
+pub const MAX_BATCH_ITEMS: usize = 500;
+
+/// Longest `epoch` string.
+pub const MAX_EPOCH_LEN: usize = 64;
+
+/// Longest command `id`.
+pub const MAX_COMMAND_ID_LEN: usize = 128;
+
+/// Longest command `name`.
+pub const MAX_COMMAND_NAME_LEN: usize = 64;
+
+/// Close code sent to a device socket that a newer connection for the same id replaced.
+pub const CLOSE_REPLACED: u16 = 4000;
+
+/// Close reason that goes with [`CLOSE_REPLACED`].
+pub const CLOSE_REPLACED_REASON: &str = "replaced";
+
+/// Close code sent to a socket whose credential was revoked or disabled.
+pub const CLOSE_REVOKED: u16 = 4001;
+
+/// Close reason that goes with [`CLOSE_REVOKED`].
+pub const CLOSE_REVOKED_REASON: &str = "revoked";
+
+/// Standard close code for a frame over [`MAX_FRAME_BYTES`].
+pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+
+/// The subprotocol a dashboard offers and the hub selects.
+pub const SUBPROTOCOL: &str = "telemetry.v1";
+
+/// Prefix of the subprotocol that carries a dashboard token from a browser (`bearer.<token>`).
+pub const BEARER_SUBPROTOCOL_PREFIX: &str = "bearer.";
+
+/// The exact ping text that the hub answers with [`PONG_TEXT`] without waking the Durable Object.
+pub const PING_TEXT: &str = r#"{"type":"ping"}"#;
+
+/// The answer to [`PING_TEXT`].
+pub const PONG_TEXT: &str = r#"{"type":"pong"}"#;

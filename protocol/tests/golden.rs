@@ -1,0 +1,177 @@
+//! Freezes the wire format: every message serialises exactly as the committed file in `golden/` says.
+//!
+//! A change to a file here is a change to the contract that Pi scripts and browsers rely on.
+//! Run with `UPDATE_GOLDEN=1` to rewrite the files after an intended, documented extension.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use telemetry_protocol::dashboard::object;
+use telemetry_protocol::*;
+
+fn sample() -> Telemetry {
+    Telemetry {
+        epoch: "01J9Z3K8B2".into(),
+        seq: 42,
+        ts: "2026-02-03T12:00:00Z".into(),
+        data: object([
+            ("battery", json!({"voltage": 53.2, "soc": 85})),
+            ("pv_power_w", json!(1250.5)),
+        ]),
+        device_id: None,
+    }
+}
+
+fn dashboard_sample() -> DashboardTelemetry {
+    DashboardTelemetry {
+        device_id: "ems_001".into(),
+        epoch: Some("01J9Z3K8B2".into()),
+        seq: 42,
+        ts: "2026-02-03T12:00:00Z".into(),
+        received_at: "2026-02-03T12:00:00.120Z".into(),
+        data: sample().data,
+    }
+}
+
+fn command() -> Command {
+    Command {
+        id: "c-17".into(),
+        name: "set_interval".into(),
+        args: object([("seconds", json!(5))]),
+    }
+}
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(format!("{name}.json"))
+}
+
+/// Serialises `value`, compares it with `golden/<name>.json`, and parses the file back into an equal value.
+fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
+    let text = serde_json::to_string(value).expect("serialisable");
+    let file = path(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, format!("{text}\n")).expect("write golden file");
+    }
+    let golden =
+        std::fs::read_to_string(&file).unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+    assert_eq!(text, golden.trim_end(), "{name}: wire format drifted");
+    let back: T = serde_json::from_str(&golden).expect("golden file parses");
+    assert_eq!(&back, value, "{name}: round trip");
+}
+
+#[test]
+fn device_to_hub() {
+    check("device_telemetry", &DeviceMessage::Telemetry(sample()));
+    let mut second = sample();
+    second.seq = 43;
+    check(
+        "device_batch",
+        &DeviceMessage::Batch(Batch {
+            items: vec![sample(), second],
+        }),
+    );
+    check(
+        "device_command_result",
+        &DeviceMessage::CommandResult(CommandResult {
+            id: "c-17".into(),
+            ok: true,
+            detail: json!("interval set to 5 s"),
+            device_id: None,
+        }),
+    );
+}
+
+#[test]
+fn hub_to_device() {
+    check(
+        "hub_ack",
+        &HubToDevice::Ack(Ack {
+            seq: 42,
+            epoch: Some("01J9Z3K8B2".into()),
+        }),
+    );
+    check("hub_command", &HubToDevice::Command(command()));
+    check(
+        "hub_error",
+        &HubToDevice::Error(ErrorFrame::new(
+            ErrorCode::DeviceIdMismatch,
+            "payload device_id differs from the authenticated device",
+        )),
+    );
+}
+
+#[test]
+fn hub_to_dashboard() {
+    check(
+        "dashboard_snapshot",
+        &HubToDashboard::Snapshot(Snapshot {
+            device_id: "ems_001".into(),
+            online: true,
+            last: Some(dashboard_sample()),
+        }),
+    );
+    check(
+        "dashboard_snapshot_empty",
+        &HubToDashboard::Snapshot(Snapshot {
+            device_id: "ems_001".into(),
+            online: false,
+            last: None,
+        }),
+    );
+    check(
+        "dashboard_telemetry",
+        &HubToDashboard::Telemetry(dashboard_sample()),
+    );
+    check(
+        "dashboard_presence",
+        &HubToDashboard::Presence(Presence {
+            device_id: "ems_001".into(),
+            online: false,
+            at: "2026-02-03T12:00:05.000Z".into(),
+            reason: PresenceReason::Disconnected,
+        }),
+    );
+    check(
+        "dashboard_command_result",
+        &HubToDashboard::CommandResult(CommandResult {
+            id: "c-17".into(),
+            ok: false,
+            detail: json!("device offline"),
+            device_id: Some("ems_001".into()),
+        }),
+    );
+    check("dashboard_pong", &HubToDashboard::Pong);
+}
+
+#[test]
+fn dashboard_to_hub() {
+    check("dashboard_command", &DashboardMessage::Command(command()));
+    check("dashboard_ping", &DashboardMessage::Ping);
+}
+
+#[test]
+fn ping_and_pong_texts_match_the_types() {
+    let ping: Value = serde_json::from_str(limits::PING_TEXT).expect("json");
+    assert_eq!(
+        ping,
+        serde_json::to_value(DashboardMessage::Ping).expect("json")
+    );
+    let pong: Value = serde_json::from_str(limits::PONG_TEXT).expect("json");
+    assert_eq!(
+        pong,
+        serde_json::to_value(HubToDashboard::Pong).expect("json")
+    );
+}
+
+#[test]
+fn legacy_flat_payload_example_is_accepted() {
+    let text = std::fs::read_to_string(path("device_legacy_flat")).expect("golden file");
+    assert!(matches!(
+        parse_device_frame(&text),
+        Ok(DeviceFrame::Legacy(_))
+    ));
+}
