@@ -1,26 +1,27 @@
-//! The hub Worker: routes device and dashboard WebSockets to one Durable Object per device.
+//! The hub Worker: authenticates devices and dashboards and routes each device id to its own Durable Object.
+//!
+//! The pure core (routing, handshake checks, access decisions, the per-frame rules) compiles everywhere and is
+//! unit-tested natively; the Worker glue (`gateway`, `device_hub`) only exists in the WASM build.
+
+pub mod access;
+pub mod clock;
+pub mod cursor;
+pub mod error;
+pub mod handshake;
+pub mod route;
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
-mod glue {
-    use worker::*;
+mod device_hub;
+#[cfg(target_arch = "wasm32")]
+mod gateway;
+
+#[cfg(target_arch = "wasm32")]
+mod entry {
+    use worker::{Context, Env, Request, Response, Result, event};
 
     #[event(fetch)]
-    async fn fetch(_req: Request, _env: Env, _ctx: Context) -> Result<Response> {
-        Response::error("not found", 404)
-    }
-
-    #[durable_object(websocket)]
-    pub struct DeviceHub {
-        _state: State,
-    }
-
-    impl DurableObject for DeviceHub {
-        fn new(state: State, _env: Env) -> Self {
-            Self { _state: state }
-        }
-
-        async fn fetch(&self, _req: Request) -> Result<Response> {
-            Response::error("not found", 404)
-        }
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        crate::gateway::handle(req, &env).await
     }
 }

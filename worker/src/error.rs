@@ -1,0 +1,118 @@
+//! The one error type of the Worker's HTTP surface and its mapping to status codes.
+
+use serde::Serialize;
+
+/// Why a request was refused. Every refusal of the Worker is one of these, mapped to a status in [`HubError::status`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// 400: a malformed request (bad device id, credential in the URL, bad subprotocol list).
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// 401: no credential, or not a Bearer one.
+    #[error("a bearer token is required")]
+    Unauthorized,
+    /// 403: unknown device, disabled device, wrong token or a token outside its scope. Always the same body,
+    /// so a caller cannot tell whether a device exists.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: no such route.
+    #[error("not found")]
+    NotFound,
+    /// 405: the route exists for other methods.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// Value of the `Allow` header.
+        allow: &'static str,
+    },
+    /// 426: the endpoint only speaks WebSocket.
+    #[error("this endpoint requires a WebSocket upgrade")]
+    UpgradeRequired,
+    /// 500: the hub failed (D1 or Durable Object unavailable). The detail goes to the log, never to the client.
+    #[error("internal error")]
+    Internal,
+}
+
+/// JSON body of every error response: `{"error":<code>,"message":<text>}`.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub error: &'static str,
+    /// Human-readable text.
+    pub message: String,
+}
+
+impl HubError {
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::UpgradeRequired => 426,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The stable code in the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::UpgradeRequired => "upgrade_required",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        }
+    }
+
+    /// Extra response headers this refusal requires.
+    pub fn headers(&self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Self::Unauthorized => vec![("WWW-Authenticate", "Bearer")],
+            Self::MethodNotAllowed { allow } => vec![("Allow", allow)],
+            Self::UpgradeRequired => vec![("Upgrade", "websocket"), ("Connection", "Upgrade")],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(HubError::BadRequest("x").status(), 400);
+        assert_eq!(HubError::Unauthorized.status(), 401);
+        assert_eq!(HubError::Forbidden.status(), 403);
+        assert_eq!(HubError::NotFound.status(), 404);
+        assert_eq!(HubError::MethodNotAllowed { allow: "GET" }.status(), 405);
+        assert_eq!(HubError::UpgradeRequired.status(), 426);
+        assert_eq!(HubError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn unauthorized_asks_for_bearer() {
+        assert_eq!(
+            HubError::Unauthorized.headers(),
+            vec![("WWW-Authenticate", "Bearer")]
+        );
+    }
+
+    #[test]
+    fn forbidden_body_is_one_fixed_text() {
+        let body = serde_json::to_string(&HubError::Forbidden.body()).expect("json");
+        assert_eq!(body, r#"{"error":"forbidden","message":"forbidden"}"#);
+    }
+}
