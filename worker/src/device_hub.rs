@@ -8,7 +8,8 @@ use telemetry_protocol::limits::{
     CLOSE_MESSAGE_TOO_BIG, CLOSE_REPLACED, CLOSE_REPLACED_REASON, PING_TEXT, PONG_TEXT,
 };
 use telemetry_protocol::{
-    DashboardTelemetry, DeviceId, HubToDashboard, HubToDevice, Presence, PresenceReason, Snapshot,
+    DashboardTelemetry, DeviceId, ErrorCode, ErrorFrame, HubToDashboard, HubToDevice, Presence,
+    PresenceReason, Snapshot,
 };
 use worker::{
     Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
@@ -215,7 +216,16 @@ impl DeviceHub {
         match on_device_frame(device_id, frame, cursor, &now()) {
             DeviceOutcome::Samples(ingested) => {
                 if let Some(last) = ingested.accepted.last() {
-                    self.save_samples(&ingested.cursor, last).await?;
+                    if let Err(error) = self.save_samples(&ingested.cursor, last).await {
+                        // Without the cursor saved nothing is acked: the device keeps the samples and resends.
+                        console_log!("storage write failed for {device_id}: {error}");
+                        let refusal = ErrorFrame::new(
+                            ErrorCode::Internal,
+                            "storage unavailable; resend later",
+                        );
+                        send_json(ws, &HubToDevice::Error(refusal));
+                        return Ok(());
+                    }
                 }
                 for sample in ingested.accepted {
                     self.broadcast(&HubToDashboard::Telemetry(sample));
