@@ -10,6 +10,7 @@ pub mod device_id;
 pub mod error_frame;
 pub mod frame;
 pub mod limits;
+pub mod token;
 
 pub use command::{Command, CommandResult};
 pub use dashboard::{
@@ -19,3 +20,6 @@ pub use device::{Ack, Batch, DeviceMessage, HubToDevice, Telemetry};
 pub use device_id::{DeviceId, InvalidDeviceId, MAX_DEVICE_ID_LEN};
 pub use error_frame::{ErrorCode, ErrorFrame};
 pub use frame::{DeviceFrame, parse_dashboard_frame, parse_device_frame};
+pub use token::{
+    TokenFormatError, TokenKind, check_token_format, check_token_of_kind, generate_token,
+};

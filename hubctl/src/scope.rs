@@ -1,0 +1,288 @@
+//! What a dashboard token grants: its device scope, its access level and its free-text label, validated once.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use telemetry_protocol::DeviceId;
+use telemetry_protocol::token::{TOKEN_SEPARATOR, TOKEN_TAIL_LEN, TokenKind, check_token_format};
+
+use crate::HubctlError;
+
+/// Longest label, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// Devices a dashboard token covers; stored as `*` or as ids joined by commas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DashboardScope {
+    /// Every device, present and future (`*`).
+    All,
+    /// Only these devices, in the order given, without repeats.
+    Devices(Vec<DeviceId>),
+}
+
+impl DashboardScope {
+    /// Parses `*` or `a,b,c`; spaces around ids are ignored, repeats are dropped, empty entries rejected.
+    pub fn parse(raw: &str) -> Result<Self, HubctlError> {
+        let raw = raw.trim();
+        if raw == "*" {
+            return Ok(Self::All);
+        }
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        for part in raw.split(',').map(str::trim) {
+            let id = parse_scope_id(part)?;
+            if seen.insert(id.clone()) {
+                ids.push(id);
+            }
+        }
+        Ok(Self::Devices(ids))
+    }
+
+    /// Whether the scope covers no device at all (only possible for a hand-built empty list).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Devices(ids) if ids.is_empty())
+    }
+}
+
+/// One id of a scope list, with a message that says where the list went wrong.
+fn parse_scope_id(part: &str) -> Result<DeviceId, HubctlError> {
+    if part.is_empty() {
+        return Err(HubctlError::InvalidScope(
+            "expected * or a comma-separated list of device ids, found an empty entry".into(),
+        ));
+    }
+    if part == "*" {
+        return Err(HubctlError::InvalidScope(
+            "* stands alone; it cannot be mixed with device ids".into(),
+        ));
+    }
+    parse_device_id(part).map_err(|e| HubctlError::InvalidScope(e.to_string()))
+}
+
+/// A well-formed token, or a known token prefix followed by about a token's length (a token with a typo).
+fn looks_like_token(raw: &str) -> bool {
+    let prefixed_tail = raw
+        .split_once(TOKEN_SEPARATOR)
+        .filter(|(prefix, _)| TokenKind::from_prefix(prefix).is_some())
+        .map(|(_, tail)| tail.len());
+    check_token_format(raw).is_ok() || prefixed_tail.is_some_and(|len| len + 4 >= TOKEN_TAIL_LEN)
+}
+
+/// Parses a device id typed by a person, refusing a bearer token pasted in its place (it would be a valid id).
+pub fn parse_device_id(raw: &str) -> Result<DeviceId, HubctlError> {
+    if looks_like_token(raw.trim()) {
+        return Err(HubctlError::DeviceIdLooksLikeToken);
+    }
+    DeviceId::parse(raw).map_err(|source| HubctlError::InvalidDeviceId {
+        raw: raw.to_owned(),
+        source,
+    })
+}
+
+impl fmt::Display for DashboardScope {
+    /// The stored form: `*` or `a,b,c`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("*"),
+            Self::Devices(ids) => {
+                let names: Vec<&str> = ids.iter().map(DeviceId::as_str).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+impl FromStr for DashboardScope {
+    type Err = HubctlError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
+/// What a dashboard token may do on the devices in its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Access {
+    /// Receive telemetry and presence.
+    Read,
+    /// Read, and send commands to the devices.
+    Control,
+}
+
+impl Access {
+    /// The stored word: `read` or `control`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Control => "control",
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Access {
+    type Err = HubctlError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "read" => Ok(Self::Read),
+            "control" => Ok(Self::Control),
+            other => Err(HubctlError::InvalidAccess(other.to_owned())),
+        }
+    }
+}
+
+/// A dashboard token's label: 1 to [`MAX_LABEL_CHARS`] characters, no control or bidirectional-override
+/// characters (which could disguise what a listing shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(String);
+
+impl Label {
+    /// Checks `raw` and wraps it.
+    pub fn parse(raw: &str) -> Result<Self, HubctlError> {
+        if raw.is_empty() {
+            return Err(HubctlError::InvalidLabel(
+                "it is empty; omit --label instead",
+            ));
+        }
+        if raw.chars().count() > MAX_LABEL_CHARS {
+            return Err(HubctlError::InvalidLabel(
+                "it is longer than 200 characters",
+            ));
+        }
+        if raw.chars().any(is_forbidden_in_label) {
+            return Err(HubctlError::InvalidLabel(
+                "it contains a control or bidirectional formatting character",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The label text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Control characters (C0, DEL, C1), line/paragraph separators and bidirectional formatting characters.
+fn is_forbidden_in_label(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> DashboardScope {
+        DashboardScope::Devices(
+            names
+                .iter()
+                .map(|n| DeviceId::parse(n).expect("valid"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn scope_parses_star_and_lists_and_displays_the_stored_form() {
+        assert_eq!(
+            DashboardScope::parse("*").expect("star"),
+            DashboardScope::All
+        );
+        assert_eq!(DashboardScope::parse(" * ").expect("star").to_string(), "*");
+        let list = DashboardScope::parse("ems_001, ems-002,ems_001").expect("list");
+        assert_eq!(list, ids(&["ems_001", "ems-002"]));
+        assert_eq!(list.to_string(), "ems_001,ems-002");
+        assert_eq!(
+            DashboardScope::parse("solo").expect("one").to_string(),
+            "solo"
+        );
+    }
+
+    #[test]
+    fn scope_rejects_empty_entries_mixed_star_and_bad_ids() {
+        for bad in [
+            "", ",", "a,", ",a", "a,,b", "*,a", "a,*", "a b", "a;b", "a'b", "**",
+        ] {
+            assert!(
+                matches!(
+                    DashboardScope::parse(bad),
+                    Err(HubctlError::InvalidScope(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(ids(&[]).is_empty());
+        assert!(!DashboardScope::All.is_empty());
+    }
+
+    #[test]
+    fn device_ids_are_validated_and_tokens_refused() {
+        assert_eq!(
+            parse_device_id("ems_001").expect("valid").as_str(),
+            "ems_001"
+        );
+        assert!(matches!(
+            parse_device_id("ems 001"),
+            Err(HubctlError::InvalidDeviceId { .. })
+        ));
+        let token = telemetry_protocol::generate_token(TokenKind::Device, |b| b.fill(7));
+        assert!(matches!(
+            parse_device_id(&token),
+            Err(HubctlError::DeviceIdLooksLikeToken)
+        ));
+        let typo = format!("{}x{}", &token[..20], &token[21..]);
+        assert!(matches!(
+            parse_device_id(&typo),
+            Err(HubctlError::DeviceIdLooksLikeToken)
+        ));
+        assert!(parse_device_id("tdev_kitchen").is_ok());
+        let error = DashboardScope::parse(&format!("a,{token}")).expect_err("token in scope");
+        assert!(!error.to_string().contains(&token[5..]));
+    }
+
+    #[test]
+    fn access_round_trips_through_its_stored_word() {
+        for access in [Access::Read, Access::Control] {
+            assert_eq!(access.to_string().parse::<Access>().expect("word"), access);
+        }
+        assert!("write".parse::<Access>().is_err());
+        assert!("Read".parse::<Access>().is_err());
+    }
+
+    #[test]
+    fn label_accepts_quotes_and_unicode_and_bounds_its_length() {
+        assert_eq!(
+            Label::parse("Ops' wall ✓ \"lobby\"").expect("ok").as_str(),
+            "Ops' wall ✓ \"lobby\""
+        );
+        assert!(Label::parse(&"é".repeat(200)).is_ok());
+        assert!(Label::parse(&"é".repeat(201)).is_err());
+        assert!(Label::parse("").is_err());
+    }
+
+    #[test]
+    fn label_rejects_control_and_bidi_characters() {
+        for bad in [
+            "a\nb",
+            "a\rb",
+            "a\0b",
+            "a\tb",
+            "a\u{7f}",
+            "a\u{85}",
+            "a\u{202E}b",
+            "\u{2066}x",
+        ] {
+            assert!(Label::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! How to run `wrangler d1 execute`: which program, config, database and target. Building the invocation is
+//! pure; [`Wrangler::execute_file`] and [`Wrangler::query`] are the only places that start a process.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::HubctlError;
+use crate::d1_output::{first_result_rows, interpret};
+
+/// Environment every wrangler run gets: no telemetry, no remote lookups it does not need, no banner.
+pub const QUIET_ENV: [(&str, &str); 3] = [
+    ("WRANGLER_SEND_METRICS", "false"),
+    ("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
+    ("WRANGLER_HIDE_BANNER", "true"),
+];
+
+/// Where wrangler lives in an npm project, relative to the project root.
+pub const NODE_MODULES_WRANGLER: &str = "node_modules/.bin/wrangler";
+
+/// The wrangler executable and the arguments that come before wrangler's own (`npx wrangler`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WranglerProgram {
+    program: PathBuf,
+    leading_args: Vec<OsString>,
+}
+
+impl WranglerProgram {
+    /// A wrangler executable at `program` (a path, or a bare name looked up in `PATH`).
+    pub fn path(program: impl Into<PathBuf>) -> Self {
+        Self {
+            program: program.into(),
+            leading_args: Vec::new(),
+        }
+    }
+
+    /// `npx wrangler`, the fallback when no local install is found.
+    pub fn npx() -> Self {
+        Self {
+            program: PathBuf::from("npx"),
+            leading_args: vec![OsString::from("wrangler")],
+        }
+    }
+
+    /// `node_modules/.bin/wrangler` in `start` or the nearest ancestor that has one, else `npx wrangler`.
+    pub fn discover(start: &Path) -> Self {
+        start
+            .ancestors()
+            .map(|dir| dir.join(NODE_MODULES_WRANGLER))
+            .find(|candidate| candidate.is_file())
+            .map_or_else(Self::npx, Self::path)
+    }
+}
+
+/// Which D1 database instance wrangler talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The local simulator's database, optionally persisted under a chosen directory.
+    Local {
+        /// Passed as `--persist-to` (wrangler keeps its state under `<dir>/v3/d1`).
+        persist_to: Option<PathBuf>,
+    },
+    /// The deployed database on Cloudflare (needs `wrangler login` or `CLOUDFLARE_API_TOKEN`).
+    Remote,
+}
+
+impl Target {
+    /// `local` or `remote`, for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Local { .. } => "local",
+            Self::Remote => "remote",
+        }
+    }
+}
+
+/// What `d1 execute` runs: a file of statements, or one short command (used for read-only queries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlInput {
+    /// `--file PATH`.
+    File(PathBuf),
+    /// `--command SQL`. Only for SQL that holds nothing secret (it appears in the process list).
+    Command(String),
+}
+
+/// A fully resolved process to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Working directory: the wrangler config's directory.
+    pub current_dir: PathBuf,
+}
+
+/// How to run wrangler against one D1 database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrangler {
+    program: WranglerProgram,
+    config: PathBuf,
+    database: String,
+    target: Target,
+}
+
+impl Wrangler {
+    /// Binding name of the hub's database in `wrangler.toml`, the default `--database`.
+    pub const DEFAULT_DATABASE: &'static str = "DB";
+
+    /// Wrangler as `program`, with the config at `config`, against `database` (a binding or database name).
+    pub fn new(
+        program: WranglerProgram,
+        config: impl Into<PathBuf>,
+        database: impl Into<String>,
+        target: Target,
+    ) -> Self {
+        Self {
+            program,
+            config: config.into(),
+            database: database.into(),
+            target,
+        }
+    }
+
+    /// Local D1 persisted under `persist_to`, using the wrangler config at `config`.
+    pub fn local(
+        wrangler_program: impl Into<PathBuf>,
+        config: impl Into<PathBuf>,
+        persist_to: impl Into<PathBuf>,
+    ) -> Self {
+        let target = Target::Local {
+            persist_to: Some(persist_to.into()),
+        };
+        let program = WranglerProgram::path(wrangler_program);
+        Self::new(program, config, Self::DEFAULT_DATABASE, target)
+    }
+
+    /// The database binding or name.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The wrangler config path as given.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
+    /// The process that runs `input`, with relative paths resolved against `cwd` (pure).
+    pub fn invocation(&self, input: &SqlInput, cwd: &Path) -> Invocation {
+        let config = absolutize(&self.config, cwd);
+        let current_dir = config
+            .parent()
+            .map_or_else(|| cwd.to_owned(), Path::to_owned);
+        let mut args = self.program.leading_args.clone();
+        args.extend(["d1", "execute", self.database.as_str()].map(OsString::from));
+        args.extend([OsString::from("--config"), config.into_os_string()]);
+        args.extend(self.target_args(cwd));
+        args.extend(["--yes", "--json"].map(OsString::from));
+        args.extend(input_args(input, cwd));
+        Invocation {
+            program: resolve_program(&self.program.program, cwd),
+            args,
+            current_dir,
+        }
+    }
+
+    /// `--local [--persist-to DIR]` or `--remote`.
+    fn target_args(&self, cwd: &Path) -> Vec<OsString> {
+        match &self.target {
+            Target::Local { persist_to: None } => vec!["--local".into()],
+            Target::Local {
+                persist_to: Some(dir),
+            } => vec![
+                "--local".into(),
+                "--persist-to".into(),
+                absolutize(dir, cwd).into_os_string(),
+            ],
+            Target::Remote => vec!["--remote".into()],
+        }
+    }
+
+    /// Runs the statements in `sql_file`; returns wrangler's per-statement results.
+    pub fn execute_file(&self, sql_file: &Path) -> Result<Vec<Value>, HubctlError> {
+        self.run(&SqlInput::File(sql_file.to_owned()))
+    }
+
+    /// Writes `sql` to a temporary file (removed afterwards) and runs it with `--file`.
+    pub fn execute_sql(&self, sql: &str) -> Result<Vec<Value>, HubctlError> {
+        let mut file = tempfile::Builder::new()
+            .prefix("hubctl-")
+            .suffix(".sql")
+            .tempfile()?;
+        file.write_all(sql.as_bytes())?;
+        file.flush()?;
+        self.execute_file(file.path())
+    }
+
+    /// Runs one read-only statement with `--command` and returns its rows.
+    pub fn query(&self, sql: &str) -> Result<Vec<Value>, HubctlError> {
+        let results = self.run(&SqlInput::Command(sql.to_owned()))?;
+        Ok(first_result_rows(&results))
+    }
+
+    /// Starts wrangler for `input`, waits, and interprets its JSON output.
+    fn run(&self, input: &SqlInput) -> Result<Vec<Value>, HubctlError> {
+        let cwd = std::env::current_dir()?;
+        let invocation = self.invocation(input, &cwd);
+        require_file("wrangler config", &absolutize(&self.config, &cwd))?;
+        if let SqlInput::File(path) = input {
+            require_file("SQL file", &absolutize(path, &cwd))?;
+        }
+        let output = Command::new(&invocation.program)
+            .args(&invocation.args)
+            .current_dir(&invocation.current_dir)
+            .envs(QUIET_ENV)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| HubctlError::WranglerNotRunnable {
+                program: invocation.program.clone(),
+                source,
+            })?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        interpret(output.status.code(), &stdout, &stderr)
+    }
+}
+
+/// `--file ABS` or `--command SQL`.
+fn input_args(input: &SqlInput, cwd: &Path) -> [OsString; 2] {
+    match input {
+        SqlInput::File(path) => ["--file".into(), absolutize(path, cwd).into_os_string()],
+        SqlInput::Command(sql) => ["--command".into(), sql.into()],
+    }
+}
+
+/// A program given as a path is made absolute, since the child runs in another directory; a bare name is
+/// left for the `PATH` lookup.
+fn resolve_program(program: &Path, cwd: &Path) -> PathBuf {
+    if program.components().count() > 1 {
+        absolutize(program, cwd)
+    } else {
+        program.to_owned()
+    }
+}
+
+/// `path` if absolute, else `cwd/path`.
+fn absolutize(path: &Path, cwd: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        cwd.join(path)
+    }
+}
+
+/// Fails with [`HubctlError::FileNotFound`] unless `path` is a file.
+fn require_file(what: &'static str, path: &Path) -> Result<(), HubctlError> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(HubctlError::FileNotFound {
+            what,
+            path: path.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(invocation: &Invocation) -> Vec<String> {
+        let args = invocation
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned());
+        args.collect()
+    }
+
+    #[test]
+    fn local_invocation_resolves_paths_and_runs_in_the_config_directory() {
+        let wrangler = Wrangler::local("node_modules/.bin/wrangler", "conf/wrangler.toml", "state");
+        let input = SqlInput::File(PathBuf::from("schema.sql"));
+        let invocation = wrangler.invocation(&input, Path::new("/repo"));
+        assert_eq!(
+            invocation.program,
+            PathBuf::from("/repo/node_modules/.bin/wrangler")
+        );
+        assert_eq!(invocation.current_dir, PathBuf::from("/repo/conf"));
+        let expected = "d1 execute DB --config /repo/conf/wrangler.toml --local --persist-to /repo/state \
+                        --yes --json --file /repo/schema.sql";
+        assert_eq!(strings(&invocation).join(" "), expected);
+    }
+
+    #[test]
+    fn remote_npx_invocation_with_a_named_database_and_a_command() {
+        let wrangler = Wrangler::new(
+            WranglerProgram::npx(),
+            "/abs/w.toml",
+            "telemetry-hub",
+            Target::Remote,
+        );
+        let input = SqlInput::Command("SELECT 1".into());
+        let invocation = wrangler.invocation(&input, Path::new("/elsewhere"));
+        assert_eq!(invocation.program, PathBuf::from("npx"));
+        assert_eq!(invocation.current_dir, PathBuf::from("/abs"));
+        let expected = "wrangler d1 execute telemetry-hub --config /abs/w.toml --remote --yes --json \
+                        --command SELECT 1";
+        assert_eq!(strings(&invocation).join(" "), expected);
+    }
+
+    #[test]
+    fn local_without_persist_to_passes_only_local() {
+        let target = Target::Local { persist_to: None };
+        let wrangler = Wrangler::new(
+            WranglerProgram::path("wrangler"),
+            "wrangler.toml",
+            "DB",
+            target,
+        );
+        let invocation =
+            wrangler.invocation(&SqlInput::Command("SELECT 1".into()), Path::new("/r"));
+        assert_eq!(invocation.program, PathBuf::from("wrangler"));
+        assert!(strings(&invocation).contains(&"--local".to_owned()));
+        assert!(!strings(&invocation).contains(&"--persist-to".to_owned()));
+        assert_eq!(invocation.current_dir, PathBuf::from("/r"));
+    }
+
+    #[test]
+    fn discovery_walks_up_to_node_modules_else_falls_back_to_npx() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let nested = root.path().join("a/b");
+        std::fs::create_dir_all(&nested).expect("mkdir");
+        assert_eq!(WranglerProgram::discover(&nested), WranglerProgram::npx());
+        let bin = root.path().join(NODE_MODULES_WRANGLER);
+        std::fs::create_dir_all(bin.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&bin, "#!/bin/sh\n").expect("write");
+        assert_eq!(
+            WranglerProgram::discover(&nested),
+            WranglerProgram::path(bin)
+        );
+    }
+}

@@ -1,0 +1,34 @@
+-- D1 schema of the telemetry hub. Idempotent: apply it any number of times with
+--   wrangler d1 execute DB --local --file schema.sql   (or --remote; `hubctl schema apply` does this).
+-- Tokens are never stored: only the lowercase hex SHA-256 of the whole token string (e.g. of "tdev_...").
+-- Timestamps are UTC ISO-8601 text with milliseconds, e.g. 2026-04-20T12:34:56.789Z.
+
+-- One row per edge device (a Raspberry Pi running the agent), created by `hubctl device create`.
+CREATE TABLE IF NOT EXISTS devices (
+    -- Device id as in the URL path and frames: 1 to 64 characters of [A-Za-z0-9_-].
+    id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+    -- Lowercase hex SHA-256 of the device's bearer token (tdev_...).
+    token_sha256 TEXT NOT NULL CHECK (length(token_sha256) = 64),
+    -- When the device was provisioned.
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    -- When the device was disabled; NULL while it may connect.
+    disabled_at TEXT
+);
+
+-- One row per dashboard bearer token (tdash_...), created by `hubctl dashboard create`.
+CREATE TABLE IF NOT EXISTS dashboard_tokens (
+    -- Public token id, "dt_" + 12 lowercase hex characters: names the token (logs, revocation) without revealing it.
+    id TEXT PRIMARY KEY NOT NULL,
+    -- Lowercase hex SHA-256 of the token; unique, so a presented token is looked up by its hash.
+    token_sha256 TEXT NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+    -- Devices the token covers: "*" for all, or a comma-separated list of device ids (ids never hold commas).
+    devices TEXT NOT NULL,
+    -- "read" (telemetry and presence) or "control" (read, and send commands).
+    access TEXT NOT NULL CHECK (access IN ('read', 'control')),
+    -- Free text naming the token's holder or purpose; NULL when none was given.
+    label TEXT,
+    -- When the token was created.
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    -- When the token was revoked; NULL while it is valid.
+    revoked_at TEXT
+);
