@@ -1,0 +1,116 @@
+//! Command line of the demo binaries: `--url ws://HOST:PORT --device-id ID`; tokens come from the environment.
+
+use telemetry_protocol::DeviceId;
+
+/// The hub `wrangler dev` serves locally unless told otherwise.
+pub const DEFAULT_URL: &str = "ws://127.0.0.1:8787";
+
+/// Parsed arguments of `demo-device` and `demo-dashboard`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoArgs {
+    /// Base URL of the hub, `ws://` or `wss://`, without a trailing slash.
+    pub url: String,
+    /// The device to be or to watch.
+    pub device_id: DeviceId,
+}
+
+impl DemoArgs {
+    /// Parses the arguments after the program name. `Err` carries a message for the user (usage on `--help`).
+    pub fn parse(args: impl IntoIterator<Item = String>, usage: &str) -> Result<Self, String> {
+        let mut url = DEFAULT_URL.to_owned();
+        let mut device_id = None;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let mut value = || inline.clone().or_else(|| args.next());
+            match flag.as_str() {
+                "--url" => url = value().ok_or("--url needs a value")?,
+                "--device-id" => device_id = Some(value().ok_or("--device-id needs a value")?),
+                "-h" | "--help" => return Err(usage.to_owned()),
+                other => return Err(format!("unknown argument {other:?}\n\n{usage}")),
+            }
+        }
+        let url = url.trim_end_matches('/').to_owned();
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(format!(
+                "--url must start with ws:// or wss://, got {url:?}"
+            ));
+        }
+        let raw_id = device_id.ok_or_else(|| format!("--device-id is required\n\n{usage}"))?;
+        let device_id =
+            DeviceId::parse(&raw_id).map_err(|e| format!("--device-id {raw_id:?}: {e}"))?;
+        Ok(Self { url, device_id })
+    }
+
+    /// `{url}/ws/{endpoint}/{device_id}`, e.g. endpoint `device` or `dashboard`.
+    pub fn endpoint_url(&self, endpoint: &str) -> String {
+        format!("{}/ws/{endpoint}/{}", self.url, self.device_id)
+    }
+}
+
+/// Reads a token from the environment variable `name`; tokens never go on the command line, where `ps` shows them.
+pub fn token_from_env(name: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        _ => Err(format!(
+            "set {name} to the token (it is never taken from the command line)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<DemoArgs, String> {
+        DemoArgs::parse(args.iter().map(|s| s.to_string()), "USAGE")
+    }
+
+    #[test]
+    fn parses_both_flag_styles_and_defaults_the_url() {
+        let args = parse(&["--device-id", "demo-pi"]).expect("parses");
+        assert_eq!(args.url, DEFAULT_URL);
+        assert_eq!(
+            args.endpoint_url("device"),
+            "ws://127.0.0.1:8787/ws/device/demo-pi"
+        );
+        let args = parse(&["--url=wss://hub.example/", "--device-id=x"]).expect("parses");
+        assert_eq!(
+            args.endpoint_url("dashboard"),
+            "wss://hub.example/ws/dashboard/x"
+        );
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        assert_eq!(parse(&["--help"]), Err("USAGE".to_owned()));
+        assert!(
+            parse(&[])
+                .expect_err("no id")
+                .contains("--device-id is required")
+        );
+        assert!(
+            parse(&["--device-id", "a b"])
+                .expect_err("bad id")
+                .contains("A-Z")
+        );
+        assert!(
+            parse(&["--device-id", "x", "--url", "http://x"])
+                .expect_err("scheme")
+                .contains("ws://")
+        );
+        assert!(
+            parse(&["--token", "x"])
+                .expect_err("unknown")
+                .contains("--token")
+        );
+        assert!(
+            parse(&["--url"])
+                .expect_err("value")
+                .contains("needs a value")
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! A tiny HTTP/1.1 client for status checks (404, 426, …) without a WebSocket upgrade or an HTTP crate.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// How long a whole request may take.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A parsed response. Header names are lowercased; the body is decoded from chunked encoding if needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code, e.g. 404.
+    pub status: u16,
+    /// `(lowercase name, value)` in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8).
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` on `127.0.0.1:port` with extra `headers`, over a fresh connection that the server closes.
+///
+/// Panics on I/O errors, a timeout or a malformed response: it is test support.
+pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    let mut request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let raw = timeout(HTTP_TIMEOUT, exchange(port, request.as_bytes()))
+        .await
+        .unwrap_or_else(|_| panic!("GET {path}: no complete response within {HTTP_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    parse_response(&raw).unwrap_or_else(|why| {
+        panic!(
+            "GET {path}: {why}; raw response:\n{}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
+async fn exchange(port: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(request).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    Ok(raw)
+}
+
+/// Parses a complete HTTP/1.1 response (read until the server closed the connection).
+pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
+    let split = find(raw, b"\r\n\r\n").ok_or("no end of headers")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let rest = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or("empty response")?;
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut response = HttpResponse {
+        status,
+        headers,
+        body: String::new(),
+    };
+    let chunked = response
+        .header("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        let len = response
+            .header("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(rest.len());
+        rest.get(..len)
+            .ok_or("body shorter than content-length")?
+            .to_vec()
+    };
+    response.body = String::from_utf8_lossy(&body).into_owned();
+    Ok(response)
+}
+
+/// Decodes a chunked body (extensions and trailers are ignored).
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        let eol = find(raw, b"\r\n").ok_or("chunk size line without CRLF")?;
+        let size_text = String::from_utf8_lossy(&raw[..eol]);
+        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_hex, 16)
+            .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
+        raw = &raw[eol + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(raw.get(..size).ok_or("truncated chunk")?);
+        raw = raw.get(size + 2..).ok_or("chunk without CRLF")?;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_plain_response() {
+        let raw = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nX-A: b\r\n\r\nnot found";
+        let response = parse_response(raw).expect("parses");
+        assert_eq!(response.status, 404);
+        assert_eq!(response.header("x-a"), Some("b"));
+        assert_eq!(response.header("Content-Length"), Some("9"));
+        assert_eq!(response.body, "not found");
+    }
+
+    #[test]
+    fn parses_a_chunked_response() {
+        let raw = b"HTTP/1.1 426 Upgrade Required\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";
+        let response = parse_response(raw).expect("parses");
+        assert_eq!(response.status, 426);
+        assert_eq!(response.body, "hello world");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(parse_response(b"nonsense").is_err());
+        assert!(parse_response(b"HTTP/1.1 abc\r\n\r\n").is_err());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+    }
+}

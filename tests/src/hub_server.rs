@@ -1,0 +1,237 @@
+//! The hub under test: the real Worker under `wrangler dev` on 127.0.0.1, with fresh local D1 and DO state.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};
+
+use crate::http::{self, HttpResponse};
+use crate::logs::Logs;
+use crate::provisioning::Provisioner;
+use crate::scratch_dir::ScratchDir;
+use crate::worker_build::worker_bundle;
+use crate::wrangler_config::write_test_config;
+use crate::wrangler_process::{EXITED_MARKER, WranglerProcess};
+
+/// How long `wrangler dev` may take to print `Ready on`.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
+
+/// A running hub. Dropping it stops `wrangler dev` and deletes its state.
+///
+/// Use [`HubServer::shared`] when a test only needs *a* hub (and its own device ids); use
+/// [`HubServer::start`] for a private one that the test may [`stop`](HubServer::stop) and
+/// [`restart`](HubServer::restart).
+#[derive(Debug)]
+pub struct HubServer {
+    port: u16,
+    config: PathBuf,
+    persist_to: PathBuf,
+    logs: Logs,
+    process: Option<WranglerProcess>,
+    // Declared last: fields drop in order, so the process is gone before its directory is removed.
+    dir: ScratchDir,
+}
+
+impl HubServer {
+    /// Builds the Worker (once per process), creates fresh state, applies `schema.sql` and starts
+    /// `wrangler dev` on a free port. Panics with wrangler's output if it does not become ready in time.
+    pub fn start() -> Self {
+        let bundle = worker_bundle();
+        let dir = ScratchDir::new();
+        let config = write_test_config(dir.path(), bundle);
+        let persist_to = dir.path().join("state");
+        let provisioner = Provisioner::new(&config, &persist_to);
+        provisioner.apply_schema();
+        let mut hub = Self {
+            port: 0,
+            config,
+            persist_to,
+            logs: Logs::default(),
+            process: None,
+            dir,
+        };
+        hub.launch(0);
+        hub
+    }
+
+    /// One hub for the whole test binary, started on first use and stopped when the process exits.
+    pub fn shared() -> &'static Self {
+        static SHARED: OnceLock<HubServer> = OnceLock::new();
+        SHARED.get_or_init(Self::start)
+    }
+
+    /// Stops `wrangler dev` (and workerd); the state stays. Idempotent.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.stop();
+            self.logs.push_line("[hub-e2e] --- stopped ---");
+        }
+    }
+
+    /// Stops the hub if it runs and starts it again on the same port with the same persisted state.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.logs.push_line("[hub-e2e] --- restarting ---");
+        let port = self.port;
+        self.launch(port);
+        if self.port != port {
+            self.fail(&format!(
+                "restarted on port {} instead of {port}",
+                self.port
+            ));
+        }
+    }
+
+    /// Whether `wrangler dev` is running (between start or restart and stop).
+    pub fn is_running(&self) -> bool {
+        self.process.is_some()
+    }
+
+    /// The process group of the running `wrangler dev` (its supervisor's pid), if it runs.
+    pub fn process_group(&self) -> Option<u32> {
+        self.process.as_ref().map(WranglerProcess::process_group)
+    }
+
+    /// The port on 127.0.0.1 the hub listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `ws://127.0.0.1:PORT{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything wrangler and workerd printed so far (across restarts), e.g. to assert that no token leaks.
+    pub fn logs(&self) -> String {
+        self.logs.snapshot()
+    }
+
+    /// The live log, for waiting on a line ([`Logs::wait_for`]) or reading only new output ([`Logs::since`]).
+    pub fn log_stream(&self) -> &Logs {
+        &self.logs
+    }
+
+    /// Creates devices with fresh tokens in this hub's D1 (works while the hub runs).
+    pub fn provision_devices(&self, ids: &[&str]) -> Vec<ProvisionedDevice> {
+        self.provisioner().devices(ids)
+    }
+
+    /// Creates a dashboard token in this hub's D1.
+    pub fn provision_dashboard(
+        &self,
+        scope: &DashboardScope,
+        access: Access,
+    ) -> ProvisionedDashboardToken {
+        self.provisioner().dashboard(scope, access)
+    }
+
+    /// Provisioning for this hub's D1, including a raw hubctl handle for disabling and revoking.
+    pub fn provisioner(&self) -> Provisioner {
+        Provisioner::new(&self.config, &self.persist_to)
+    }
+
+    /// The test wrangler config (no `[build]`, `main` at a private copy of the Worker).
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    /// The `--persist-to` directory holding D1 and Durable Object state.
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist_to
+    }
+
+    /// A plain HTTP/1.1 GET against the hub (see [`http::get`]).
+    pub async fn http_get(&self, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        http::get(self.port, path, headers).await
+    }
+
+    /// Starts `wrangler dev` on `port` (0: any free port) and waits for `Ready on`.
+    fn launch(&mut self, port: u16) {
+        let args = self.dev_args(port);
+        let offset = self.logs.len();
+        let started = Instant::now();
+        let process = WranglerProcess::spawn(&args, self.dir.path(), &self.logs);
+        self.process = Some(process);
+        match self.logs.wait_for(offset, READY_TIMEOUT, ready_or_exit) {
+            Some(Ok(ready_port)) => {
+                self.port = ready_port;
+                self.logs.push_line(&format!(
+                    "[hub-e2e] ready on port {ready_port} after {} ms",
+                    started.elapsed().as_millis()
+                ));
+            }
+            Some(Err(())) => self.fail("wrangler dev exited before it was ready"),
+            None => self.fail(&format!(
+                "wrangler dev was not ready within {READY_TIMEOUT:?}"
+            )),
+        }
+    }
+
+    fn dev_args(&self, port: u16) -> Vec<String> {
+        let config = self.config.to_string_lossy().into_owned();
+        let persist_to = self.persist_to.to_string_lossy().into_owned();
+        [
+            "dev",
+            "--config",
+            &config,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            "0",
+            "--persist-to",
+            &persist_to,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    fn fail(&mut self, why: &str) -> ! {
+        self.stop();
+        panic!("{why}; its output:\n{}", self.logs.snapshot());
+    }
+}
+
+impl Drop for HubServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `Ok(port)` once the ready line is there, `Err(())` if wrangler exited first.
+fn ready_or_exit(text: &str) -> Option<Result<u16, ()>> {
+    if let Some(rest) = text.split(READY_PREFIX).nth(1) {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(port) = digits.parse() {
+            return Some(Ok(port));
+        }
+    }
+    text.contains(EXITED_MARKER).then_some(Err(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_port_in_the_ready_line() {
+        let log = "[out] ⎔ Starting local server...\n[out] [wrangler:info] Ready on http://127.0.0.1:41234\n";
+        assert_eq!(ready_or_exit(log), Some(Ok(41234)));
+        assert_eq!(ready_or_exit("[out] Ready on http://127.0.0.1:"), None);
+        assert_eq!(ready_or_exit("[out] Starting"), None);
+        assert_eq!(
+            ready_or_exit("[err] [hub-e2e] wrangler exited with status 1\n"),
+            Some(Err(()))
+        );
+    }
+}
