@@ -1,4 +1,4 @@
-//! A tiny HTTP/1.1 client for status checks (404, 426, …) without a WebSocket upgrade or an HTTP crate.
+//! A tiny HTTP/1.1 client for status checks (404, 426, …) and plain requests, without an HTTP crate.
 
 use std::time::Duration;
 
@@ -35,30 +35,88 @@ impl HttpResponse {
 ///
 /// Panics on I/O errors, a timeout or a malformed response: it is test support.
 pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    let mut request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    let raw = timeout(HTTP_TIMEOUT, exchange(port, request.as_bytes()))
+    request(port, "GET", path, headers, &[]).await
+}
+
+/// `method path` on `127.0.0.1:port` with extra `headers` and `body` (sent with `Content-Length` unless it is
+/// empty and the method is `GET` or `HEAD`), over a fresh connection that the server closes. Panics like [`get`].
+pub async fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    let raw_request = encode_request(port, method, path, headers, body);
+    let raw = timeout(HTTP_TIMEOUT, exchange(port, &raw_request))
         .await
-        .unwrap_or_else(|_| panic!("GET {path}: no complete response within {HTTP_TIMEOUT:?}"))
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        .unwrap_or_else(|_| panic!("{method} {path}: no complete response within {HTTP_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     parse_response(&raw).unwrap_or_else(|why| {
         panic!(
-            "GET {path}: {why}; raw response:\n{}",
+            "{method} {path}: {why}; raw response:\n{}",
             String::from_utf8_lossy(&raw)
         )
     })
 }
 
+/// The bytes of an HTTP/1.1 request that asks the server to close the connection after answering.
+fn encode_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || !matches!(method, "GET" | "HEAD") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Sends `request` and reads until the response is complete: by its `Content-Length`, the end of a chunked
+/// body, or the server closing the connection (workerd may keep it open for seconds despite `Connection: close`).
 async fn exchange(port: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     stream.write_all(request).await?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    Ok(raw)
+    let mut chunk = [0u8; 8192];
+    loop {
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(raw);
+        }
+        raw.extend_from_slice(&chunk[..read]);
+        if response_is_complete(&raw) {
+            return Ok(raw);
+        }
+    }
+}
+
+/// Whether `raw` holds a whole response whose length is known from its headers.
+fn response_is_complete(raw: &[u8]) -> bool {
+    let Some(split) = find(raw, b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    let content_length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok());
+    match content_length {
+        Some(length) => body.len() >= length,
+        None if head.contains("transfer-encoding: chunked") => body.ends_with(b"0\r\n\r\n"),
+        None => false,
+    }
 }
 
 /// Parses a complete HTTP/1.1 response (read until the server closed the connection).
@@ -125,6 +183,21 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_requests_with_a_length_only_where_needed() {
+        let get = encode_request(8787, "GET", "/x", &[("A", "b")], &[]);
+        assert_eq!(
+            String::from_utf8_lossy(&get),
+            "GET /x HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nConnection: close\r\nA: b\r\n\r\n"
+        );
+        let post =
+            String::from_utf8_lossy(&encode_request(1, "POST", "/y", &[], b"{}")).into_owned();
+        assert!(post.ends_with("Content-Length: 2\r\n\r\n{}"), "{post}");
+        let empty =
+            String::from_utf8_lossy(&encode_request(1, "POST", "/y", &[], &[])).into_owned();
+        assert!(empty.contains("Content-Length: 0\r\n"), "{empty}");
+    }
 
     #[test]
     fn parses_a_plain_response() {

@@ -4,14 +4,18 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};
+use hubctl::credential::new_token;
+use hubctl::{
+    Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice, token_sha256_hex,
+};
+use telemetry_protocol::TokenKind;
 
 use crate::http::{self, HttpResponse};
 use crate::logs::Logs;
 use crate::provisioning::Provisioner;
 use crate::scratch_dir::ScratchDir;
 use crate::worker_build::worker_bundle;
-use crate::wrangler_config::write_test_config;
+use crate::wrangler_config::{write_dev_vars, write_test_config};
 use crate::wrangler_process::{EXITED_MARKER, WranglerProcess};
 
 /// How long `wrangler dev` may take to print `Ready on`.
@@ -19,14 +23,22 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
 
+/// Variables of the shared hub: many tests refuse authentication on purpose, all from 127.0.0.1, so the
+/// Worker's default limit (10 failures a minute per address) would turn later refusals into 429. Tests of
+/// the limit itself start a private hub with [`HubServer::start`] or [`HubServer::start_with_vars`].
+pub const SHARED_HUB_VARS: &[(&str, &str)] = &[("AUTH_FAILURE_LIMIT", "1000000")];
+
+/// The Worker variable holding the SHA-256 of the admin API's token.
+pub const ADMIN_HASH_VAR: &str = "ADMIN_TOKEN_SHA256";
+
 /// A running hub. Dropping it stops `wrangler dev` and deletes its state.
 ///
 /// Use [`HubServer::shared`] when a test only needs *a* hub (and its own device ids); use
 /// [`HubServer::start`] for a private one that the test may [`stop`](HubServer::stop) and
 /// [`restart`](HubServer::restart).
-#[derive(Debug)]
 pub struct HubServer {
     port: u16,
+    admin_token: String,
     config: PathBuf,
     persist_to: PathBuf,
     logs: Logs,
@@ -39,14 +51,34 @@ impl HubServer {
     /// Builds the Worker (once per process), creates fresh state, applies `schema.sql` and starts
     /// `wrangler dev` on a free port. Panics with wrangler's output if it does not become ready in time.
     pub fn start() -> Self {
+        Self::start_with_vars(&[])
+    }
+
+    /// Like [`HubServer::start`], with environment variables for the Worker that override wrangler.toml's
+    /// `[vars]` (e.g. a higher `AUTH_FAILURE_LIMIT`). They are written to a `.dev.vars` file beside the test
+    /// config, never put on a command line, and kept across restarts.
+    ///
+    /// Every hub gets a fresh admin token ([`HubServer::admin_token`]) whose hash goes into
+    /// [`ADMIN_HASH_VAR`], unless `vars` sets that variable itself.
+    pub fn start_with_vars(vars: &[(&str, &str)]) -> Self {
         let bundle = worker_bundle();
+        let started = Instant::now();
         let dir = ScratchDir::new();
         let config = write_test_config(dir.path(), bundle);
+        let admin_token = new_token(TokenKind::Admin).expect("an admin token from the OS RNG");
+        let admin_hash = token_sha256_hex(&admin_token);
+        let mut all_vars = vars.to_vec();
+        if !vars.iter().any(|(name, _)| *name == ADMIN_HASH_VAR) {
+            all_vars.push((ADMIN_HASH_VAR, &admin_hash));
+        }
+        write_dev_vars(dir.path(), &all_vars);
         let persist_to = dir.path().join("state");
         let provisioner = Provisioner::new(&config, &persist_to);
         provisioner.apply_schema();
+        let schema_applied = started.elapsed();
         let mut hub = Self {
             port: 0,
+            admin_token,
             config,
             persist_to,
             logs: Logs::default(),
@@ -54,13 +86,20 @@ impl HubServer {
             dir,
         };
         hub.launch(0);
+        eprintln!(
+            "hub-e2e: hub ready on 127.0.0.1:{} in {} ms (schema {} ms)",
+            hub.port,
+            started.elapsed().as_millis(),
+            schema_applied.as_millis()
+        );
         hub
     }
 
-    /// One hub for the whole test binary, started on first use and stopped when the process exits.
+    /// One hub for the whole test binary, started on first use (with [`SHARED_HUB_VARS`]) and stopped when the
+    /// process exits.
     pub fn shared() -> &'static Self {
         static SHARED: OnceLock<HubServer> = OnceLock::new();
-        SHARED.get_or_init(Self::start)
+        SHARED.get_or_init(|| Self::start_with_vars(SHARED_HUB_VARS))
     }
 
     /// Stops `wrangler dev` (and workerd); the state stays. Idempotent.
@@ -93,6 +132,11 @@ impl HubServer {
     /// The process group of the running `wrangler dev` (its supervisor's pid), if it runs.
     pub fn process_group(&self) -> Option<u32> {
         self.process.as_ref().map(WranglerProcess::process_group)
+    }
+
+    /// The bearer token of the admin API (`tadm_…`), valid unless [`ADMIN_HASH_VAR`] was overridden.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// The port on 127.0.0.1 the hub listens on.
@@ -154,6 +198,17 @@ impl HubServer {
         http::get(self.port, path, headers).await
     }
 
+    /// Any HTTP/1.1 request against the hub, e.g. a `POST` with a JSON body (see [`http::request`]).
+    pub async fn http_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
+        http::request(self.port, method, path, headers, body).await
+    }
+
     /// Starts `wrangler dev` on `port` (0: any free port) and waits for `Ready on`.
     fn launch(&mut self, port: u16) {
         let args = self.dev_args(port);
@@ -199,6 +254,17 @@ impl HubServer {
     fn fail(&mut self, why: &str) -> ! {
         self.stop();
         panic!("{why}; its output:\n{}", self.logs.snapshot());
+    }
+}
+
+impl std::fmt::Debug for HubServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubServer")
+            .field("port", &self.port)
+            .field("admin_token", &"<redacted>")
+            .field("config", &self.config)
+            .field("running", &self.is_running())
+            .finish_non_exhaustive()
     }
 }
 

@@ -22,6 +22,7 @@ pub mod hub_server;
 pub mod logs;
 pub mod provisioning;
 pub mod scratch_dir;
+pub mod shutdown;
 pub mod simulated_pi;
 pub mod worker_build;
 pub mod workspace;

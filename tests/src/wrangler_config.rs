@@ -1,4 +1,5 @@
-//! The test copy of wrangler.toml: no `[build]` step, `main` pointing at a private copy of the built Worker.
+//! The test copy of wrangler.toml (no `[build]` step, `main` pointing at a private copy of the built Worker)
+//! and the `.dev.vars` beside it.
 //!
 //! Each hub gets its own copy of `index.js` and `index_bg.wasm`, so a later rebuild of `worker/build/` (by
 //! another test binary, or by `scripts/dev`) never makes a running `wrangler dev` reload under a test.
@@ -54,6 +55,29 @@ pub fn write_test_config(dir: &Path, bundle: &Path) -> PathBuf {
     let text = without_build_step(&project, &worker_dir.join("index.js"));
     fs::write(&config, text).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
     config
+}
+
+/// Writes `dir/.dev.vars` (read by `wrangler dev` from beside its config) unless `vars` is empty.
+pub fn write_dev_vars(dir: &Path, vars: &[(&str, &str)]) {
+    if vars.is_empty() {
+        return;
+    }
+    let text: String = vars.iter().map(|(k, v)| dev_vars_line(k, v)).collect();
+    let path = dir.join(".dev.vars");
+    fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// `NAME="VALUE"` and a newline; panics on what the dotenv format cannot carry verbatim.
+fn dev_vars_line(name: &str, value: &str) -> String {
+    assert!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "variable name {name:?} must be [A-Za-z0-9_]+"
+    );
+    assert!(
+        !value.contains(['"', '\\', '\n', '\r']),
+        "the value of {name} must not contain quotes, backslashes or line breaks"
+    );
+    format!("{name}=\"{value}\"\n")
 }
 
 /// `[build]` or `[build.something]` (with optional spaces and a trailing comment), but not `[[build]]`.
@@ -126,6 +150,20 @@ format = "modules"
     #[should_panic(expected = "no top-level `main`")]
     fn refuses_a_config_without_main() {
         without_build_step("name = \"x\"\n", Path::new("/x"));
+    }
+
+    #[test]
+    fn writes_dotenv_lines() {
+        assert_eq!(
+            dev_vars_line("AUTH_FAILURE_LIMIT", "1000"),
+            "AUTH_FAILURE_LIMIT=\"1000\"\n"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "must not contain")]
+    fn refuses_values_dotenv_would_mangle() {
+        dev_vars_line("X", "a\"b");
     }
 
     #[test]

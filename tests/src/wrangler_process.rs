@@ -20,13 +20,14 @@ pub const EXITED_MARKER: &str = "[hub-e2e] wrangler exited with status";
 
 /// The supervisor: `$@` is the wrangler command line.
 ///
-/// It ignores `SIGTERM` itself (set after wrangler is forked, so wrangler keeps the default), so that it
-/// survives the group-wide `SIGTERM` and can follow up with `SIGKILL`.
+/// It ignores `SIGTERM` and `SIGPIPE` itself (set after wrangler is forked, so wrangler keeps the defaults):
+/// it survives the group-wide `SIGTERM`, and its exit notice to a reader that is gone, so that it can always
+/// follow up with `SIGKILL`.
 const SUPERVISOR: &str = r#"
 exec 3<&0
 "$@" </dev/null 3<&- &
 child=$!
-trap '' TERM
+trap '' TERM PIPE
 {
     read -r _ <&3 || true
     kill -TERM -- -$$ 2>/dev/null

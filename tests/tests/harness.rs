@@ -4,16 +4,27 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hub_e2e::worker_build::{PREBUILT_ENV, worker_bundle};
-use hub_e2e::{ConnectError, HubServer, WsClient};
+use hub_e2e::{Access, ConnectError, DashboardScope, HubServer, WsClient};
+use serde_json::json;
+use telemetry_protocol::DeviceId;
 
 /// Set in the child process of `hub_dies_with_the_test_process`.
 const ORPHAN_PROBE_ENV: &str = "HUB_E2E_ORPHAN_PROBE";
 
+const WAIT: Duration = Duration::from_secs(10);
+
 #[tokio::test]
-async fn shared_hub_answers_unknown_paths_with_404() {
+async fn shared_hub_answers_plain_http() {
     let hub = HubServer::shared();
     let response = hub.http_get("/no/such/path", &[]).await;
     assert_eq!(response.status, 404, "{response:?}");
+    let not_upgraded = hub.http_get("/ws/device/harness-any", &[]).await;
+    assert_eq!(not_upgraded.status, 426, "{not_upgraded:?}");
+    // The Worker sets `Upgrade: websocket` here, but workerd drops hop-by-hop headers from the response.
+    assert!(
+        not_upgraded.body.contains("upgrade_required"),
+        "{not_upgraded:?}"
+    );
     assert!(hub.http_url("/x").starts_with("http://127.0.0.1:"));
     assert!(hub.ws_url("/x").starts_with("ws://127.0.0.1:"));
 }
@@ -54,10 +65,33 @@ async fn provisioning_works_while_the_hub_runs() {
 }
 
 #[tokio::test]
-async fn a_private_hub_restarts_on_its_port_with_its_state() {
-    let mut hub = HubServer::start();
+async fn a_close_frame_ends_the_session_without_waiting_for_eof() {
+    let hub = HubServer::shared();
+    let device = &hub.provision_devices(&["harness-close-1"])[0];
+    let url = hub.ws_url("/ws/device/harness-close-1");
+    let mut first = WsClient::connect_bearer(&url, &device.token).await;
+    let _second = WsClient::connect_bearer(&url, &device.token).await;
+    let started = Instant::now();
+    let (code, reason) = first.expect_close(WAIT).await;
+    assert_eq!((code, reason.as_str()), (4000, "replaced"));
+    assert!(first.has_ended());
+    assert!(started.elapsed() < WAIT);
+}
+
+#[tokio::test]
+async fn a_private_hub_restarts_on_its_port_with_its_state_and_vars() {
+    let mut hub = HubServer::start_with_vars(&[("AUTH_FAILURE_LIMIT", "1000")]);
     let port = hub.port();
-    hub.provision_devices(&["restart-1"]);
+    let device = hub.provision_devices(&["restart-1"]).remove(0);
+    let scope = DashboardScope::Devices(vec![DeviceId::parse("restart-1").expect("valid id")]);
+    let dashboard = hub.provision_dashboard(&scope, Access::Read);
+    let mut ws = WsClient::connect_bearer(&hub.ws_url("/ws/device/restart-1"), &device.token).await;
+    ws.send_json(&json!({"type": "telemetry", "epoch": "e1", "seq": 7,
+        "ts": "2026-01-01T00:00:00Z", "data": {"x": 1}}))
+        .await;
+    let ack = ws.recv_until(|m| m["type"] == "ack", WAIT).await;
+    assert_eq!(ack["seq"], 7, "{ack}");
+    drop(ws);
     hub.stop();
     assert!(!hub.is_running());
     assert!(
@@ -72,8 +106,23 @@ async fn a_private_hub_restarts_on_its_port_with_its_state() {
     let rows = hub
         .provisioner()
         .query("SELECT id FROM devices WHERE id = 'restart-1'");
-    assert_eq!(rows.len(), 1, "state lost across restart: {rows:?}");
+    assert_eq!(rows.len(), 1, "D1 state lost across restart: {rows:?}");
+    let url = hub.ws_url("/ws/dashboard/restart-1");
+    let mut watcher = WsClient::connect_bearer(&url, &dashboard.token).await;
+    let snapshot = watcher.recv_until(|m| m["type"] == "snapshot", WAIT).await;
+    assert_eq!(
+        snapshot["last"]["seq"], 7,
+        "Durable Object state lost: {snapshot}"
+    );
     assert!(hub.logs().contains("--- restarting ---"));
+    // wrangler hides values that come from .dev.vars; once per start.
+    let from_dev_vars = r#"env.AUTH_FAILURE_LIMIT ("(hidden)")"#;
+    assert_eq!(
+        hub.logs().matches(from_dev_vars).count(),
+        2,
+        "{}",
+        hub.logs()
+    );
 }
 
 /// Runs a hub in a child test process that exits without destructors; nothing of the hub may survive it.

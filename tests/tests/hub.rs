@@ -179,9 +179,18 @@ async fn device_without_bearer_gets_401_with_challenge() {
 async fn wrong_unknown_disabled_and_malformed_all_get_the_same_403() {
     let fixture = fixture();
     let cases = [
-        ("auth-dev", format!("Bearer {}", fixture.token("auth-other"))),
-        ("no-such-device", format!("Bearer {}", fixture.token("auth-dev"))),
-        ("disabled-dev", format!("Bearer {}", fixture.token("disabled-dev"))),
+        (
+            "auth-dev",
+            format!("Bearer {}", fixture.token("auth-other")),
+        ),
+        (
+            "no-such-device",
+            format!("Bearer {}", fixture.token("auth-dev")),
+        ),
+        (
+            "disabled-dev",
+            format!("Bearer {}", fixture.token("disabled-dev")),
+        ),
         ("auth-dev", "Bearer tdev_not-a-real-token".to_owned()),
         ("auth-dev", format!("Bearer {}", fixture.control_all)),
     ];
@@ -212,7 +221,11 @@ async fn credentials_in_the_url_get_400_and_never_reach_the_log() {
         let refusal = refused(&url, &[("Authorization", &auth)]).await;
         assert_eq!(refusal.status, 400, "{key}: {refusal:?}");
     }
-    let dashboard = format!("{}?token={}", dashboard_url("auth-dev"), fixture().control_all);
+    let dashboard = format!(
+        "{}?token={}",
+        dashboard_url("auth-dev"),
+        fixture().control_all
+    );
     assert_eq!(refused(&dashboard, &[]).await.status, 400);
     assert!(!hub().logs().contains(token), "a token reached the log");
 }
@@ -224,7 +237,10 @@ async fn plain_http_requests_get_426_and_unknown_paths_404() {
         .http_get("/ws/device/auth-dev", &[("Authorization", &auth)])
         .await;
     assert_eq!(response.status, 426, "{response:?}");
-    assert_eq!(hub().http_get("/ws/dashboard/auth-dev", &[]).await.status, 426);
+    assert_eq!(
+        hub().http_get("/ws/dashboard/auth-dev", &[]).await.status,
+        426
+    );
     assert_eq!(hub().http_get("/", &[]).await.status, 404);
     assert_eq!(hub().http_get("/ws/unknown/x", &[]).await.status, 404);
 }
@@ -234,10 +250,16 @@ async fn plain_http_requests_get_426_and_unknown_paths_404() {
 #[tokio::test]
 async fn dashboard_bearer_subprotocol_selects_telemetry_v1() {
     let protocols = format!("telemetry.v1, bearer.{}", fixture().control_all);
-    let mut ws = WsClient::connect(&dashboard_url("auth-dev"), &[("Sec-WebSocket-Protocol", &protocols)])
-        .await
-        .expect("accepted");
-    assert_eq!(ws.handshake_header("sec-websocket-protocol"), Some("telemetry.v1"));
+    let mut ws = WsClient::connect(
+        &dashboard_url("auth-dev"),
+        &[("Sec-WebSocket-Protocol", &protocols)],
+    )
+    .await
+    .expect("accepted");
+    assert_eq!(
+        ws.handshake_header("sec-websocket-protocol"),
+        Some("telemetry.v1")
+    );
     let snapshot = ws.recv_json(WAIT).await;
     assert_eq!(snapshot["type"], "snapshot");
 }
@@ -249,10 +271,18 @@ async fn dashboard_auth_refusals() {
     let url = dashboard_url("scope-b");
     // No credential at all.
     let none = refused(&url, &[]).await;
-    assert_eq!((none.status, none.header("www-authenticate")), (401, Some("Bearer")));
+    assert_eq!(
+        (none.status, none.header("www-authenticate")),
+        (401, Some("Bearer"))
+    );
     // bearer.<token> without telemetry.v1 cannot be answered with a selected subprotocol.
     let lone = format!("bearer.{}", fixture.control_all);
-    assert_eq!(refused(&url, &[("Sec-WebSocket-Protocol", &lone)]).await.status, 400);
+    assert_eq!(
+        refused(&url, &[("Sec-WebSocket-Protocol", &lone)])
+            .await
+            .status,
+        400
+    );
     // Out of scope, revoked, a device token, a malformed token: the same 403.
     for auth in [
         bearer(&fixture.control_scope_a),
@@ -262,7 +292,10 @@ async fn dashboard_auth_refusals() {
     ] {
         let refusal = refused(&url, &[("Authorization", &auth)]).await;
         assert_eq!(refusal.status, 403, "{refusal:?}");
-        assert_eq!(refusal_body("/ws/dashboard/scope-b", &auth).await, FORBIDDEN_BODY);
+        assert_eq!(
+            refusal_body("/ws/dashboard/scope-b", &auth).await,
+            FORBIDDEN_BODY
+        );
     }
     // In scope works.
     connect_dashboard("scope-a", &fixture.control_scope_a).await;
@@ -286,19 +319,31 @@ async fn a_newer_device_connection_replaces_the_older_with_4000() {
     let (mut dashboard, _) = connect_dashboard("takeover", &fixture().read_all).await;
     let mut first = connect_device("takeover").await;
     let online = dashboard.recv_json(WAIT).await;
-    assert_eq!((online["online"].clone(), online["reason"].clone()), (json!(true), json!("connected")));
+    assert_eq!(
+        (online["online"].clone(), online["reason"].clone()),
+        (json!(true), json!("connected"))
+    );
 
     let mut second = connect_device("takeover").await;
-    assert_eq!(first.expect_close(WAIT).await, (4000, "replaced".to_owned()));
+    assert_eq!(
+        first.expect_close(WAIT).await,
+        (4000, "replaced".to_owned())
+    );
     let replaced = dashboard.recv_json(WAIT).await;
     assert_eq!(replaced["type"], "presence", "{replaced}");
-    assert_eq!((replaced["online"].clone(), replaced["reason"].clone()), (json!(true), json!("replaced")));
+    assert_eq!(
+        (replaced["online"].clone(), replaced["reason"].clone()),
+        (json!(true), json!("replaced"))
+    );
 
     // The new connection carries on, and the old one's close never reports the device offline.
     second.send_json(&telemetry("t", 1)).await;
     expect_ack(&mut second, 1).await;
     let sample = dashboard.recv_json(WAIT).await;
-    assert_eq!((sample["type"].clone(), sample["seq"].clone()), (json!("telemetry"), json!(1)));
+    assert_eq!(
+        (sample["type"].clone(), sample["seq"].clone()),
+        (json!("telemetry"), json!(1))
+    );
     dashboard.expect_silence(QUIET).await;
 }
 
@@ -316,7 +361,9 @@ async fn every_dashboard_gets_every_sample() {
         expect_ack(&mut device, seq).await;
     }
     for dashboard in &mut dashboards {
-        dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+        dashboard
+            .recv_until(|m| m["type"] == "presence", WAIT)
+            .await;
         for seq in 1..=5u64 {
             let sample = dashboard.recv_json(WAIT).await;
             assert_eq!(sample["type"], "telemetry", "{sample}");
@@ -324,7 +371,11 @@ async fn every_dashboard_gets_every_sample() {
             assert_eq!(sample["seq"], seq);
             assert_eq!(sample["ts"], "2026-02-03T12:00:00Z");
             assert_eq!(sample["data"]["battery"]["soc"], seq);
-            assert!(sample["received_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+            assert!(
+                sample["received_at"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with('Z'))
+            );
         }
     }
 }
@@ -337,7 +388,10 @@ async fn snapshot_holds_the_last_sample_after_the_device_left() {
 
     let mut device = connect_device("snapshot-dev").await;
     let (_, live) = connect_dashboard("snapshot-dev", &fixture().read_all).await;
-    assert_eq!((live["online"].clone(), live["last"].clone()), (json!(true), Value::Null));
+    assert_eq!(
+        (live["online"].clone(), live["last"].clone()),
+        (json!(true), Value::Null)
+    );
     for seq in 1..=3 {
         device.send_json(&telemetry("s", seq)).await;
         expect_ack(&mut device, seq).await;
@@ -376,7 +430,9 @@ async fn a_command_round_trips_and_every_dashboard_sees_the_result() {
     let (mut controller, _) = connect_dashboard("command-dev", &fixture().control_all).await;
     let (mut watcher, _) = connect_dashboard("command-dev", &fixture().read_all).await;
     let mut device = connect_device("command-dev").await;
-    controller.recv_until(|m| m["type"] == "presence", WAIT).await;
+    controller
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     watcher.recv_until(|m| m["type"] == "presence", WAIT).await;
 
     let command = json!({"type":"command","id":"c-1","name":"set_interval","args":{"seconds":5}});
@@ -384,7 +440,9 @@ async fn a_command_round_trips_and_every_dashboard_sees_the_result() {
     assert_eq!(device.recv_json(WAIT).await, command);
 
     device
-        .send_json(&json!({"type":"command_result","id":"c-1","ok":true,"detail":"interval set to 5 s"}))
+        .send_json(
+            &json!({"type":"command_result","id":"c-1","ok":true,"detail":"interval set to 5 s"}),
+        )
         .await;
     let expected = json!({"type":"command_result","id":"c-1","ok":true,"detail":"interval set to 5 s",
                           "device_id":"command-dev"});
@@ -412,7 +470,9 @@ async fn a_command_for_an_offline_device_fails_at_once() {
 async fn resends_are_acked_again_but_not_broadcast_and_a_new_epoch_starts_over() {
     let (mut dashboard, _) = connect_dashboard("dup-dev", &fixture().read_all).await;
     let mut device = connect_device("dup-dev").await;
-    dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+    dashboard
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     for seq in 1..=3 {
         device.send_json(&telemetry("d1", seq)).await;
         expect_ack(&mut device, seq).await;
@@ -420,31 +480,46 @@ async fn resends_are_acked_again_but_not_broadcast_and_a_new_epoch_starts_over()
     }
     device.send_json(&telemetry("d1", 2)).await;
     let ack = device.recv_json(WAIT).await;
-    assert_eq!((ack["seq"].clone(), ack["epoch"].clone()), (json!(3), json!("d1")));
+    assert_eq!(
+        (ack["seq"].clone(), ack["epoch"].clone()),
+        (json!(3), json!("d1"))
+    );
     dashboard.expect_silence(QUIET).await;
 
     // A wiped device starts a new epoch at 1: that is new data, not a replay.
     device.send_json(&telemetry("d2", 1)).await;
     let ack = device.recv_json(WAIT).await;
-    assert_eq!((ack["seq"].clone(), ack["epoch"].clone()), (json!(1), json!("d2")));
+    assert_eq!(
+        (ack["seq"].clone(), ack["epoch"].clone()),
+        (json!(1), json!("d2"))
+    );
     let sample = dashboard.recv_json(WAIT).await;
-    assert_eq!((sample["seq"].clone(), sample["epoch"].clone()), (json!(1), json!("d2")));
+    assert_eq!(
+        (sample["seq"].clone(), sample["epoch"].clone()),
+        (json!(1), json!("d2"))
+    );
 }
 
 #[tokio::test]
 async fn a_batch_is_broadcast_in_order_with_one_ack() {
     let (mut dashboard, _) = connect_dashboard("batch-dev", &fixture().read_all).await;
     let mut device = connect_device("batch-dev").await;
-    dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+    dashboard
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     let items: Vec<Value> = (1..=4).map(|seq| telemetry("b", seq)).collect();
-    device.send_json(&json!({"type":"batch","items":items})).await;
+    device
+        .send_json(&json!({"type":"batch","items":items}))
+        .await;
     expect_ack(&mut device, 4).await;
     for seq in 1..=4 {
         assert_eq!(dashboard.recv_json(WAIT).await["seq"], seq);
     }
     // Over the limit: refused as a whole, nothing broadcast, the connection carries on.
     let over: Vec<Value> = (5..=505).map(|seq| telemetry("b", seq)).collect();
-    device.send_json(&json!({"type":"batch","items":over})).await;
+    device
+        .send_json(&json!({"type":"batch","items":over}))
+        .await;
     expect_error(&mut device, "batch_too_large").await;
     dashboard.expect_silence(QUIET).await;
     device.send_json(&telemetry("b", 5)).await;
@@ -455,7 +530,9 @@ async fn a_batch_is_broadcast_in_order_with_one_ack() {
 async fn the_legacy_flat_payload_works_unchanged() {
     let (mut dashboard, _) = connect_dashboard("legacy-dev", &fixture().read_all).await;
     let mut device = connect_device("legacy-dev").await;
-    dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+    dashboard
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     device
         .send_text(r#"{"device_id":"legacy-dev","timestamp":"2026-02-03T12:00:00Z","battery":{"voltage":53.2,"soc":85}}"#)
         .await;
@@ -475,15 +552,29 @@ async fn the_legacy_flat_payload_works_unchanged() {
 async fn bad_device_input_gets_error_frames_and_disturbs_nobody() {
     let (mut dashboard, _) = connect_dashboard("bad-device", &fixture().read_all).await;
     let mut device = connect_device("bad-device").await;
-    dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+    dashboard
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     let cases: [(&str, &str); 7] = [
         ("{not json", "invalid_json"),
         ("[1,2,3]", "not_an_object"),
         (r#"{"type":"reboot"}"#, "unknown_type"),
-        (r#"{"type":"command","id":"x","name":"ping"}"#, "wrong_direction"),
-        (r#"{"type":"telemetry","epoch":"e","seq":1}"#, "invalid_message"),
-        (r#"{"type":"telemetry","epoch":"e","seq":1,"ts":"noon","data":{}}"#, "invalid_message"),
-        (r#"{"device_id":"someone-else","soc":1}"#, "device_id_mismatch"),
+        (
+            r#"{"type":"command","id":"x","name":"ping"}"#,
+            "wrong_direction",
+        ),
+        (
+            r#"{"type":"telemetry","epoch":"e","seq":1}"#,
+            "invalid_message",
+        ),
+        (
+            r#"{"type":"telemetry","epoch":"e","seq":1,"ts":"noon","data":{}}"#,
+            "invalid_message",
+        ),
+        (
+            r#"{"device_id":"someone-else","soc":1}"#,
+            "device_id_mismatch",
+        ),
     ];
     for (text, code) in cases {
         device.send_text(text).await;
@@ -513,8 +604,14 @@ async fn bad_dashboard_input_gets_error_frames_and_disturbs_nobody() {
         ("nope", "invalid_json"),
         ("\"text\"", "not_an_object"),
         (r#"{"type":"subscribe"}"#, "unknown_type"),
-        (r#"{"type":"telemetry","epoch":"e","seq":1,"ts":"2026-02-03T12:00:00Z","data":{}}"#, "wrong_direction"),
-        (r#"{"type":"command","id":"","name":"ping"}"#, "invalid_message"),
+        (
+            r#"{"type":"telemetry","epoch":"e","seq":1,"ts":"2026-02-03T12:00:00Z","data":{}}"#,
+            "wrong_direction",
+        ),
+        (
+            r#"{"type":"command","id":"","name":"ping"}"#,
+            "invalid_message",
+        ),
     ];
     for (text, code) in cases {
         bad.send_text(text).await;
@@ -537,13 +634,18 @@ async fn bad_dashboard_input_gets_error_frames_and_disturbs_nobody() {
 async fn an_oversized_device_frame_closes_with_1009() {
     let (mut dashboard, _) = connect_dashboard("too-big-dev", &fixture().read_all).await;
     let mut device = connect_device("too-big-dev").await;
-    dashboard.recv_until(|m| m["type"] == "presence", WAIT).await;
+    dashboard
+        .recv_until(|m| m["type"] == "presence", WAIT)
+        .await;
     let big = json!({"type":"telemetry","epoch":"e","seq":1,"ts":"2026-02-03T12:00:00Z",
                      "data":{"blob":"y".repeat(70_000)}});
     device.send_json(&big).await;
     assert_eq!(device.expect_close(WAIT).await.0, 1009);
     let offline = dashboard.recv_json(WAIT).await;
-    assert_eq!((offline["type"].clone(), offline["online"].clone()), (json!("presence"), json!(false)));
+    assert_eq!(
+        (offline["type"].clone(), offline["online"].clone()),
+        (json!("presence"), json!(false))
+    );
     // Nothing of the oversized frame was broadcast, and the device may come back.
     let mut again = connect_device("too-big-dev").await;
     again.send_json(&telemetry("e", 1)).await;
@@ -582,12 +684,21 @@ async fn tokens_never_reach_logs_or_the_database() {
     expect_ack(&mut device, 1).await;
     // A refused attempt with a wrong token is logged (id and reason), the token is not.
     let wrong = fixture.token("auth-other");
-    let refusal = refused(&device_url("leak-dev"), &[("Authorization", &format!("Bearer {wrong}"))]).await;
+    let refusal = refused(
+        &device_url("leak-dev"),
+        &[("Authorization", &format!("Bearer {wrong}"))],
+    )
+    .await;
     assert_eq!(refusal.status, 403);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logs = hub().logs();
     assert!(logs.contains("auth refused"), "refusals are logged");
-    for secret in [token, wrong, fixture.control_all.as_str(), fixture.read_all.as_str()] {
+    for secret in [
+        token,
+        wrong,
+        fixture.control_all.as_str(),
+        fixture.read_all.as_str(),
+    ] {
         assert!(!logs.contains(secret), "a token reached the log");
     }
     let rows = hub()

@@ -2,13 +2,16 @@
 //!
 //! `DASHBOARD_TOKEN=... demo-dashboard --url ws://127.0.0.1:8787 --device-id demo-pi`. With a control token,
 //! type e.g. `{"type":"command","id":"1","name":"set_interval","args":{"seconds":5}}`. Reconnects when the hub
-//! goes away. Ctrl-C closes the socket and exits.
+//! goes away. Ctrl-C or SIGTERM closes the socket and exits.
+
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use chrono::{SecondsFormat, Utc};
 use futures_util::{SinkExt, StreamExt};
 use hub_e2e::backoff::Backoff;
-use hub_e2e::demo_args::{DemoArgs, token_from_env};
+use hub_e2e::demo_args::{ArgsError, DemoArgs, token_from_env};
+use hub_e2e::shutdown::stop_on_signal;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::watch;
 use tokio_tungstenite::connect_async;
@@ -19,20 +22,29 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 const USAGE: &str = "usage: DASHBOARD_TOKEN=<dashboard token> demo-dashboard [--url ws://127.0.0.1:8787] --device-id <id>";
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let args = DemoArgs::parse(std::env::args().skip(1), USAGE).map_err(anyhow::Error::msg)?;
-    let token = token_from_env("DASHBOARD_TOKEN").map_err(anyhow::Error::msg)?;
-    let (stop, mut stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = stop.send(true);
-    });
-    let url = args.endpoint_url("dashboard");
+async fn main() -> ExitCode {
+    match command_line() {
+        Ok((args, token)) => {
+            watch_device(&args.endpoint_url("dashboard"), &token).await;
+            ExitCode::SUCCESS
+        }
+        Err(error) => error.report(),
+    }
+}
+
+fn command_line() -> Result<(DemoArgs, String), ArgsError> {
+    let args = DemoArgs::parse(std::env::args().skip(1), USAGE)?;
+    Ok((args, token_from_env("DASHBOARD_TOKEN")?))
+}
+
+/// Watches `url` until Ctrl-C or SIGTERM, reconnecting whenever the connection ends.
+async fn watch_device(url: &str, token: &str) {
+    let mut stopped = stop_on_signal();
     let mut input = Some(BufReader::new(tokio::io::stdin()).lines());
     let mut backoff = Backoff::default();
     println!("demo-dashboard: watching {url}");
     while !*stopped.borrow() {
-        match session(&url, &token, &mut input, &mut stopped, &mut backoff).await {
+        match session(url, token, &mut input, &mut stopped, &mut backoff).await {
             Ok(()) => println!("demo-dashboard: disconnected"),
             Err(e) => eprintln!("demo-dashboard: {e:#}"),
         }
@@ -46,7 +58,6 @@ async fn main() -> Result<()> {
             _ = stopped.changed() => {}
         }
     }
-    Ok(())
 }
 
 /// One connection: prints what arrives, sends what is typed.

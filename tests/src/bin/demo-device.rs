@@ -1,15 +1,17 @@
 //! `demo-device`: a simulated Pi that streams telemetry to the hub every second and prints the hub's answers.
 //!
 //! `API_TOKEN=... demo-device --url ws://127.0.0.1:8787 --device-id demo-pi`. Reconnects when the hub goes
-//! away; answers commands with `ok: true` (it has nothing to control). Ctrl-C closes the socket and exits.
+//! away; answers commands with `ok: true` (it has nothing to control). Ctrl-C or SIGTERM closes the socket and exits.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 use hub_e2e::backoff::Backoff;
-use hub_e2e::demo_args::{DemoArgs, token_from_env};
+use hub_e2e::demo_args::{ArgsError, DemoArgs, token_from_env};
+use hub_e2e::shutdown::stop_on_signal;
 use hub_e2e::simulated_pi::SimulatedPi;
 use telemetry_protocol::{CommandResult, DeviceMessage, HubToDevice};
 use tokio::sync::watch;
@@ -22,15 +24,23 @@ const USAGE: &str =
     "usage: API_TOKEN=<device token> demo-device [--url ws://127.0.0.1:8787] --device-id <id>";
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let args = DemoArgs::parse(std::env::args().skip(1), USAGE).map_err(anyhow::Error::msg)?;
-    let token = token_from_env("API_TOKEN").map_err(anyhow::Error::msg)?;
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = stop.send(true);
-    });
-    run(&args, &token, stopped).await
+async fn main() -> ExitCode {
+    let (args, token) = match command_line() {
+        Ok(parsed) => parsed,
+        Err(error) => return error.report(),
+    };
+    match run(&args, &token, stop_on_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo-device: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn command_line() -> Result<(DemoArgs, String), ArgsError> {
+    let args = DemoArgs::parse(std::env::args().skip(1), USAGE)?;
+    Ok((args, token_from_env("API_TOKEN")?))
 }
 
 /// Connects, streams until the connection ends, waits, reconnects; returns when `stopped` turns true.
