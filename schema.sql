@@ -12,7 +12,11 @@ CREATE TABLE IF NOT EXISTS devices (
     -- When the device was provisioned.
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     -- When the device was disabled; NULL while it may connect.
-    disabled_at TEXT
+    disabled_at TEXT,
+    -- After a rotation with a grace period: the hash of the replaced token, accepted until previous_valid_until.
+    previous_token_sha256 TEXT CHECK (previous_token_sha256 IS NULL OR length(previous_token_sha256) = 64),
+    -- End of the grace period (RFC 3339, UTC); NULL when no old token is accepted.
+    previous_valid_until TEXT
 );
 
 -- One row per dashboard bearer token (tdash_...), created by `hubctl dashboard create`.

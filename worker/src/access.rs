@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use telemetry_protocol::DeviceId;
 
+use crate::clock::parse_millis;
 use crate::error::HubError;
 
 /// SHA-256 of a presented token. Only this, never the token, is compared or stored.
@@ -24,13 +25,18 @@ impl TokenHash {
         Some(Self(bytes))
     }
 
+    /// A short public name of the token (16 hex digits of its hash), to tell sessions of two tokens apart.
+    pub fn key_id(self) -> String {
+        hex::encode(&self.0[..8])
+    }
+
     /// Lowercase hex, as stored in D1.
     pub fn to_hex(self) -> String {
         hex::encode(self.0)
     }
 
     /// Constant-time equality with a stored hex hash; a malformed stored hash never matches.
-    fn matches_hex(&self, stored_hex: &str) -> bool {
+    pub fn matches_hex(&self, stored_hex: &str) -> bool {
         // Compare against a fixed value when the stored text is malformed, so the work done is the same.
         let stored = Self::from_hex(stored_hex);
         let other = stored.map_or([0u8; 32], |h| h.0);
@@ -45,12 +51,18 @@ impl std::fmt::Debug for TokenHash {
 }
 
 /// A row of `devices`, as read for a handshake.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct DeviceRecord {
     /// Stored hex SHA-256 of the device token.
     pub token_sha256: String,
     /// Set when the device was disabled.
     pub disabled_at: Option<String>,
+    /// Hash of the token a rotation replaced, still accepted until `previous_valid_until`.
+    #[serde(default)]
+    pub previous_token_sha256: Option<String>,
+    /// End of the rotation's grace period, RFC 3339.
+    #[serde(default)]
+    pub previous_valid_until: Option<String>,
 }
 
 /// Read or control access of a dashboard token.
@@ -118,16 +130,23 @@ impl From<Denial> for HubError {
     }
 }
 
-/// Decides a device handshake. An unknown device still costs one hash comparison.
+/// Decides a device handshake at `now_ms`: the current token, or the previous one within its grace period.
+/// Both hashes are always compared, and an unknown device costs the same comparisons.
 pub fn authorize_device(
     presented: &TokenHash,
     record: Option<&DeviceRecord>,
+    now_ms: u64,
 ) -> Result<(), Denial> {
-    let stored = record.map_or("", |r| r.token_sha256.as_str());
-    let matches = presented.matches_hex(stored);
+    let current = presented.matches_hex(record.map_or("", |r| r.token_sha256.as_str()));
+    let previous_hash = record.and_then(|r| r.previous_token_sha256.as_deref());
+    let previous = presented.matches_hex(previous_hash.unwrap_or(""));
+    let in_grace = record
+        .and_then(|r| r.previous_valid_until.as_deref())
+        .and_then(parse_millis)
+        .is_some_and(|until| now_ms < until);
     match record {
         None => Err(Denial::Unknown),
-        Some(_) if !matches => Err(Denial::WrongToken),
+        Some(_) if !(current || (previous && in_grace)) => Err(Denial::WrongToken),
         Some(r) if r.disabled_at.is_some() => Err(Denial::Disabled),
         Some(_) => Ok(()),
     }
@@ -173,6 +192,7 @@ mod tests {
         DeviceRecord {
             token_sha256: TokenHash::of(token).to_hex(),
             disabled_at: disabled.then(|| "2026-01-01T00:00:00Z".to_owned()),
+            ..DeviceRecord::default()
         }
     }
 
@@ -185,6 +205,8 @@ mod tests {
             revoked_at: None,
         }
     }
+
+    const NOW: u64 = 1_770_120_000_000;
 
     fn id(raw: &str) -> DeviceId {
         DeviceId::parse(raw).expect("valid id")
@@ -202,21 +224,47 @@ mod tests {
     fn device_decisions() {
         let good = TokenHash::of("tdev_right");
         assert_eq!(
-            authorize_device(&good, Some(&device("tdev_right", false))),
+            authorize_device(&good, Some(&device("tdev_right", false)), NOW),
             Ok(())
         );
         assert_eq!(
-            authorize_device(&good, Some(&device("tdev_other", false))),
+            authorize_device(&good, Some(&device("tdev_other", false)), NOW),
             Err(Denial::WrongToken)
         );
-        assert_eq!(authorize_device(&good, None), Err(Denial::Unknown));
+        assert_eq!(authorize_device(&good, None, NOW), Err(Denial::Unknown));
         assert_eq!(
-            authorize_device(&good, Some(&device("tdev_right", true))),
+            authorize_device(&good, Some(&device("tdev_right", true)), NOW),
             Err(Denial::Disabled)
         );
         // Disabled with a wrong token reports the wrong token, not the state of the device.
         assert_eq!(
-            authorize_device(&good, Some(&device("tdev_other", true))),
+            authorize_device(&good, Some(&device("tdev_other", true)), NOW),
+            Err(Denial::WrongToken)
+        );
+    }
+
+    #[test]
+    fn the_previous_token_works_only_within_its_grace_period() {
+        let record = DeviceRecord {
+            token_sha256: TokenHash::of("tdev_new").to_hex(),
+            previous_token_sha256: Some(TokenHash::of("tdev_old").to_hex()),
+            previous_valid_until: Some("2026-02-03T12:00:00Z".into()),
+            ..DeviceRecord::default()
+        };
+        let before = 1_770_119_999_000; // 11:59:59
+        let after = 1_770_120_000_000; // 12:00:00
+        let old = TokenHash::of("tdev_old");
+        assert_eq!(authorize_device(&old, Some(&record), before), Ok(()));
+        assert_eq!(
+            authorize_device(&old, Some(&record), after),
+            Err(Denial::WrongToken)
+        );
+        let new = TokenHash::of("tdev_new");
+        assert_eq!(authorize_device(&new, Some(&record), after), Ok(()));
+        let mut no_grace = record.clone();
+        no_grace.previous_valid_until = None;
+        assert_eq!(
+            authorize_device(&old, Some(&no_grace), before),
             Err(Denial::WrongToken)
         );
     }
@@ -237,10 +285,10 @@ mod tests {
     fn malformed_stored_hash_never_matches() {
         let record = DeviceRecord {
             token_sha256: "not hex".into(),
-            disabled_at: None,
+            ..DeviceRecord::default()
         };
         assert_eq!(
-            authorize_device(&TokenHash::of("x"), Some(&record)),
+            authorize_device(&TokenHash::of("x"), Some(&record), NOW),
             Err(Denial::WrongToken)
         );
         assert!(TokenHash::from_hex(&"0".repeat(63)).is_none());

@@ -10,6 +10,12 @@ pub fn rfc3339_millis(unix_millis: u64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 timestamp; `None` if it is not one or before 1970.
+pub fn parse_millis(text: &str) -> Option<u64> {
+    let millis = DateTime::parse_from_rfc3339(text).ok()?.timestamp_millis();
+    u64::try_from(millis).ok()
+}
+
 /// Whether `text` is an RFC 3339 timestamp.
 pub fn is_rfc3339(text: &str) -> bool {
     DateTime::parse_from_rfc3339(text).is_ok()
@@ -26,6 +32,20 @@ mod tests {
             rfc3339_millis(1_770_120_000_120),
             "2026-02-03T12:00:00.120Z"
         );
+    }
+
+    #[test]
+    fn parses_back_what_it_formats() {
+        assert_eq!(
+            parse_millis(&rfc3339_millis(1_770_120_000_120)),
+            Some(1_770_120_000_120)
+        );
+        assert_eq!(
+            parse_millis("2026-02-03T13:00:00+01:00"),
+            Some(1_770_120_000_000)
+        );
+        assert_eq!(parse_millis("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_millis("soon"), None);
     }
 
     #[test]

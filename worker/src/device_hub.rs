@@ -5,14 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 use telemetry_protocol::limits::{
-    CLOSE_MESSAGE_TOO_BIG, CLOSE_REPLACED, CLOSE_REPLACED_REASON, PING_TEXT, PONG_TEXT,
+    CLOSE_MESSAGE_TOO_BIG, CLOSE_REPLACED, CLOSE_REPLACED_REASON, CLOSE_REVOKED,
+    CLOSE_REVOKED_REASON, PING_TEXT, PONG_TEXT,
 };
 use telemetry_protocol::{
     DashboardTelemetry, DeviceId, ErrorCode, ErrorFrame, HubToDashboard, HubToDevice, Presence,
     PresenceReason, Snapshot,
 };
+use worker::js_sys;
+use worker::wasm_bindgen::JsValue;
 use worker::{
-    Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    Date, ScheduledTime, DurableObject, Env, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair, console_log,
     durable_object,
 };
@@ -34,11 +37,15 @@ pub const HEADER_ACCESS: &str = "X-Hub-Access";
 pub const HEADER_TOKEN_ID: &str = "X-Hub-Token-Id";
 /// Internal header from the gateway: present when the response must select `telemetry.v1`.
 pub const HEADER_SUBPROTOCOL: &str = "X-Hub-Subprotocol";
+/// Internal header from the gateway: which device token authenticated (a prefix of its hash).
+pub const HEADER_KEY_ID: &str = "X-Hub-Key-Id";
 
 const TAG_DEVICE: &str = "device";
 const TAG_DASHBOARD: &str = "dashboard";
 const KEY_CURSOR: &str = "cursor";
 const KEY_LAST: &str = "last";
+const KEY_SEEN: &str = "seen";
+const KEY_ROTATION: &str = "rotation";
 /// `WebSocket.readyState` of an open socket; closing ones are never counted or sent to.
 const READY_STATE_OPEN: u16 = 1;
 
@@ -51,6 +58,41 @@ struct Attachment {
     access: Option<Access>,
     #[serde(default)]
     token_id: Option<String>,
+    /// Devices: which token authenticated, so a rotation can close sessions of the old one.
+    #[serde(default)]
+    key_id: Option<String>,
+    /// Set when the hub already told dashboards why this socket went away (revoked).
+    #[serde(default)]
+    gone_announced: bool,
+}
+
+/// `POST /revoke` from the admin API: close the device's socket, or the sockets of one dashboard token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevokeOrder {
+    /// Close the device's socket (it was disabled).
+    pub device: bool,
+    /// Close the dashboards that authenticated with this token id.
+    pub token_id: Option<String>,
+}
+
+/// `POST /rotate` from the admin API: after `grace_until_ms`, close device sessions of any other token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotateOrder {
+    /// Key id of the new token.
+    pub current_key_id: String,
+    /// Unix milliseconds when the old token stops; 0 for at once.
+    pub grace_until_ms: u64,
+}
+
+/// `GET /status`: what the admin API lists about a device besides its D1 row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// Whether the device is connected now.
+    pub online: bool,
+    /// When the hub last heard from it.
+    pub last_seen: Option<String>,
+    /// Highest seq of the current epoch.
+    pub last_seq: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +103,7 @@ enum Role {
 }
 
 /// One per device id: the device's connection, its dashboards, its cursor and its last sample.
-#[durable_object(websocket)]
+#[durable_object]
 pub struct DeviceHub {
     state: State,
 }
@@ -75,27 +117,31 @@ impl DurableObject for DeviceHub {
         Self { state }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let headers = req.headers();
-        let field = |name: &str| headers.get(name).ok().flatten();
-        let Some(device_id) = field(HEADER_DEVICE_ID).and_then(|id| DeviceId::parse(&id).ok())
-        else {
-            return Response::error("bad internal request", 400);
-        };
-        let select_subprotocol = field(HEADER_SUBPROTOCOL).is_some();
-        match field(HEADER_ROLE).as_deref() {
-            Some("device") => self.connect_device(device_id, select_subprotocol),
-            Some("dashboard") => {
-                let access = match field(HEADER_ACCESS).as_deref() {
-                    Some("control") => Access::Control,
-                    _ => Access::Read,
-                };
-                let token_id = field(HEADER_TOKEN_ID);
-                self.connect_dashboard(device_id, access, token_id, select_subprotocol)
-                    .await
+    /// Internal requests from the gateway (`/connect`) and the admin API (`/status`, `/revoke`, `/rotate`).
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match req.path().as_str() {
+            "/connect" => self.accept_connection(&req).await,
+            "/status" => Response::from_json(&self.status().await),
+            "/revoke" => {
+                let order: RevokeOrder = req.json().await?;
+                Response::from_json(&self.revoke(&order))
+            }
+            "/rotate" => {
+                let order: RotateOrder = req.json().await?;
+                self.rotate(order).await?;
+                Response::from_json(&serde_json::json!({"ok": true}))
             }
             _ => Response::error("bad internal request", 400),
         }
+    }
+
+    /// Runs when a rotation's grace period ends: closes device sessions of the old token.
+    async fn alarm(&self) -> Result<Response> {
+        if let Some(order) = self.load_json::<RotateOrder>(KEY_ROTATION).await {
+            self.close_other_keys(&order.current_key_id);
+            self.state.storage().delete(KEY_ROTATION).await?;
+        }
+        Response::ok("done")
     }
 
     async fn websocket_message(
@@ -138,19 +184,122 @@ impl DurableObject for DeviceHub {
             .filter(|c| *c != 1005 && *c != 1006)
             .unwrap_or(1000);
         let _ = ws.close(Some(echo), Some("closed"));
-        self.on_socket_gone(&ws, PresenceReason::Disconnected);
+        self.on_socket_gone(&ws, PresenceReason::Disconnected).await;
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
-        self.on_socket_gone(&ws, PresenceReason::Error);
+        self.on_socket_gone(&ws, PresenceReason::Error).await;
         Ok(())
     }
 }
 
 impl DeviceHub {
+    async fn accept_connection(&self, req: &Request) -> Result<Response> {
+        let headers = req.headers();
+        let field = |name: &str| headers.get(name).ok().flatten();
+        let Some(device_id) = field(HEADER_DEVICE_ID).and_then(|id| DeviceId::parse(&id).ok())
+        else {
+            return Response::error("bad internal request", 400);
+        };
+        let select_subprotocol = field(HEADER_SUBPROTOCOL).is_some();
+        match field(HEADER_ROLE).as_deref() {
+            Some("device") => {
+                let key_id = field(HEADER_KEY_ID);
+                self.connect_device(device_id, key_id, select_subprotocol)
+                    .await
+            }
+            Some("dashboard") => {
+                let access = match field(HEADER_ACCESS).as_deref() {
+                    Some("control") => Access::Control,
+                    _ => Access::Read,
+                };
+                let token_id = field(HEADER_TOKEN_ID);
+                self.connect_dashboard(device_id, access, token_id, select_subprotocol)
+                    .await
+            }
+            _ => Response::error("bad internal request", 400),
+        }
+    }
+
+    async fn status(&self) -> DeviceStatus {
+        DeviceStatus {
+            online: self.device_online(),
+            last_seen: self
+                .state
+                .storage()
+                .get::<String>(KEY_SEEN)
+                .await
+                .ok()
+                .flatten(),
+            last_seq: self.load_json::<SeqCursor>(KEY_CURSOR).await.map(|c| c.seq),
+        }
+    }
+
+    /// Closes revoked sockets with 4001 at once; returns how many were closed.
+    fn revoke(&self, order: &RevokeOrder) -> serde_json::Value {
+        let mut closed = 0;
+        if order.device {
+            closed += self.close_devices(|_| true);
+        }
+        if let Some(token_id) = &order.token_id {
+            for socket in self.open_sockets(&format!("token:{token_id}")) {
+                let _ = socket.close(Some(CLOSE_REVOKED), Some(CLOSE_REVOKED_REASON));
+                closed += 1;
+            }
+        }
+        serde_json::json!({ "closed": closed })
+    }
+
+    /// Closes old-token sessions now, or when the grace period ends.
+    async fn rotate(&self, order: RotateOrder) -> Result<()> {
+        if order.grace_until_ms <= Date::now().as_millis() {
+            self.close_other_keys(&order.current_key_id);
+            return Ok(());
+        }
+        self.state.storage().put(KEY_ROTATION, to_json(&order)).await?;
+        // An absolute time: `set_alarm` takes a plain integer as an offset from now.
+        let when = js_sys::Date::new(&JsValue::from_f64(order.grace_until_ms as f64));
+        self.state.storage().set_alarm(ScheduledTime::new(when)).await
+    }
+
+    fn close_other_keys(&self, current_key_id: &str) {
+        self.close_devices(|attachment| attachment.key_id.as_deref() != Some(current_key_id));
+    }
+
+    /// Closes the open device sockets that `select` picks with 4001 and tells dashboards it was revoked.
+    fn close_devices(&self, select: impl Fn(&Attachment) -> bool) -> usize {
+        let mut closed = 0;
+        for socket in self.open_sockets(TAG_DEVICE) {
+            let Ok(Some(mut attachment)) = socket.deserialize_attachment::<Attachment>() else {
+                continue;
+            };
+            if !select(&attachment) {
+                continue;
+            }
+            attachment.gone_announced = true;
+            let _ = socket.serialize_attachment(&attachment);
+            let _ = socket.close(Some(CLOSE_REVOKED), Some(CLOSE_REVOKED_REASON));
+            closed += 1;
+            if !self.device_online() {
+                self.broadcast(&HubToDashboard::Presence(Presence {
+                    device_id: attachment.device_id.clone(),
+                    online: false,
+                    at: now(),
+                    reason: PresenceReason::Revoked,
+                }));
+            }
+        }
+        closed
+    }
+
     /// Accepts the device's socket. A newer connection wins: older ones are closed with 4000 `replaced`.
-    fn connect_device(&self, device_id: DeviceId, select_subprotocol: bool) -> Result<Response> {
+    async fn connect_device(
+        &self,
+        device_id: DeviceId,
+        key_id: Option<String>,
+        select_subprotocol: bool,
+    ) -> Result<Response> {
         let older = self.open_sockets(TAG_DEVICE);
         for socket in &older {
             let _ = socket.close(Some(CLOSE_REPLACED), Some(CLOSE_REPLACED_REASON));
@@ -163,7 +312,10 @@ impl DeviceHub {
             device_id: device_id.to_string(),
             access: None,
             token_id: None,
+            key_id,
+            gone_announced: false,
         })?;
+        self.mark_seen().await;
         let reason = if older.is_empty() {
             PresenceReason::Connected
         } else {
@@ -196,6 +348,8 @@ impl DeviceHub {
             device_id: device_id.to_string(),
             access: Some(access),
             token_id,
+            key_id: None,
+            gone_announced: false,
         })?;
         let snapshot = HubToDashboard::Snapshot(Snapshot {
             device_id: device_id.to_string(),
@@ -215,17 +369,15 @@ impl DeviceHub {
         let cursor = self.load_json::<SeqCursor>(KEY_CURSOR).await;
         match on_device_frame(device_id, frame, cursor, &now()) {
             DeviceOutcome::Samples(ingested) => {
-                if let Some(last) = ingested.accepted.last() {
-                    if let Err(error) = self.save_samples(&ingested.cursor, last).await {
-                        // Without the cursor saved nothing is acked: the device keeps the samples and resends.
-                        console_log!("storage write failed for {device_id}: {error}");
-                        let refusal = ErrorFrame::new(
-                            ErrorCode::Internal,
-                            "storage unavailable; resend later",
-                        );
-                        send_json(ws, &HubToDevice::Error(refusal));
-                        return Ok(());
-                    }
+                // Without the cursor saved nothing is acked: the device keeps the samples and resends.
+                if let Some(last) = ingested.accepted.last()
+                    && let Err(error) = self.save_samples(&ingested.cursor, last).await
+                {
+                    console_log!("storage write failed for {device_id}: {error}");
+                    let refusal =
+                        ErrorFrame::new(ErrorCode::Internal, "storage unavailable; resend later");
+                    send_json(ws, &HubToDevice::Error(refusal));
+                    return Ok(());
                 }
                 for sample in ingested.accepted {
                     self.broadcast(&HubToDashboard::Telemetry(sample));
@@ -268,11 +420,15 @@ impl DeviceHub {
     }
 
     /// After a socket closed or failed: if it was the device and no newer device socket is open, it is offline.
-    fn on_socket_gone(&self, ws: &WebSocket, reason: PresenceReason) {
+    async fn on_socket_gone(&self, ws: &WebSocket, reason: PresenceReason) {
         let Ok(Some(attachment)) = ws.deserialize_attachment::<Attachment>() else {
             return;
         };
-        if attachment.role != Role::Device || self.device_online() {
+        if attachment.role != Role::Device {
+            return;
+        }
+        self.mark_seen().await;
+        if attachment.gone_announced || self.device_online() {
             return;
         }
         self.broadcast(&HubToDashboard::Presence(Presence {
@@ -283,16 +439,23 @@ impl DeviceHub {
         }));
     }
 
+    /// Records when the hub last heard from the device; a failed write only loses this hint.
+    async fn mark_seen(&self) {
+        let _ = self.state.storage().put(KEY_SEEN, now()).await;
+    }
+
     async fn save_samples(&self, cursor: &SeqCursor, last: &DashboardTelemetry) -> Result<()> {
-        // A struct becomes a plain object with one property per key; both keys are written atomically.
+        // A struct becomes a plain object with one property per key; the keys are written atomically.
         #[derive(Serialize)]
         struct Entries {
             cursor: String,
             last: String,
+            seen: String,
         }
         let entries = Entries {
             cursor: to_json(cursor),
             last: to_json(last),
+            seen: last.received_at.clone(),
         };
         self.state.storage().put_multiple(entries).await
     }

@@ -27,6 +27,29 @@ pub enum HubError {
     /// 426: the endpoint only speaks WebSocket.
     #[error("this endpoint requires a WebSocket upgrade")]
     UpgradeRequired,
+    /// 400: a field of an admin request is missing or wrong; the body names the field.
+    #[error("{field}: {message}")]
+    InvalidField {
+        /// The JSON field or path segment at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// 409: the thing to create exists already.
+    #[error("{field}: already exists")]
+    Conflict {
+        /// The field whose value is taken.
+        field: &'static str,
+    },
+    /// 429: too many failed authentications from this address or for this target; try again later.
+    #[error("too many failed attempts; retry later")]
+    TooManyRequests {
+        /// Seconds until the counting window ends (`Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// 503: the admin API has no admin token hash configured.
+    #[error("the admin API is not configured: set the ADMIN_TOKEN_SHA256 secret")]
+    AdminDisabled,
     /// 500: the hub failed (D1 or Durable Object unavailable). The detail goes to the log, never to the client.
     #[error("internal error")]
     Internal,
@@ -39,6 +62,9 @@ pub struct ErrorBody {
     pub error: &'static str,
     /// Human-readable text.
     pub message: String,
+    /// The request field at fault, for 400s of the admin API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
 }
 
 impl HubError {
@@ -51,6 +77,10 @@ impl HubError {
             Self::NotFound => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::UpgradeRequired => 426,
+            Self::InvalidField { .. } => 400,
+            Self::Conflict { .. } => 409,
+            Self::TooManyRequests { .. } => 429,
+            Self::AdminDisabled => 503,
             Self::Internal => 500,
         }
     }
@@ -64,24 +94,36 @@ impl HubError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::UpgradeRequired => "upgrade_required",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::Conflict { .. } => "conflict",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::AdminDisabled => "admin_disabled",
             Self::Internal => "internal",
         }
     }
 
     /// The JSON body.
     pub fn body(&self) -> ErrorBody {
+        let field = match self {
+            Self::InvalidField { field, .. } | Self::Conflict { field } => Some(*field),
+            _ => None,
+        };
         ErrorBody {
             error: self.code(),
             message: self.to_string(),
+            field,
         }
     }
 
     /// Extra response headers this refusal requires.
-    pub fn headers(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::Unauthorized => vec![("WWW-Authenticate", "Bearer")],
-            Self::MethodNotAllowed { allow } => vec![("Allow", allow)],
-            Self::UpgradeRequired => vec![("Upgrade", "websocket"), ("Connection", "Upgrade")],
+            Self::Unauthorized => vec![("WWW-Authenticate", "Bearer".into())],
+            Self::MethodNotAllowed { allow } => vec![("Allow", (*allow).into())],
+            // workerd strips `Upgrade` from a 426, so the body says it instead.
+            Self::TooManyRequests { retry_after_secs } => {
+                vec![("Retry-After", retry_after_secs.to_string())]
+            }
             _ => Vec::new(),
         }
     }
@@ -100,13 +142,44 @@ mod tests {
         assert_eq!(HubError::MethodNotAllowed { allow: "GET" }.status(), 405);
         assert_eq!(HubError::UpgradeRequired.status(), 426);
         assert_eq!(HubError::Internal.status(), 500);
+        assert_eq!(
+            HubError::TooManyRequests {
+                retry_after_secs: 3
+            }
+            .status(),
+            429
+        );
+        assert_eq!(HubError::Conflict { field: "device_id" }.status(), 409);
+        assert_eq!(HubError::AdminDisabled.status(), 503);
+    }
+
+    #[test]
+    fn too_many_requests_says_when_to_retry() {
+        assert_eq!(
+            HubError::TooManyRequests {
+                retry_after_secs: 42
+            }
+            .headers(),
+            vec![("Retry-After", "42".to_owned())]
+        );
+    }
+
+    #[test]
+    fn field_errors_name_the_field() {
+        let error = HubError::InvalidField {
+            field: "grace_seconds",
+            message: "must be a whole number".into(),
+        };
+        let body = serde_json::to_value(error.body()).expect("json");
+        assert_eq!(body["field"], "grace_seconds");
+        assert_eq!(body["error"], "invalid_field");
     }
 
     #[test]
     fn unauthorized_asks_for_bearer() {
         assert_eq!(
             HubError::Unauthorized.headers(),
-            vec![("WWW-Authenticate", "Bearer")]
+            vec![("WWW-Authenticate", "Bearer".to_owned())]
         );
     }
 

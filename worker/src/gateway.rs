@@ -2,13 +2,15 @@
 
 use telemetry_protocol::DeviceId;
 use telemetry_protocol::token::{TokenKind, check_token_format};
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, console_log};
+use worker::{Date, Env, Headers, Method, Request, RequestInit, Response, Result, console_log};
 
 use crate::access::{
     Access, DashboardRecord, Denial, DeviceRecord, TokenHash, authorize_dashboard, authorize_device,
 };
+use crate::auth_guard::{GuardVerdict, guard_keys};
 use crate::device_hub::{
-    HEADER_ACCESS, HEADER_DEVICE_ID, HEADER_ROLE, HEADER_SUBPROTOCOL, HEADER_TOKEN_ID,
+    HEADER_ACCESS, HEADER_DEVICE_ID, HEADER_KEY_ID, HEADER_ROLE, HEADER_SUBPROTOCOL,
+    HEADER_TOKEN_ID,
 };
 use crate::error::HubError;
 use crate::handshake::{
@@ -19,22 +21,77 @@ use crate::route::{Endpoint, Route, route};
 
 /// Binding name of the D1 database.
 const DB_BINDING: &str = "DB";
-/// Binding name of the Durable Object namespace.
+/// Binding name of the device Durable Object namespace.
 const HUB_BINDING: &str = "DEVICE_HUB";
+/// Binding name of the failed-authentication counters.
+const GUARD_BINDING: &str = "AUTH_GUARD";
 
 /// What the Durable Object is told about an authenticated connection.
 struct Admission {
     route: Route,
     grant: Option<(String, Access)>,
+    key_id: String,
     select_subprotocol: bool,
 }
 
 /// Handles one request; every refusal becomes a [`HubError`] response here, in one place.
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
+    let path = req.path();
+    if path == "/admin" || path.starts_with("/admin/") {
+        return match crate::admin_api::handle(req, env).await {
+            Ok(response) => Ok(response),
+            Err(error) => error_response(&error),
+        };
+    }
     match admit(&req, env).await {
         Ok(admission) => forward(admission, env).await,
         Err(error) => error_response(&error),
     }
+}
+
+/// The client's address as Cloudflare reports it.
+pub fn client_address(req: &Request) -> String {
+    header(req.headers(), "CF-Connecting-IP").unwrap_or_else(|| "unknown".into())
+}
+
+/// Refuses with 429 when the client address or the target has too many recent failures; touches no D1.
+pub async fn check_guard(env: &Env, keys: &[String; 2]) -> std::result::Result<(), HubError> {
+    for key in keys {
+        if let GuardVerdict::Blocked { retry_after_secs } = guard_call(env, key, "check").await? {
+            return Err(HubError::TooManyRequests { retry_after_secs });
+        }
+    }
+    Ok(())
+}
+
+/// Counts a failed authentication under both keys.
+pub async fn record_failure(env: &Env, keys: &[String; 2]) {
+    for key in keys {
+        if let Err(error) = guard_call(env, key, "fail").await {
+            console_log!("auth guard unavailable: {error}");
+        }
+    }
+}
+
+async fn guard_call(
+    env: &Env,
+    key: &str,
+    action: &str,
+) -> std::result::Result<GuardVerdict, HubError> {
+    let call = async {
+        let stub = env
+            .durable_object(GUARD_BINDING)?
+            .id_from_name(key)?
+            .get_stub()?;
+        let mut response = stub
+            .fetch_with_str(&format!("https://auth-guard/{action}"))
+            .await?;
+        response.json::<GuardVerdict>().await
+    };
+    call.await.map_err(|error| {
+        console_log!("auth guard call failed: {error}");
+        HubError::Internal
+    })
 }
 
 async fn admit(req: &Request, env: &Env) -> std::result::Result<Admission, HubError> {
@@ -59,11 +116,13 @@ async fn admit(req: &Request, env: &Env) -> std::result::Result<Admission, HubEr
         protocols: protocols.as_deref(),
     };
     require_websocket_upgrade(&handshake)?;
-    let client = header(headers, "CF-Connecting-IP").unwrap_or_else(|| "-".into());
+    let client = client_address(req);
     let credential = match route.endpoint {
         Endpoint::Device => device_credential(&handshake)?,
         Endpoint::Dashboard => dashboard_credential(&handshake)?,
     };
+    let guard_keys = guard_keys(&client, route.device_id.as_str());
+    check_guard(env, &guard_keys).await?;
     let outcome = match route.endpoint {
         Endpoint::Device => check_device(env, &route.device_id, &credential)
             .await
@@ -75,10 +134,12 @@ async fn admit(req: &Request, env: &Env) -> std::result::Result<Admission, HubEr
     match outcome {
         Ok(grant) => Ok(Admission {
             select_subprotocol: credential.select_subprotocol,
+            key_id: TokenHash::of(credential.token).key_id(),
             route,
             grant,
         }),
         Err(Refusal::Denied(denial)) => {
+            record_failure(env, &guard_keys).await;
             console_log!(
                 "auth refused: endpoint={:?} device_id={} reason={} client={}",
                 route.endpoint,
@@ -123,11 +184,12 @@ async fn check_device(
     let presented = TokenHash::of(credential.token);
     let record: Option<DeviceRecord> = query_first(
         env,
-        "SELECT token_sha256, disabled_at FROM devices WHERE id = ?1",
+        "SELECT token_sha256, disabled_at, previous_token_sha256, previous_valid_until \
+         FROM devices WHERE id = ?1",
         device_id.as_str(),
     )
     .await?;
-    authorize_device(&presented, record.as_ref())?;
+    authorize_device(&presented, record.as_ref(), Date::now().as_millis())?;
     Ok(())
 }
 
@@ -171,6 +233,7 @@ async fn forward(admission: Admission, env: &Env) -> Result<Response> {
         Endpoint::Dashboard => "dashboard",
     };
     headers.set(HEADER_ROLE, role)?;
+    headers.set(HEADER_KEY_ID, &admission.key_id)?;
     if let Some((token_id, access)) = &admission.grant {
         headers.set(HEADER_TOKEN_ID, token_id)?;
         let access = match access {
@@ -192,6 +255,13 @@ async fn forward(admission: Admission, env: &Env) -> Result<Response> {
     stub.fetch_with_request(internal).await
 }
 
+/// The Durable Object stub of `device_id`.
+pub fn device_hub(env: &Env, device_id: &DeviceId) -> Result<worker::Stub> {
+    env.durable_object(HUB_BINDING)?
+        .id_from_name(device_id.as_str())?
+        .get_stub()
+}
+
 fn header(headers: &Headers, name: &str) -> Option<String> {
     headers.get(name).ok().flatten()
 }
@@ -202,7 +272,7 @@ pub fn error_response(error: &HubError) -> Result<Response> {
     headers.set("Content-Type", "application/json")?;
     headers.set("Cache-Control", "no-store")?;
     for (name, value) in error.headers() {
-        headers.set(name, value)?;
+        headers.set(name, &value)?;
     }
     let body = serde_json::to_string(&error.body())
         .map_err(|e| worker::Error::RustError(e.to_string()))?;

@@ -4,6 +4,8 @@
 //! unit-tested natively; the Worker glue (`gateway`, `device_hub`) only exists in the WASM build.
 
 pub mod access;
+pub mod admin;
+pub mod auth_guard;
 pub mod clock;
 pub mod cursor;
 pub mod error;
@@ -12,9 +14,15 @@ pub mod route;
 pub mod session;
 
 #[cfg(target_arch = "wasm32")]
+mod admin_api;
+#[cfg(target_arch = "wasm32")]
+mod auth_guard_object;
+#[cfg(target_arch = "wasm32")]
 mod device_hub;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
+#[cfg(target_arch = "wasm32")]
+mod random;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {

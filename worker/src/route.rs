@@ -62,7 +62,7 @@ mod tests {
             "/ws/dashboard/a.b",
             &format!("/ws/device/{}", "x".repeat(65)),
         ] {
-            assert_eq!(route(bad).map(|_| ()).unwrap_err().status(), 400, "{bad}");
+            assert_eq!(route(bad).expect_err("refused").status(), 400, "{bad}");
         }
         for unknown in ["/", "/ws", "/ws/device", "/ws/other/x", "/admin"] {
             assert_eq!(route(unknown), Err(HubError::NotFound), "{unknown}");

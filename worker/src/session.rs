@@ -151,10 +151,12 @@ fn screen(frame: Inbound<'_>) -> Result<&str, Screened> {
 
 /// Checks what the protocol crate cannot: the payload's device id and the timestamp.
 fn checked(device_id: &DeviceId, sample: Telemetry) -> Result<Telemetry, ErrorFrame> {
-    if let Some(claimed) = &sample.device_id {
-        if claimed != device_id.as_str() {
-            return Err(mismatch());
-        }
+    if sample
+        .device_id
+        .as_deref()
+        .is_some_and(|claimed| claimed != device_id.as_str())
+    {
+        return Err(mismatch());
     }
     if !is_rfc3339(&sample.ts) {
         return Err(ErrorFrame::new(
