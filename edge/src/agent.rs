@@ -1,0 +1,146 @@
+//! The agent as a whole: opens the store, starts the sampler task, runs the event loop until shutdown, then
+//! closes the socket, stops the sampler and persists the store.
+//!
+//! Shutdown is injected: `main` passes ctrl-c or SIGTERM, tests pass a oneshot.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::backoff::Backoff;
+use crate::command_runner::CommandRunner;
+use crate::config::AgentConfig;
+use crate::connection::Dialer;
+use crate::event_loop::EventLoop;
+use crate::gpio::{GpioError, OutputPins, open_output_pins};
+use crate::link::LinkContext;
+use crate::sampler::Sampler;
+use crate::sensors::{Sensor, SensorError, build_sensors};
+use crate::session::Session;
+use crate::store::{SampleStore, StoreError};
+use crate::tls::{TlsError, client_config};
+
+/// How long the sampler may take to finish a read in progress at shutdown.
+const SAMPLER_STOP_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Why the agent stopped other than by shutdown.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The sample store could not be opened, read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The TLS configuration could not be built (a bad `ca_file`).
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A sensor could not be opened.
+    #[error("sensors: {0}")]
+    Sensor(#[from] SensorError),
+    /// The GPIO outputs could not be opened.
+    #[error("gpio_outputs: {0}")]
+    Gpio(#[from] GpioError),
+    /// A sample could not be encoded.
+    #[error("encoding samples: {0}")]
+    Encode(serde_json::Error),
+    /// A background task failed (a panic).
+    #[error("internal task failed: {0}")]
+    Task(String),
+}
+
+/// The hardware the agent drives; tests pass scripted sensors and [`crate::gpio::RecordingPins`].
+pub struct Hardware {
+    /// Read on every tick, in order.
+    pub sensors: Vec<Box<dyn Sensor>>,
+    /// Driven by `gpio_write` commands.
+    pub pins: Box<dyn OutputPins>,
+}
+
+impl Hardware {
+    /// Opens the sensors and output pins that `config` names.
+    pub fn open(config: &AgentConfig) -> Result<Self, AgentError> {
+        Ok(Self {
+            sensors: build_sensors(&config.sensors)?,
+            pins: open_output_pins(&config.gpio_outputs)?,
+        })
+    }
+}
+
+/// Runs the agent with the sensors and pins its config names until `shutdown` completes.
+pub async fn run(
+    config: AgentConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    let hardware = Hardware::open(&config)?;
+    run_with(config, hardware, shutdown).await
+}
+
+/// Runs the agent with the given hardware until `shutdown` completes: the socket is closed with 1000, the
+/// sampler stopped and the store persisted before this returns `Ok`.
+pub async fn run_with(
+    config: AgentConfig,
+    hardware: Hardware,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    let tls = client_config(config.ca_file.as_deref())?;
+    let store = open_store(&config).await?;
+    let (interval_tx, interval_rx) = watch::channel(config.sample_interval);
+    let (newest_tx, newest_rx) = watch::channel(store.next_seq() - 1);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sampler = Sampler::new(hardware.sensors, Arc::clone(&store), interval_rx, newest_tx);
+    let mut sampler = tokio::spawn(sampler.run(stop_rx));
+
+    let dialer = Dialer::new(
+        config.device_url(),
+        config.api_token.clone(),
+        tls,
+        config.connection.connect_timeout,
+    );
+    let backoff = Backoff::new(config.connection.backoff, fastrand::Rng::new());
+    let session = Session::new(backoff, config.connection.backoff_reset_after);
+    let context = LinkContext {
+        store: Arc::clone(&store),
+        epoch: store.epoch(),
+        newest: newest_rx,
+        timing: config.connection,
+        commands: CommandRunner::new(config.gpio_outputs.clone(), hardware.pins, interval_tx),
+    };
+    let outcome = tokio::select! {
+        outcome = EventLoop::new(dialer, session, context).run(shutdown) => outcome,
+        stopped = &mut sampler => Err(AgentError::Task(match stopped {
+            Ok(()) => "the sampler stopped".to_owned(),
+            Err(error) => error.to_string(),
+        })),
+    };
+    stop_tx.send_replace(true);
+    if tokio::time::timeout(SAMPLER_STOP_TIMEOUT, &mut sampler)
+        .await
+        .is_err()
+    {
+        tracing::warn!("a sensor read was still running at shutdown");
+        sampler.abort();
+    }
+    let persisted = tokio::task::spawn_blocking(move || store.persist()).await;
+    match persisted {
+        Ok(Ok(())) => tracing::info!("sample store persisted"),
+        Ok(Err(error)) => tracing::error!(%error, "could not persist the sample store"),
+        Err(error) => tracing::error!(%error, "could not persist the sample store"),
+    }
+    outcome
+}
+
+async fn open_store(config: &AgentConfig) -> Result<Arc<SampleStore>, AgentError> {
+    let path = config.store.path.clone();
+    let capacity = config.store.max_samples;
+    let store = tokio::task::spawn_blocking(move || SampleStore::open(&path, capacity))
+        .await
+        .map_err(|e| AgentError::Task(e.to_string()))??;
+    tracing::info!(
+        device_id = %config.device_id,
+        epoch = %store.epoch(),
+        next_seq = store.next_seq(),
+        dropped = store.dropped(),
+        path = %config.store.path.display(),
+        "sample store open"
+    );
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,185 @@
+//! The agent's configuration: one typed [`AgentConfig`], built once from embedded defaults, then a TOML file,
+//! then the environment, and validated into a `Result` whose error names the bad key.
+//!
+//! Environment: the plain `DEVICE_ID`, `API_TOKEN` and `SERVER_URL` (what a `.env` file or a systemd
+//! `EnvironmentFile=` provides) and, for every other key, `EDGE_` plus the key in capitals with `__` between
+//! table and key: `EDGE_SAMPLE_INTERVAL_SECS=5`, `EDGE_STORE__PATH=/data/samples.redb`,
+//! `EDGE_CONNECTION__PING_INTERVAL_SECS=20`, `EDGE_GPIO_OUTPUTS=17,27`. The plain names win over `EDGE_` ones.
+
+mod validate;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat};
+use telemetry_protocol::DeviceId;
+
+use crate::backoff::BackoffPolicy;
+use crate::endpoint::HubEndpoint;
+use crate::sensors::SensorConfig;
+use crate::token::ApiToken;
+
+/// Where the agent looks for its config file when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/edge-agent/config.toml";
+
+/// The built-in defaults, lowest layer of every config.
+pub const DEFAULTS_TOML: &str = r#"
+allow_insecure = false
+sample_interval_secs = 1
+gpio_outputs = []
+
+[store]
+path = "/var/lib/edge-agent/samples.redb"
+max_samples = 86400
+
+[connection]
+connect_timeout_secs = 10
+ping_interval_secs = 20
+read_timeout_secs = 45
+ack_timeout_secs = 30
+backoff_base_secs = 1
+backoff_cap_secs = 60
+backoff_reset_after_secs = 30
+"#;
+
+/// Environment variables read under their plain names, and the key each sets.
+const PLAIN_ENV: [(&str, &str); 3] = [
+    ("DEVICE_ID", "device_id"),
+    ("API_TOKEN", "api_token"),
+    ("SERVER_URL", "server_url"),
+];
+
+/// A configuration that could not be loaded. Every message names the key (and never shows the token).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is missing or out of range.
+    #[error("config key {key}: {reason}")]
+    Invalid {
+        /// The key, e.g. `store.max_samples` or `api_token (API_TOKEN)`.
+        key: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// The file could not be read or parsed, or a value has the wrong type (the message names the key).
+    #[error("{0}")]
+    Load(#[from] config::ConfigError),
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The validated configuration of the agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    /// This device's id (`device_id`, `DEVICE_ID`).
+    pub device_id: DeviceId,
+    /// The device token (`api_token`, `API_TOKEN`); never printed.
+    pub api_token: ApiToken,
+    /// The hub's base URL (`server_url`, `SERVER_URL`).
+    pub server: HubEndpoint,
+    /// An extra PEM file of CA certificates to trust, for a private hub (`ca_file`).
+    pub ca_file: Option<PathBuf>,
+    /// Time between samples (`sample_interval_secs`, fractions allowed, default 1).
+    pub sample_interval: Duration,
+    /// BCM pins that `gpio_write` commands may drive (`gpio_outputs`, default none).
+    pub gpio_outputs: Vec<u8>,
+    /// Where and how many samples are kept (`[store]`).
+    pub store: StoreConfig,
+    /// Timeouts, heartbeat and backoff (`[connection]`).
+    pub connection: ConnectionConfig,
+    /// What to measure (`[[sensors]]`, default one simulated sensor).
+    pub sensors: Vec<SensorConfig>,
+}
+
+/// The `[store]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// The redb file (`path`, default `/var/lib/edge-agent/samples.redb`).
+    pub path: PathBuf,
+    /// Most samples kept; beyond it the oldest are dropped (`max_samples`, default 86,400: a day at 1 Hz).
+    pub max_samples: u64,
+}
+
+/// The `[connection]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    /// TCP + TLS + upgrade must finish within this (`connect_timeout_secs`, default 10).
+    pub connect_timeout: Duration,
+    /// A WebSocket ping goes out this often (`ping_interval_secs`, default 20).
+    pub ping_interval: Duration,
+    /// With nothing read for this long the socket is dropped (`read_timeout_secs`, default 45).
+    pub read_timeout: Duration,
+    /// Samples in flight this long without an ack drop the socket (`ack_timeout_secs`, default 30).
+    pub ack_timeout: Duration,
+    /// Reconnect backoff (`backoff_base_secs` 1, `backoff_cap_secs` 60).
+    pub backoff: BackoffPolicy,
+    /// A connection up this long resets the backoff (`backoff_reset_after_secs`, default 30).
+    pub backoff_reset_after: Duration,
+}
+
+/// Where to read the config file from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigFile {
+    /// No file: defaults and environment only.
+    None,
+    /// This file if it exists (the default path).
+    Optional(PathBuf),
+    /// This file, which must exist (given with `--config`).
+    Required(PathBuf),
+}
+
+impl AgentConfig {
+    /// Builds the config from the defaults, `file` and `env` (the process environment in production, a map in
+    /// tests), and validates it.
+    pub fn load(
+        file: &ConfigFile,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut env: HashMap<String, String> = env.into_iter().collect();
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        builder = match file {
+            ConfigFile::None => builder,
+            ConfigFile::Optional(path) => builder.add_source(toml_file(path).required(false)),
+            ConfigFile::Required(path) => builder.add_source(toml_file(path).required(true)),
+        };
+        let pins = env.remove("EDGE_GPIO_OUTPUTS");
+        let plain: Vec<(&str, String)> = PLAIN_ENV
+            .iter()
+            .filter_map(|(var, key)| env.remove(*var).map(|value| (*key, value)))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("EDGE")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(env.into_iter().collect())),
+        );
+        if let Some(pins) = pins {
+            builder = builder.set_override("gpio_outputs", validate::split_pins(&pins)?)?;
+        }
+        for (key, value) in plain {
+            builder = builder.set_override(key, value)?;
+        }
+        let raw: validate::RawConfig = builder.build()?.try_deserialize()?;
+        raw.validate()
+    }
+
+    /// The URL the agent connects to: `{server}/ws/device/{device_id}`.
+    pub fn device_url(&self) -> String {
+        self.server.device_url(&self.device_id)
+    }
+}
+
+fn toml_file(path: &Path) -> File<config::FileSourceFile, FileFormat> {
+    File::from(path).format(FileFormat::Toml)
+}
+
+#[cfg(test)]
+mod tests;

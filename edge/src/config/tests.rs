@@ -1,0 +1,233 @@
+//! Unit tests of config layering, validation messages and the committed example file.
+
+use std::collections::HashMap;
+
+use telemetry_protocol::{TokenKind, generate_token};
+
+use super::*;
+use crate::testdir::TestDir;
+
+const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+fn token() -> String {
+    let mut n = 3u8;
+    generate_token(TokenKind::Device, |buf| {
+        for b in buf {
+            n = n.wrapping_mul(31).wrapping_add(7);
+            *b = n;
+        }
+    })
+}
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = [
+        ("DEVICE_ID", "ems_001"),
+        ("SERVER_URL", "wss://hub.example.workers.dev"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    map.insert("API_TOKEN".into(), token());
+    map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    map
+}
+
+fn load_env(pairs: &[(&str, &str)]) -> Result<AgentConfig, ConfigError> {
+    AgentConfig::load(&ConfigFile::None, env(pairs))
+}
+
+fn load_file(text: &str, pairs: &[(&str, &str)]) -> Result<AgentConfig, ConfigError> {
+    let dir = TestDir::new("config");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    AgentConfig::load(&ConfigFile::Required(path), env(pairs))
+}
+
+fn error(result: Result<AgentConfig, ConfigError>) -> String {
+    result.expect_err("should be refused").to_string()
+}
+
+#[test]
+fn defaults_are_the_documented_production_values() {
+    let config = load_env(&[]).expect("valid");
+    assert_eq!(config.device_id.as_str(), "ems_001");
+    assert_eq!(
+        config.device_url(),
+        "wss://hub.example.workers.dev/ws/device/ems_001"
+    );
+    assert_eq!(config.sample_interval, Duration::from_secs(1));
+    assert_eq!(
+        config.store.path,
+        PathBuf::from("/var/lib/edge-agent/samples.redb")
+    );
+    assert_eq!(config.store.max_samples, 86_400);
+    let c = config.connection;
+    assert_eq!(c.connect_timeout, Duration::from_secs(10));
+    assert_eq!(c.ping_interval, Duration::from_secs(20));
+    assert_eq!(c.read_timeout, Duration::from_secs(45));
+    assert_eq!(c.ack_timeout, Duration::from_secs(30));
+    assert_eq!(c.backoff, BackoffPolicy::default());
+    assert_eq!(c.backoff_reset_after, Duration::from_secs(30));
+    assert_eq!(config.sensors, crate::sensors::default_sensors());
+    assert!(config.gpio_outputs.is_empty() && config.ca_file.is_none());
+}
+
+#[test]
+fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+    let file = "sample_interval_secs = 5\ndevice_id = \"from-file\"\n[store]\nmax_samples = 100\n";
+    let config = load_file(file, &[]).expect("valid");
+    assert_eq!(config.sample_interval, Duration::from_secs(5));
+    assert_eq!(config.store.max_samples, 100);
+    assert_eq!(
+        config.device_id.as_str(),
+        "ems_001",
+        "plain DEVICE_ID beats the file"
+    );
+    let config = load_file(
+        file,
+        &[
+            ("EDGE_SAMPLE_INTERVAL_SECS", "0.25"),
+            ("EDGE_STORE__MAX_SAMPLES", "7"),
+            ("EDGE_CONNECTION__PING_INTERVAL_SECS", "2"),
+            ("EDGE_ALLOW_INSECURE", "true"),
+            ("EDGE_GPIO_OUTPUTS", "17, 27"),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(config.sample_interval, Duration::from_millis(250));
+    assert_eq!(config.store.max_samples, 7);
+    assert_eq!(config.connection.ping_interval, Duration::from_secs(2));
+    assert_eq!(config.gpio_outputs, [17, 27]);
+}
+
+#[test]
+fn plain_variables_beat_prefixed_ones() {
+    let config = load_env(&[("EDGE_DEVICE_ID", "prefixed")]).expect("valid");
+    assert_eq!(config.device_id.as_str(), "ems_001");
+    let mut only_prefixed = env(&[("EDGE_DEVICE_ID", "prefixed")]);
+    only_prefixed.remove("DEVICE_ID");
+    let config = AgentConfig::load(&ConfigFile::None, only_prefixed).expect("valid");
+    assert_eq!(config.device_id.as_str(), "prefixed");
+}
+
+#[test]
+fn missing_required_values_name_their_key_and_variable() {
+    for (var, key) in [
+        ("DEVICE_ID", "device_id (DEVICE_ID)"),
+        ("API_TOKEN", "api_token (API_TOKEN)"),
+        ("SERVER_URL", "server_url (SERVER_URL)"),
+    ] {
+        let mut vars = env(&[]);
+        vars.remove(var);
+        let message = error(AgentConfig::load(&ConfigFile::None, vars));
+        assert!(
+            message.contains(key) && message.contains("missing"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn malformed_values_name_their_key() {
+    for (pairs, key) in [
+        (vec![("DEVICE_ID", "bad id")], "device_id"),
+        (vec![("SERVER_URL", "ws://hub.example.com")], "server_url"),
+        (
+            vec![("EDGE_SAMPLE_INTERVAL_SECS", "0")],
+            "sample_interval_secs",
+        ),
+        (
+            vec![("EDGE_SAMPLE_INTERVAL_SECS", "soon")],
+            "sample_interval_secs",
+        ),
+        (vec![("EDGE_STORE__MAX_SAMPLES", "0")], "store.max_samples"),
+        (
+            vec![("EDGE_CONNECTION__PING_INTERVAL_SECS", "50")],
+            "connection.read_timeout_secs",
+        ),
+        (
+            vec![("EDGE_CONNECTION__BACKOFF_BASE_SECS", "120")],
+            "connection.backoff_cap_secs",
+        ),
+        (vec![("EDGE_GPIO_OUTPUTS", "17,x")], "gpio_outputs"),
+        (vec![("EDGE_GPIO_OUTPUTS", "17,40")], "gpio_outputs[1]"),
+        (vec![("EDGE_NO_SUCH_KEY", "1")], "no_such_key"),
+    ] {
+        let message = error(load_env(&pairs));
+        assert!(message.contains(key), "{pairs:?}: {message}");
+    }
+}
+
+#[test]
+fn file_errors_name_the_key_or_the_file() {
+    let message = error(load_file("sample_interval_secs = \"soon\"\n", &[]));
+    assert!(message.contains("sample_interval_secs"), "{message}");
+    let message = error(load_file("[store]\nmax_sample = 5\n", &[]));
+    assert!(message.contains("max_sample"), "{message}");
+    let message = error(load_file("[[sensors]]\nkind = \"thermometer\"\n", &[]));
+    assert!(message.contains("thermometer"), "{message}");
+    let message = error(load_file("this is not toml", &[]));
+    assert!(message.contains("config.toml"), "{message}");
+    let missing = ConfigFile::Required(PathBuf::from("/nonexistent/edge.toml"));
+    let message = error(AgentConfig::load(&missing, env(&[])));
+    assert!(message.contains("/nonexistent/edge.toml"), "{message}");
+    let optional = ConfigFile::Optional(PathBuf::from("/nonexistent/edge.toml"));
+    assert!(AgentConfig::load(&optional, env(&[])).is_ok());
+}
+
+#[test]
+fn a_bad_token_is_refused_without_showing_it() {
+    let good = token();
+    let mut typo = good.clone();
+    typo.replace_range(12..13, if &good[12..13] == "a" { "b" } else { "a" });
+    let message = error(load_env(&[("API_TOKEN", &typo)]));
+    assert!(message.contains("api_token (API_TOKEN)"), "{message}");
+    assert!(!message.contains(&typo[5..]), "{message}");
+    let config = load_env(&[]).expect("valid");
+    assert!(!format!("{config:?}").contains(&good[5..]));
+}
+
+#[test]
+fn the_example_config_parses_through_the_real_loader() {
+    let config = load_file(EXAMPLE, &[]).expect("example parses");
+    assert_eq!(config.device_id.as_str(), "ems_001");
+}
+
+#[test]
+fn the_example_config_states_the_real_defaults() {
+    let mut without_plain = env(&[]);
+    without_plain.remove("DEVICE_ID");
+    without_plain.remove("SERVER_URL");
+    let dir = TestDir::new("example");
+    let path = dir.join("config.toml");
+    std::fs::write(&path, EXAMPLE).expect("write");
+    let example = AgentConfig::load(&ConfigFile::Required(path), without_plain).expect("example");
+    let defaults = load_env(&[
+        ("DEVICE_ID", example.device_id.as_str()),
+        ("SERVER_URL", example.server.as_str()),
+    ])
+    .expect("defaults");
+    assert_eq!(
+        example, defaults,
+        "config.example.toml and DEFAULTS_TOML disagree"
+    );
+}
+
+#[test]
+fn the_commented_sensor_examples_parse_too() {
+    let start = EXAMPLE.find("# --- sensor examples").expect("start marker");
+    let end = EXAMPLE
+        .find("# --- end of sensor examples")
+        .expect("end marker");
+    let block: String = EXAMPLE[start..end]
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.strip_prefix("# ")
+                .unwrap_or(line.trim_start_matches('#'))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = load_file(&block, &[]).expect("sensor examples parse");
+    assert_eq!(config.sensors.len(), 3);
+}

@@ -1,0 +1,165 @@
+//! Opening the device socket: the handshake request with the bearer header, TLS, the connect timeout, and the
+//! mapping of every failure to a [`DisconnectReason`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self};
+use tokio_tungstenite::{
+    Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
+};
+
+use crate::session::DisconnectReason;
+use crate::token::ApiToken;
+
+/// The device socket.
+pub type DeviceSocket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Largest message accepted from the hub (commands and acks are tiny).
+const MAX_INCOMING_BYTES: usize = 256 * 1024;
+
+/// What the agent needs to open its socket.
+#[derive(Clone)]
+pub struct Dialer {
+    url: String,
+    token: ApiToken,
+    tls: Arc<ClientConfig>,
+    timeout: Duration,
+}
+
+impl Dialer {
+    /// Dials `url` (`…/ws/device/{id}`) with `token` in the `Authorization` header, giving up after `timeout`.
+    pub fn new(url: String, token: ApiToken, tls: Arc<ClientConfig>, timeout: Duration) -> Self {
+        Self {
+            url,
+            token,
+            tls,
+            timeout,
+        }
+    }
+
+    /// The URL dialled (it never contains the token).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Connects once: TCP, TLS for `wss://`, and the upgrade, all within the timeout.
+    pub async fn connect(&self) -> Result<DeviceSocket, DisconnectReason> {
+        let request = self.request()?;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_INCOMING_BYTES))
+            .max_frame_size(Some(MAX_INCOMING_BYTES));
+        let connector = Connector::Rustls(Arc::clone(&self.tls));
+        let attempt = connect_async_tls_with_config(request, Some(config), true, Some(connector));
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Err(_) => Err(DisconnectReason::ConnectTimeout),
+            Ok(Ok((socket, _response))) => Ok(socket),
+            Ok(Err(error)) => Err(refusal(error)),
+        }
+    }
+
+    /// The upgrade request with `Authorization: Bearer …` (marked sensitive) and a `User-Agent`.
+    fn request(&self) -> Result<Request, DisconnectReason> {
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| DisconnectReason::ConnectFailed(e.to_string()))?;
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
+            .map_err(|_| {
+                DisconnectReason::ConnectFailed("API_TOKEN is not a valid header value".into())
+            })?;
+        bearer.set_sensitive(true);
+        let headers = request.headers_mut();
+        headers.insert(header::AUTHORIZATION, bearer);
+        headers.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static(concat!("edge-agent/", env!("CARGO_PKG_VERSION"))),
+        );
+        Ok(request)
+    }
+}
+
+/// Maps a failed handshake to why it failed; 401 and 403 mean the credential was refused.
+fn refusal(error: tungstenite::Error) -> DisconnectReason {
+    match error {
+        tungstenite::Error::Http(response) => match response.status().as_u16() {
+            status @ (401 | 403) => DisconnectReason::AuthRejected(status),
+            status => DisconnectReason::HandshakeRejected(status),
+        },
+        other => DisconnectReason::ConnectFailed(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telemetry_protocol::{TokenKind, generate_token};
+    use tokio_tungstenite::tungstenite::http::Response;
+
+    fn dialer(url: &str) -> (Dialer, String) {
+        let raw = generate_token(TokenKind::Device, |b| b.fill(9));
+        let token = ApiToken::parse(&raw).expect("token");
+        let tls = crate::tls::client_config(None).expect("tls");
+        (
+            Dialer::new(url.into(), token, tls, Duration::from_secs(1)),
+            raw,
+        )
+    }
+
+    #[test]
+    fn the_request_carries_the_token_only_in_a_sensitive_header() {
+        let (dialer, raw) = dialer("ws://127.0.0.1:9/ws/device/ems_001");
+        let request = dialer.request().expect("request");
+        let auth = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .expect("authorization");
+        assert_eq!(auth.to_str().expect("ascii"), format!("Bearer {raw}"));
+        assert!(auth.is_sensitive());
+        assert!(!request.uri().to_string().contains(&raw[5..]));
+        assert!(
+            !format!("{auth:?}").contains(&raw[5..]),
+            "Debug of a sensitive header hides it"
+        );
+    }
+
+    #[test]
+    fn refusals_map_to_reasons() {
+        let http = |status: u16| {
+            let response = Response::builder()
+                .status(status)
+                .body(None)
+                .expect("response");
+            refusal(tungstenite::Error::Http(Box::new(response)))
+        };
+        assert_eq!(http(401), DisconnectReason::AuthRejected(401));
+        assert_eq!(http(403), DisconnectReason::AuthRejected(403));
+        assert_eq!(http(404), DisconnectReason::HandshakeRejected(404));
+        assert!(matches!(
+            refusal(tungstenite::Error::ConnectionClosed),
+            DisconnectReason::ConnectFailed(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_fails_fast_without_panicking() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        for scheme in ["ws", "wss"] {
+            let (dialer, _) = dialer(&format!("{scheme}://127.0.0.1:{port}/ws/device/x"));
+            let error = dialer.connect().await.expect_err("nothing listens");
+            assert!(
+                matches!(error, DisconnectReason::ConnectFailed(_)),
+                "{error:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The reconnect loop: connect, serve the connection, wait the backoff, forever, with one status line per
+//! state change. Decisions come from the pure [`Session`]; the socket work from [`Link`].
+
+use std::time::Duration;
+
+use tokio::time::{Instant, sleep};
+
+use crate::agent::AgentError;
+use crate::connection::Dialer;
+use crate::link::{Link, LinkContext, Served};
+use crate::session::{Loudness, Session};
+
+/// Keeps the device connected until shutdown.
+pub struct EventLoop {
+    dialer: Dialer,
+    session: Session,
+    context: LinkContext,
+}
+
+impl EventLoop {
+    /// A loop that dials with `dialer`, decides with `session` and serves connections with `context`.
+    pub fn new(dialer: Dialer, session: Session, context: LinkContext) -> Self {
+        Self {
+            dialer,
+            session,
+            context,
+        }
+    }
+
+    /// Runs until `shutdown` completes (then returns `Ok`) or the store fails.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), AgentError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            self.report_connecting();
+            let attempt = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                attempt = self.dialer.connect() => attempt,
+            };
+            let reason = match attempt {
+                Ok(socket) => {
+                    self.session.on_connected(Instant::now());
+                    tracing::info!(url = self.dialer.url(), "connected");
+                    let link = Link::new(socket, &mut self.context).await?;
+                    match link.serve(&mut shutdown).await? {
+                        Served::Shutdown => return Ok(()),
+                        Served::Lost(reason) => reason,
+                    }
+                }
+                Err(reason) => reason,
+            };
+            let decision = self.session.on_disconnected(reason.clone(), Instant::now());
+            report_disconnect(&reason.to_string(), decision.delay, decision.loudness);
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = sleep(decision.delay) => {}
+            }
+            self.session.on_attempt();
+        }
+    }
+
+    fn report_connecting(&self) {
+        if self.session.is_quiet() {
+            tracing::debug!(url = self.dialer.url(), "connecting");
+        } else {
+            tracing::info!(url = self.dialer.url(), "connecting");
+        }
+    }
+}
+
+/// One status line: why the connection ended and when the next attempt comes.
+fn report_disconnect(reason: &str, delay: Duration, loudness: Loudness) {
+    let seconds = format!("{:.1}", delay.as_secs_f64());
+    match loudness {
+        Loudness::Error => tracing::error!(reason, "disconnected; reconnecting in {seconds} s"),
+        Loudness::Warn => tracing::warn!(reason, "disconnected; reconnecting in {seconds} s"),
+        Loudness::Info => tracing::info!(reason, "disconnected; reconnecting in {seconds} s"),
+        Loudness::Quiet => tracing::debug!(reason, "still refused; retrying in {seconds} s"),
+    }
+}

@@ -1,0 +1,30 @@
+//! The edge agent: samples sensors, keeps every sample until the hub acks it, and obeys allowlisted commands.
+//!
+//! [`run`] is the whole agent; `main` only loads the [`config::AgentConfig`] and passes a shutdown signal.
+//! Pure cores ([`backoff`], [`session`], [`outbox`], [`commands`]) decide; thin shells do the I/O: the
+//! sampler task (sensors into the [`store`]), the event loop (reconnects) and the link (the one place that
+//! reads and writes the socket).
+
+pub mod agent;
+pub mod backoff;
+mod command_runner;
+pub mod commands;
+pub mod config;
+mod connection;
+pub mod endpoint;
+mod event_loop;
+pub mod gpio;
+mod link;
+pub mod outbox;
+mod sampler;
+pub mod sensors;
+pub mod session;
+pub mod store;
+pub mod tls;
+pub mod token;
+
+#[cfg(test)]
+mod testdir;
+
+pub use agent::{AgentError, Hardware, run, run_with};
+pub use config::AgentConfig;

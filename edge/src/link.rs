@@ -1,0 +1,281 @@
+//! One connected socket: the only code that reads and writes it. A single `select!` waits on incoming frames,
+//! new samples, the ping timer, the write flush, the silence and ack deadlines, and shutdown, so sending and
+//! receiving never block each other.
+//!
+//! Messages are queued with `feed` (no waiting) and written by the flush branch, so a slow write never stops
+//! acks and commands from being read. What to send comes from the [`Outbox`]; the samples come from the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED};
+use telemetry_protocol::{Ack, DeviceMessage, HubToDevice};
+use tokio::sync::watch;
+use tokio::time::{Instant, interval_at, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+
+use crate::agent::AgentError;
+use crate::command_runner::CommandRunner;
+use crate::config::ConnectionConfig;
+use crate::connection::DeviceSocket;
+use crate::outbox::{Outbox, SendPlan, encode};
+use crate::session::DisconnectReason;
+use crate::store::SampleStore;
+
+/// How long a closing handshake may take at shutdown or after the hub's Close.
+const CLOSE_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// How a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// Shutdown was requested; the socket was closed with 1000.
+    Shutdown,
+    /// The connection was lost or dropped, for this reason.
+    Lost(DisconnectReason),
+}
+
+/// The long-lived parts a connection works with.
+pub struct LinkContext {
+    /// The sample store (the send queue).
+    pub store: Arc<SampleStore>,
+    /// The store's epoch; acks of other epochs are ignored.
+    pub epoch: String,
+    /// The newest stored seq, published by the sampler.
+    pub newest: watch::Receiver<u64>,
+    /// Timeouts and heartbeat.
+    pub timing: ConnectionConfig,
+    /// Carries out allowed commands.
+    pub commands: CommandRunner,
+}
+
+/// A connected socket and its send window.
+pub struct Link<'a> {
+    sink: SplitSink<DeviceSocket, Message>,
+    stream: SplitStream<DeviceSocket>,
+    outbox: Outbox,
+    context: &'a mut LinkContext,
+    unflushed: bool,
+    last_read: Instant,
+    catching_up: bool,
+}
+
+impl<'a> Link<'a> {
+    /// Wraps a freshly connected socket; the whole unacked backlog is due first.
+    pub async fn new(
+        socket: DeviceSocket,
+        context: &'a mut LinkContext,
+    ) -> Result<Self, AgentError> {
+        let store = Arc::clone(&context.store);
+        let acked = blocking(move || store.acked_through()).await?;
+        let newest = *context.newest.borrow_and_update();
+        let outbox = Outbox::new(acked, newest);
+        let backlog = newest.saturating_sub(acked);
+        if backlog > 1 {
+            tracing::info!(samples = backlog, "sending unacked samples first");
+        }
+        let (sink, stream) = socket.split();
+        Ok(Self {
+            sink,
+            stream,
+            outbox,
+            context,
+            unflushed: false,
+            last_read: Instant::now(),
+            catching_up: backlog > 1,
+        })
+    }
+
+    /// Runs the connection until it is lost or `shutdown` completes.
+    pub async fn serve(
+        mut self,
+        shutdown: &mut (impl Future<Output = ()> + Unpin),
+    ) -> Result<Served, AgentError> {
+        let timing = self.context.timing;
+        let mut ping = interval_at(Instant::now() + timing.ping_interval, timing.ping_interval);
+        loop {
+            if let Err(reason) = self.send_due().await? {
+                return Ok(Served::Lost(reason));
+            }
+            let silent_at = self.last_read + timing.read_timeout;
+            let ack_deadline = self.outbox.ack_deadline(timing.ack_timeout);
+            tokio::select! {
+                () = &mut *shutdown => {
+                    self.close().await;
+                    return Ok(Served::Shutdown);
+                }
+                frame = self.stream.next() => {
+                    self.last_read = Instant::now();
+                    if let Some(reason) = self.on_frame(frame).await {
+                        return Ok(Served::Lost(reason));
+                    }
+                }
+                Ok(()) = self.context.newest.changed() => {
+                    let seq = *self.context.newest.borrow_and_update();
+                    self.outbox.on_sampled(seq);
+                }
+                _ = ping.tick() => {
+                    if let Err(reason) = self.queue(Message::Ping(Bytes::new())).await {
+                        return Ok(Served::Lost(reason));
+                    }
+                }
+                flushed = self.sink.flush(), if self.unflushed => {
+                    if let Err(error) = flushed {
+                        return Ok(Served::Lost(io(error)));
+                    }
+                    self.unflushed = false;
+                }
+                () = sleep_until(silent_at) => {
+                    return Ok(Served::Lost(DisconnectReason::Silent(timing.read_timeout)));
+                }
+                () = sleep_until(ack_deadline.unwrap_or(silent_at)), if ack_deadline.is_some() => {
+                    return Ok(Served::Lost(DisconnectReason::AckTimeout(timing.ack_timeout)));
+                }
+            }
+        }
+    }
+
+    /// Queues every message the outbox allows now. The outer error is fatal (the store failed), the inner one
+    /// ends the connection.
+    async fn send_due(&mut self) -> Result<Result<(), DisconnectReason>, AgentError> {
+        while let Some(SendPlan::Samples { after, max_items }) = self.outbox.next() {
+            let store = Arc::clone(&self.context.store);
+            let samples = blocking(move || store.unacked(after, max_items)).await?;
+            let Some(encoded) = encode(samples).map_err(AgentError::Encode)? else {
+                // Everything after `after` was acked or dropped meanwhile.
+                let newest = *self.context.newest.borrow();
+                self.outbox.on_sent(newest, Instant::now());
+                continue;
+            };
+            if let Err(reason) = self.queue(Message::text(encoded.text)).await {
+                return Ok(Err(reason));
+            }
+            self.outbox.on_sent(encoded.through, Instant::now());
+        }
+        if self.catching_up && self.outbox.in_flight() == 0 {
+            self.catching_up = false;
+            tracing::info!(acked_through = self.outbox.acked(), "backlog delivered");
+        }
+        Ok(Ok(()))
+    }
+
+    /// Handles one incoming frame; `Some` ends the connection.
+    async fn on_frame(
+        &mut self,
+        frame: Option<Result<Message, WsError>>,
+    ) -> Option<DisconnectReason> {
+        match frame {
+            None => Some(DisconnectReason::Io(
+                "the hub closed the TCP connection".into(),
+            )),
+            Some(Err(error)) => Some(DisconnectReason::Io(error.to_string())),
+            Some(Ok(Message::Text(text))) => self.on_text(text.as_str()).await,
+            Some(Ok(Message::Close(frame))) => {
+                // tungstenite queued the Close reply; send it, briefly.
+                let _ = timeout(CLOSE_TIMEOUT, self.sink.flush()).await;
+                Some(close_reason(frame))
+            }
+            Some(Ok(_)) => None,
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Option<DisconnectReason> {
+        match serde_json::from_str::<HubToDevice>(text) {
+            Ok(HubToDevice::Ack(ack)) => {
+                self.on_ack(&ack);
+                None
+            }
+            Ok(HubToDevice::Command(command)) => {
+                let result = self.context.commands.run(&command);
+                let text = serde_json::to_string(&DeviceMessage::CommandResult(result));
+                match text {
+                    Ok(text) => self.queue(Message::text(text)).await.err(),
+                    Err(error) => Some(DisconnectReason::Io(error.to_string())),
+                }
+            }
+            Ok(HubToDevice::Error(error)) if self.outbox.in_flight() > 0 => Some(
+                DisconnectReason::Refused(format!("{:?}: {}", error.code, error.message)),
+            ),
+            Ok(HubToDevice::Error(error)) => {
+                tracing::warn!(code = ?error.code, message = %error.message, "the hub refused a message");
+                None
+            }
+            Err(error) => {
+                let excerpt: String = text.chars().take(120).collect();
+                tracing::warn!(%error, message = %excerpt, "unexpected message from the hub, ignored");
+                None
+            }
+        }
+    }
+
+    /// Moves the window and removes the acked samples from the store (in the background: a lost removal only
+    /// means a harmless resend).
+    fn on_ack(&mut self, ack: &Ack) {
+        if ack.epoch.as_deref() != Some(self.context.epoch.as_str()) {
+            tracing::debug!(seq = ack.seq, epoch = ?ack.epoch, "ack for another epoch ignored");
+            return;
+        }
+        if let Some(seq) = self.outbox.on_ack(ack.seq, Instant::now()) {
+            let store = Arc::clone(&self.context.store);
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = store.ack_through(seq) {
+                    tracing::error!(%error, "cannot remove acked samples");
+                }
+            });
+        }
+    }
+
+    /// Queues a message for the flush branch to write. Queueing only waits if the write buffer is full, and
+    /// never longer than the read timeout: a socket that takes nothing is as dead as one that says nothing.
+    async fn queue(&mut self, message: Message) -> Result<(), DisconnectReason> {
+        let stall = self.context.timing.read_timeout;
+        match timeout(stall, self.sink.feed(message)).await {
+            Ok(queued) => queued.map_err(io)?,
+            Err(_) => {
+                return Err(DisconnectReason::Io(format!(
+                    "no write progress for {} s",
+                    stall.as_secs()
+                )));
+            }
+        }
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Sends Close 1000 and waits briefly for it to leave.
+    async fn close(&mut self) {
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "shutdown".into(),
+        };
+        let _ = timeout(CLOSE_TIMEOUT, self.sink.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+fn close_reason(frame: Option<CloseFrame>) -> DisconnectReason {
+    let Some(frame) = frame else {
+        return DisconnectReason::Closed(1005, String::new());
+    };
+    match u16::from(frame.code) {
+        CLOSE_REPLACED => DisconnectReason::Replaced,
+        CLOSE_REVOKED => DisconnectReason::Revoked,
+        code => DisconnectReason::Closed(code, frame.reason.as_str().to_owned()),
+    }
+}
+
+fn io(error: WsError) -> DisconnectReason {
+    DisconnectReason::Io(error.to_string())
+}
+
+/// Runs a store call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, AgentError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AgentError::Task(e.to_string()))?
+        .map_err(AgentError::Store)
+}

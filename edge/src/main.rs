@@ -1,0 +1,117 @@
+//! `edge-agent`: loads the config (exit 78 if it is invalid), sets up logging, and runs the agent until
+//! SIGTERM or ctrl-c.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use edge_agent::config::{AgentConfig, ConfigFile, DEFAULT_CONFIG_PATH};
+use tracing_subscriber::EnvFilter;
+
+/// `EX_CONFIG` from sysexits.h: the systemd unit does not restart on it.
+const EXIT_CONFIG: u8 = 78;
+
+const USAGE: &str = "usage: edge-agent [--config PATH]
+
+Streams this device's telemetry to the hub. Configuration: the TOML file (default
+/etc/edge-agent/config.toml), then the environment: DEVICE_ID, API_TOKEN, SERVER_URL and
+EDGE_<KEY> (e.g. EDGE_SAMPLE_INTERVAL_SECS=5). Logging: RUST_LOG (default info).";
+
+fn main() -> ExitCode {
+    init_logging();
+    let file = match config_file(std::env::args().skip(1)) {
+        Ok(Some(file)) => file,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("edge-agent: {message}\n\n{USAGE}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let config = match AgentConfig::load(&file, env) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("edge-agent: invalid configuration: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("stopped: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads `--config PATH`; `Ok(None)` after printing `--help` or `--version`.
+fn config_file(mut args: impl Iterator<Item = String>) -> Result<Option<ConfigFile>, String> {
+    let mut file = ConfigFile::Optional(PathBuf::from(DEFAULT_CONFIG_PATH));
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" | "-c" => {
+                let path = args.next().ok_or("--config needs a path")?;
+                file = ConfigFile::Required(PathBuf::from(path));
+            }
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            "--version" | "-V" => {
+                println!("edge-agent {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            other => return Err(format!("unexpected argument {other:?}")),
+        }
+    }
+    Ok(Some(file))
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+/// One thread for the event loop and a small blocking pool for sensor reads and the store.
+fn run(config: AgentConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(4)
+        .build()
+        .context("starting the tokio runtime")?;
+    let result = runtime.block_on(edge_agent::run(config, shutdown_signal()));
+    runtime.shutdown_timeout(Duration::from_millis(300));
+    result.context("the agent failed")
+}
+
+/// Completes on SIGTERM (systemd stop) or ctrl-c.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,184 @@
+//! What to send next, and when: a pure window over the store's seq range, plus the encoder that fits batches
+//! under the hub's frame limit.
+//!
+//! The hub keeps the highest seq per epoch and takes anything at or below it for a resend, so samples must
+//! reach it in seq order. The store is the queue; this type only tracks three numbers of one connection:
+//! `acked` (the hub holds everything up to it), `sent` (written to this socket) and `newest` (the store's
+//! last seq). Everything in `(sent, newest]` waits, oldest first. The rules:
+//!
+//! - **one message in flight**: the next `telemetry` or `batch` leaves only when the previous one is acked. The
+//!   hub answers every message with an ack or an `error`, in order, so an error always refers to the one
+//!   message in flight and nothing later can have been accepted past it (which would turn the refused
+//!   samples into "resends" the hub drops);
+//! - whatever waits goes in that one message, oldest first: a lone live sample as `telemetry` (at 1 Hz the
+//!   previous ack came back long ago, so it leaves at once), a backlog as a `batch` of at most 500 samples and
+//!   60 KiB. Catching up after an outage is thus paced by the hub's round trip, memory stays bounded, and live
+//!   samples taken meanwhile join the tail of the next batch: they keep their order and arrive within a few
+//!   round trips instead of waiting behind a day of data.
+
+use std::time::Duration;
+
+use telemetry_protocol::limits::MAX_BATCH_ITEMS;
+use telemetry_protocol::{Batch, DeviceMessage, Telemetry};
+use tokio::time::Instant;
+
+/// Largest encoded batch, in bytes: under the hub's 64 KiB frame limit with room to spare.
+pub const MAX_BATCH_BYTES: usize = 60 * 1024;
+
+/// Bytes of `{"type":"batch","items":[` and `]}`.
+const BATCH_ENVELOPE_BYTES: usize = 28;
+
+/// The next thing to read from the store and send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPlan {
+    /// Send the samples after seq `after`, at most `max_items` of them, as one message.
+    Samples {
+        /// Send samples with a seq above this.
+        after: u64,
+        /// At most this many (a batch also stops at [`MAX_BATCH_BYTES`]).
+        max_items: usize,
+    },
+}
+
+/// The send window of one connection.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    acked: u64,
+    sent: u64,
+    newest: u64,
+    waiting_since: Option<Instant>,
+}
+
+impl Outbox {
+    /// A fresh connection: the store holds `(acked_through, newest]`, none of it sent on this socket yet.
+    pub fn new(acked_through: u64, newest: u64) -> Self {
+        Self {
+            acked: acked_through,
+            sent: acked_through,
+            newest: newest.max(acked_through),
+            waiting_since: None,
+        }
+    }
+
+    /// The hub holds every sample up to this seq.
+    pub fn acked(&self) -> u64 {
+        self.acked
+    }
+
+    /// Samples written to this socket and not acked yet.
+    pub fn in_flight(&self) -> u64 {
+        self.sent - self.acked
+    }
+
+    /// The sampler stored sample `seq`.
+    pub fn on_sampled(&mut self, seq: u64) {
+        self.newest = self.newest.max(seq);
+    }
+
+    /// The hub acked everything up to `seq` at `now`; returns the new `acked` if it advanced.
+    pub fn on_ack(&mut self, seq: u64, now: Instant) -> Option<u64> {
+        let seq = seq.min(self.newest);
+        if seq <= self.acked {
+            return None;
+        }
+        self.acked = seq;
+        self.sent = self.sent.max(seq);
+        self.waiting_since = (self.in_flight() > 0).then_some(now);
+        Some(seq)
+    }
+
+    /// What to send now, if anything: everything waiting (up to a batch), once nothing is in flight.
+    pub fn next(&self) -> Option<SendPlan> {
+        (self.newest > self.sent && self.in_flight() == 0).then_some(SendPlan::Samples {
+            after: self.sent,
+            max_items: MAX_BATCH_ITEMS,
+        })
+    }
+
+    /// Samples up to `through` were written to the socket at `now` (or no longer exist in the store).
+    pub fn on_sent(&mut self, through: u64, now: Instant) {
+        if self.in_flight() == 0 {
+            self.waiting_since = Some(now);
+        }
+        self.sent = self.sent.max(through.min(self.newest));
+        if self.in_flight() == 0 {
+            self.waiting_since = None;
+        }
+    }
+
+    /// When the oldest unacked send times out, if something is in flight.
+    pub fn ack_deadline(&self, ack_timeout: Duration) -> Option<Instant> {
+        self.waiting_since.map(|since| since + ack_timeout)
+    }
+}
+
+/// A message ready for the socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    /// The JSON text frame.
+    pub text: String,
+    /// The highest seq it carries.
+    pub through: u64,
+    /// How many samples it carries.
+    pub count: usize,
+}
+
+/// Encodes `samples` (oldest first, non-empty) as one `telemetry` message, or as a `batch` of as many leading
+/// samples as fit in [`MAX_BATCH_BYTES`] (always at least one). `None` if `samples` is empty.
+pub fn encode(mut samples: Vec<Telemetry>) -> Result<Option<Encoded>, serde_json::Error> {
+    if samples.len() > 1 {
+        let fitting = fitting_prefix(&samples)?;
+        samples.truncate(fitting);
+    }
+    let Some(last) = samples.last() else {
+        return Ok(None);
+    };
+    let through = last.seq;
+    let count = samples.len();
+    let message = if count == 1 {
+        match samples.pop() {
+            Some(only) => DeviceMessage::Telemetry(only),
+            None => return Ok(None),
+        }
+    } else {
+        DeviceMessage::Batch(Batch { items: samples })
+    };
+    let text = serde_json::to_string(&message)?;
+    Ok(Some(Encoded {
+        text,
+        through,
+        count,
+    }))
+}
+
+/// How many leading samples fit in one batch frame (at least one).
+fn fitting_prefix(samples: &[Telemetry]) -> Result<usize, serde_json::Error> {
+    let mut bytes = BATCH_ENVELOPE_BYTES;
+    for (index, sample) in samples.iter().enumerate() {
+        bytes += encoded_len(sample)? + 1;
+        if bytes > MAX_BATCH_BYTES || index == MAX_BATCH_ITEMS {
+            return Ok(index.max(1));
+        }
+    }
+    Ok(samples.len())
+}
+
+/// The length of `value`'s JSON, without building the string.
+fn encoded_len(value: &Telemetry) -> Result<usize, serde_json::Error> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    Ok(count.0)
+}
+
+#[cfg(test)]
+mod tests;

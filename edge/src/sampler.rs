@@ -1,0 +1,168 @@
+//! The sampler task: on every tick, reads all sensors and appends one sample to the store, off the async
+//! threads (sensor reads and the store's `fsync` block), whether or not the hub is reachable.
+//!
+//! It tells the connection about each stored sample through a `watch` channel carrying the newest seq, so it
+//! never waits for the network; the interval comes in through another `watch` (the `set_interval` command).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+use tokio::time::{MissedTickBehavior, interval};
+
+use crate::sensors::Sensor;
+use crate::store::{SampleStore, StoreError};
+
+/// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so a sensor gone
+/// wild can never produce a frame the hub refuses (and block the queue behind it).
+pub const MAX_SAMPLE_BYTES: usize = 32 * 1024;
+
+/// Takes samples until told to stop.
+pub struct Sampler {
+    sensors: Vec<Box<dyn Sensor>>,
+    failing: Vec<bool>,
+    store: Arc<SampleStore>,
+    interval: watch::Receiver<Duration>,
+    newest: watch::Sender<u64>,
+    store_failing: bool,
+}
+
+impl Sampler {
+    /// A sampler over `sensors` that appends to `store`, ticks every `*interval` and publishes each new seq.
+    pub fn new(
+        sensors: Vec<Box<dyn Sensor>>,
+        store: Arc<SampleStore>,
+        interval: watch::Receiver<Duration>,
+        newest: watch::Sender<u64>,
+    ) -> Self {
+        let failing = vec![false; sensors.len()];
+        Self {
+            sensors,
+            failing,
+            store,
+            interval,
+            newest,
+            store_failing: false,
+        }
+    }
+
+    /// Samples at once, then every interval, until `stop` turns true (or its sender goes away).
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut ticker = interval(*self.interval.borrow_and_update());
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => return,
+                Ok(()) = self.interval.changed() => {
+                    let every = *self.interval.borrow_and_update();
+                    ticker = interval(every);
+                    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                    tracing::info!(seconds = every.as_secs_f64(), "sample interval changed");
+                }
+                _ = ticker.tick() => {
+                    if !self.sample_once().await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes and stores one sample; false if the blocking task died (a sensor panicked).
+    async fn sample_once(&mut self) -> bool {
+        let sensors = std::mem::take(&mut self.sensors);
+        let failing = std::mem::take(&mut self.failing);
+        let store = Arc::clone(&self.store);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut reading = Reading { sensors, failing };
+            let outcome = reading.take(&store);
+            (reading, outcome)
+        });
+        let Ok((reading, outcome)) = task.await else {
+            tracing::error!("a sensor read panicked; sampling stops");
+            return false;
+        };
+        self.sensors = reading.sensors;
+        self.failing = reading.failing;
+        match outcome {
+            Ok(seq) => {
+                if std::mem::take(&mut self.store_failing) {
+                    tracing::info!("sample store writable again");
+                }
+                self.newest.send_replace(seq);
+            }
+            Err(error) if !self.store_failing => {
+                self.store_failing = true;
+                tracing::error!(%error, "cannot store samples");
+            }
+            Err(_) => {}
+        }
+        true
+    }
+}
+
+/// Completes when `stop` turns true or its sender is gone.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The sensors while a blocking thread reads them.
+struct Reading {
+    sensors: Vec<Box<dyn Sensor>>,
+    failing: Vec<bool>,
+}
+
+impl Reading {
+    /// Reads every sensor into one `data` object and appends it to the store; returns its seq.
+    fn take(&mut self, store: &SampleStore) -> Result<u64, StoreError> {
+        let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        let mut data = Map::new();
+        let mut errors = Vec::new();
+        for (sensor, failing) in self.sensors.iter_mut().zip(self.failing.iter_mut()) {
+            match sensor.read(&mut data) {
+                Ok(()) if *failing => {
+                    *failing = false;
+                    tracing::info!(sensor = sensor.name(), "sensor reads again");
+                }
+                Ok(()) => {}
+                Err(error) => {
+                    if !*failing {
+                        *failing = true;
+                        tracing::warn!(sensor = sensor.name(), %error, "sensor read failed");
+                    }
+                    errors.push(Value::String(format!("{}: {error}", sensor.name())));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            data.insert("sensor_errors".into(), Value::Array(errors));
+        }
+        data.insert("dropped_samples".into(), Value::from(store.dropped()));
+        store.append(&ts, bounded(data, store.dropped()))
+    }
+}
+
+/// `data`, or an error marker if its JSON is larger than [`MAX_SAMPLE_BYTES`].
+fn bounded(data: Map<String, Value>, dropped: u64) -> Map<String, Value> {
+    let size = serde_json::to_vec(&data).map_or(usize::MAX, |bytes| bytes.len());
+    if size <= MAX_SAMPLE_BYTES {
+        return data;
+    }
+    tracing::warn!(
+        bytes = size,
+        "sample too large; replaced by an error marker"
+    );
+    let mut marker = Map::new();
+    marker.insert(
+        "sample_error".into(),
+        Value::String(format!("sample of {size} bytes exceeds {MAX_SAMPLE_BYTES}")),
+    );
+    marker.insert("dropped_samples".into(), Value::from(dropped));
+    marker
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! The connection's life as a pure state machine: events in, reconnect decisions out, no I/O.
+//!
+//! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. Ordinary
+//! failures back off exponentially with full jitter; a connection that stayed up for `reset_after` forgets
+//! earlier failures. A refused credential (401/403, close 4001) or a takeover (close 4000) waits the full
+//! cap every time, and is reported loudly once, then quietly, so a wrong token never floods the log or the hub.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::backoff::Backoff;
+
+/// Why a connection ended or never started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// TCP, DNS, TLS or handshake failure before the upgrade.
+    ConnectFailed(String),
+    /// The handshake did not finish within the connect timeout.
+    ConnectTimeout,
+    /// The hub refused the credential with this HTTP status (401 or 403).
+    AuthRejected(u16),
+    /// The hub answered the upgrade with another HTTP status.
+    HandshakeRejected(u16),
+    /// Close 4000: another connection with this device id took over.
+    Replaced,
+    /// Close 4001: the device's credential was revoked or disabled.
+    Revoked,
+    /// The hub closed the socket with this code and reason.
+    Closed(u16, String),
+    /// Nothing at all was read for the read timeout: the socket is presumed half-open.
+    Silent(Duration),
+    /// A batch or sample stayed unacknowledged for the ack timeout.
+    AckTimeout(Duration),
+    /// The hub refused a message it should have accepted (an `error` frame while samples were in flight).
+    Refused(String),
+    /// Reading or writing the socket failed.
+    Io(String),
+}
+
+impl DisconnectReason {
+    /// Whether this reason means the credential is wrong: retry slowly, tell the operator once.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self, Self::AuthRejected(_) | Self::Revoked)
+    }
+
+    /// Whether retrying soon cannot help, so the next attempt waits the backoff cap.
+    pub fn waits_the_cap(&self) -> bool {
+        self.is_auth_failure() || *self == Self::Replaced
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ConnectFailed(why) => write!(f, "connection failed: {why}"),
+            Self::ConnectTimeout => f.write_str("no handshake within the connect timeout"),
+            Self::AuthRejected(status) => write!(
+                f,
+                "authentication failed (HTTP {status}): the hub refused the token; check API_TOKEN and DEVICE_ID"
+            ),
+            Self::HandshakeRejected(status) => {
+                write!(f, "the hub refused the upgrade with HTTP {status}")
+            }
+            Self::Replaced => {
+                f.write_str("replaced (close 4000): another agent is connected with this DEVICE_ID")
+            }
+            Self::Revoked => f.write_str(
+                "revoked (close 4001): the hub disabled this device's token; check API_TOKEN",
+            ),
+            Self::Closed(code, reason) => {
+                write!(f, "the hub closed the connection ({code} {reason:?})")
+            }
+            Self::Silent(after) => write!(
+                f,
+                "nothing received for {} s: connection presumed dead",
+                after.as_secs()
+            ),
+            Self::AckTimeout(after) => write!(f, "no ack for {} s", after.as_secs()),
+            Self::Refused(why) => write!(f, "the hub refused a message: {why}"),
+            Self::Io(why) => write!(f, "socket error: {why}"),
+        }
+    }
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// A connection attempt is under way.
+    Connecting,
+    /// The socket is up since `since`.
+    Connected {
+        /// When the handshake completed.
+        since: Instant,
+    },
+    /// Waiting `next_delay` before the next attempt, because of `reason`.
+    Disconnected {
+        /// How long to wait before connecting again.
+        next_delay: Duration,
+        /// Why the last connection ended or failed.
+        reason: DisconnectReason,
+    },
+}
+
+/// How loudly the event loop should report a state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loudness {
+    /// A problem the operator must fix (first refused credential, a takeover).
+    Error,
+    /// Something went wrong that retrying should fix.
+    Warn,
+    /// Ordinary progress.
+    Info,
+    /// A repeat of a problem already reported.
+    Quiet,
+}
+
+/// What to do after a disconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reconnect {
+    /// Wait this long, then connect again.
+    pub delay: Duration,
+    /// How loudly to report it.
+    pub loudness: Loudness,
+}
+
+/// The state machine; owns the backoff.
+#[derive(Debug, Clone)]
+pub struct Session {
+    state: SessionState,
+    backoff: Backoff,
+    reset_after: Duration,
+    reported: Option<DisconnectReason>,
+}
+
+impl Session {
+    /// A session about to make its first attempt; `reset_after` is how long a connection must stay up for
+    /// earlier failures to be forgotten.
+    pub fn new(backoff: Backoff, reset_after: Duration) -> Self {
+        Self {
+            state: SessionState::Connecting,
+            backoff,
+            reset_after,
+            reported: None,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// Whether the current failure was already reported (so attempts are logged quietly).
+    pub fn is_quiet(&self) -> bool {
+        self.reported.is_some()
+    }
+
+    /// The delay has passed; a new attempt starts.
+    pub fn on_attempt(&mut self) {
+        self.state = SessionState::Connecting;
+    }
+
+    /// The handshake completed at `now`.
+    pub fn on_connected(&mut self, now: Instant) {
+        self.state = SessionState::Connected { since: now };
+        self.reported = None;
+    }
+
+    /// The connection ended (or the attempt failed) at `now` because of `reason`.
+    pub fn on_disconnected(&mut self, reason: DisconnectReason, now: Instant) -> Reconnect {
+        if let SessionState::Connected { since } = self.state
+            && now.saturating_duration_since(since) >= self.reset_after
+        {
+            self.backoff.reset();
+        }
+        let delay = if reason.waits_the_cap() {
+            self.backoff.policy().cap
+        } else {
+            self.backoff.next_delay()
+        };
+        let loudness = self.loudness(&reason);
+        self.state = SessionState::Disconnected {
+            next_delay: delay,
+            reason,
+        };
+        Reconnect { delay, loudness }
+    }
+
+    fn loudness(&mut self, reason: &DisconnectReason) -> Loudness {
+        if !reason.waits_the_cap() {
+            self.reported = None;
+            // A hub deploy closes every socket with 1001 (or 1000): routine, not a warning.
+            let routine = matches!(reason, DisconnectReason::Closed(1000 | 1001, _));
+            return if routine {
+                Loudness::Info
+            } else {
+                Loudness::Warn
+            };
+        }
+        if self.reported.as_ref() == Some(reason) {
+            return Loudness::Quiet;
+        }
+        self.reported = Some(reason.clone());
+        Loudness::Error
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! The `edge-agent` binary as a real process against the fake hub on port 0: configured by a file and the
+//! environment, it connects, streams samples with the simulated and command sensors' fields, and exits 0 on SIGTERM.
+//!
+//! By default it runs the binary cargo built next to this test. `scripts/cross-test` points it at the cross-built
+//! binaries with `EDGE_AGENT_BIN` (a path) and `EDGE_AGENT_RUNNER` (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`),
+//! so the aarch64, armv7 and static musl builds are each shown to run and connect under qemu-user.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::fake_hub::{FakeHub, Mode};
+use support::{DEVICE_ID, Scratch, device_token};
+use tokio::process::{Child, Command};
+use tokio::time::{Instant, sleep, timeout};
+
+/// Generous: an emulated binary starts slowly, more so on a loaded 2-core machine.
+const WAIT: Duration = Duration::from_secs(60);
+
+const CONFIG: &str = r#"
+sample_interval_secs = 0.2
+
+[[sensors]]
+kind = "simulated"
+seed = 7
+speedup = 600
+
+[[sensors]]
+kind = "command"
+program = "/bin/echo"
+args = ['{"temp_c": 21.5}']
+field = "cabinet"
+"#;
+
+/// The binary and the command line that runs it: `EDGE_AGENT_RUNNER` words, then the binary.
+fn agent_command() -> (PathBuf, Command) {
+    let binary = std::env::var_os("EDGE_AGENT_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_edge-agent")),
+        PathBuf::from,
+    );
+    let runner = std::env::var("EDGE_AGENT_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(&binary);
+            command
+        }
+        None => Command::new(&binary),
+    };
+    (binary, command)
+}
+
+fn start_agent(hub: &FakeHub, dir: &Path, token: &str) -> (PathBuf, Child) {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, CONFIG).expect("write the config");
+    let log = std::fs::File::create(dir.join("agent.log")).expect("create the log");
+    let (binary, mut command) = agent_command();
+    command
+        .arg("--config")
+        .arg(&config)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DEVICE_ID", DEVICE_ID)
+        .env("API_TOKEN", token)
+        .env("SERVER_URL", hub.url())
+        .env("EDGE_STORE__PATH", dir.join("samples.redb"))
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true);
+    let child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    (binary, child)
+}
+
+fn agent_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_connects_streams_sensor_fields_and_stops_on_sigterm() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("binary");
+    let token = device_token();
+    let (binary, mut agent) = start_agent(&hub, dir.path(), &token);
+
+    let deadline = Instant::now() + WAIT;
+    while hub.record().accepted.len() < 3 {
+        if let Ok(Some(status)) = agent.try_wait() {
+            panic!(
+                "{} exited early ({status}):\n{}",
+                binary.display(),
+                agent_log(dir.path())
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no samples from {} in {WAIT:?}:\n{}",
+            binary.display(),
+            agent_log(dir.path())
+        );
+        sleep(Duration::from_millis(50)).await;
+    }
+
+    {
+        let record = hub.record();
+        assert_eq!(record.handshakes[0].uri, format!("/ws/device/{DEVICE_ID}"));
+        assert_eq!(
+            record.handshakes[0].header("authorization"),
+            Some(format!("Bearer {token}").as_str())
+        );
+        let data: &Value = &record.accepted[2]["data"];
+        let voltage = data["battery"]["voltage"].as_f64().unwrap_or_default();
+        assert!(
+            (44.0..=58.4).contains(&voltage),
+            "simulated battery voltage: {data}"
+        );
+        assert!(
+            data["pv_power_w"].is_number() && data["load_power_w"].is_number(),
+            "{data}"
+        );
+        assert_eq!(
+            data["cabinet"]["temp_c"], 21.5,
+            "the command sensor's object: {data}"
+        );
+    }
+
+    let pid = agent.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -TERM {pid}");
+    let status = timeout(Duration::from_secs(20), agent.wait())
+        .await
+        .unwrap_or_else(|_| panic!("no exit within 20 s of SIGTERM:\n{}", agent_log(dir.path())))
+        .expect("wait for the agent");
+    assert!(
+        status.success(),
+        "exit after SIGTERM: {status}\n{}",
+        agent_log(dir.path())
+    );
+}

@@ -1,0 +1,184 @@
+//! The connection against a fake hub on port 0: the handshake, refusals, takeover, half-open sockets, TLS
+//! failures and shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use edge_agent::store::SampleStore;
+use support::fake_hub::{FakeHub, Mode};
+use support::{RunningAgent, Scratch, assert_contiguous_from_1, config, device_token};
+use tokio::time::sleep;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn gaps(hub: &FakeHub) -> Vec<Duration> {
+    let record = hub.record();
+    record
+        .handshakes
+        .windows(2)
+        .map(|w| w[1].at - w[0].at)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_travels_only_in_the_authorization_header() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("header");
+    let token = device_token();
+    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    hub.wait_for(WAIT, "three samples", |r| r.accepted.len() >= 3)
+        .await;
+    agent.stop().await;
+
+    let record = hub.record();
+    let handshake = &record.handshakes[0];
+    assert_eq!(handshake.uri, "/ws/device/edge-test");
+    assert_eq!(
+        handshake.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert!(
+        handshake
+            .header("user-agent")
+            .is_some_and(|ua| ua.starts_with("edge-agent/"))
+    );
+    let secret = &token[5..];
+    for (name, value) in &handshake.headers {
+        assert!(
+            name == "authorization" || !value.contains(secret),
+            "token in header {name}"
+        );
+    }
+    assert!(!handshake.uri.contains(secret));
+    assert!(
+        record
+            .frames
+            .iter()
+            .all(|f| !f.to_string().contains(secret)),
+        "token in a frame"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_are_retried_slowly_then_recover() {
+    for status in [401, 403] {
+        let hub = FakeHub::start(Mode::Refuse(status)).await;
+        let dir = Scratch::new("auth");
+        let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1")];
+        let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &cap));
+        sleep(Duration::from_millis(2500)).await;
+        let attempts = hub.record().handshakes.len();
+        assert!(
+            (2..=3).contains(&attempts),
+            "{status}: {attempts} attempts in 2.5 s"
+        );
+        assert!(
+            gaps(&hub)
+                .iter()
+                .all(|gap| *gap >= Duration::from_millis(950)),
+            "{status}: {:?}",
+            gaps(&hub)
+        );
+        assert!(hub.record().accepted.is_empty());
+
+        hub.set_mode(Mode::Accept);
+        hub.wait_for(WAIT, "samples after the fix", |r| r.accepted.len() >= 40)
+            .await;
+        agent.stop().await;
+        // Everything sampled while refused was kept and delivered first, in order.
+        assert_contiguous_from_1(&hub.accepted_seqs());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_close_waits_the_cap_before_reconnecting() {
+    let hub = FakeHub::start(Mode::CloseWith(4000)).await;
+    let dir = Scratch::new("takeover");
+    let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1")];
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &cap));
+    sleep(Duration::from_millis(2300)).await;
+    agent.stop().await;
+    let gaps = gaps(&hub);
+    assert!(!gaps.is_empty() && gaps.len() <= 2, "{gaps:?}");
+    assert!(
+        gaps.iter().all(|gap| *gap >= Duration::from_millis(950)),
+        "{gaps:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_hub_is_dropped_after_the_read_timeout() {
+    let hub = FakeHub::start(Mode::Silent).await;
+    let dir = Scratch::new("silent");
+    let timing = [
+        ("EDGE_CONNECTION__PING_INTERVAL_SECS", "0.2"),
+        ("EDGE_CONNECTION__READ_TIMEOUT_SECS", "0.6"),
+    ];
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &timing));
+    hub.wait_for(WAIT, "a reconnect", |r| r.handshakes.len() >= 2)
+        .await;
+    agent.stop().await;
+    let first_gap = gaps(&hub)[0];
+    // Dropped at 0.6 s of silence, then at most one backoff ceiling (50 ms) before the next attempt.
+    assert!(first_gap >= Duration::from_millis(590), "{first_gap:?}");
+    assert!(first_gap < Duration::from_millis(1500), "{first_gap:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_hub_that_answers_pings_is_kept() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("quiet");
+    let timing = [
+        ("EDGE_SAMPLE_INTERVAL_SECS", "100"),
+        ("EDGE_CONNECTION__PING_INTERVAL_SECS", "0.2"),
+        ("EDGE_CONNECTION__READ_TIMEOUT_SECS", "0.6"),
+    ];
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &timing));
+    sleep(Duration::from_secs(2)).await;
+    agent.stop().await;
+    assert_eq!(hub.record().handshakes.len(), 1, "pongs count as traffic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_to_a_server_without_tls_fails_cleanly_and_retries() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("tls");
+    let url = hub.url().replace("ws://", "wss://");
+    let agent = RunningAgent::start(config(&url, &device_token(), &dir.store(), &[]));
+    sleep(Duration::from_millis(800)).await;
+    agent.stop().await;
+    let record = hub.record();
+    assert!(record.handshakes.is_empty() && record.frames.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_with_1000_and_seq_continues_after_a_restart() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("restart");
+    let token = device_token();
+    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    hub.wait_for(WAIT, "samples", |r| r.accepted.len() >= 5)
+        .await;
+    let took = agent.stop().await;
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert_eq!(hub.record().closes, [(1000, "shutdown".to_owned())]);
+
+    let before = hub.accepted_seqs().len();
+    let epoch = SampleStore::open(&dir.store(), 10)
+        .expect("store persisted")
+        .epoch();
+    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    hub.wait_for(WAIT, "samples after restart", |r| {
+        r.accepted.len() >= before + 5
+    })
+    .await;
+    agent.stop().await;
+    assert_contiguous_from_1(&hub.accepted_seqs());
+    assert!(
+        hub.record()
+            .accepted
+            .iter()
+            .all(|s| s["epoch"] == epoch.as_str())
+    );
+}

@@ -1,0 +1,90 @@
+//! The agent's log output during a run with refusals, commands and shutdown: status lines are there, the
+//! authentication failure is reported once, and the token appears nowhere.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::json;
+use support::fake_hub::{FakeHub, Mode};
+use support::{RunningAgent, Scratch, config, device_token};
+use tokio::time::sleep;
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_have_status_lines_and_never_the_token() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let hub = FakeHub::start(Mode::Refuse(401)).await;
+    let dir = Scratch::new("logs");
+    let token = device_token();
+    let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "0.4")];
+    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &cap));
+    hub.wait_for(Duration::from_secs(10), "three refusals", |r| {
+        r.handshakes.len() >= 3
+    })
+    .await;
+    hub.set_mode(Mode::Accept);
+    hub.wait_for(Duration::from_secs(10), "samples", |r| {
+        r.accepted.len() >= 3
+    })
+    .await;
+    assert!(hub.send_command("c-1", "ping", json!({})));
+    hub.wait_for(Duration::from_secs(10), "the result", |r| {
+        r.frames.iter().any(|f| f["id"] == "c-1")
+    })
+    .await;
+    sleep(Duration::from_millis(100)).await;
+    agent.stop().await;
+
+    let logs = captured.text();
+    assert!(
+        !logs.contains(&token[5..]),
+        "the token leaked into the logs:\n{logs}"
+    );
+    assert!(!logs.contains(&token[20..40]));
+    let loud = logs
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("authentication failed (HTTP 401)"));
+    assert_eq!(loud.count(), 1, "reported loudly once:\n{logs}");
+    for line in [
+        "connecting",
+        "connected",
+        "reconnecting in",
+        "command done",
+        "sample store persisted",
+    ] {
+        assert!(logs.contains(line), "no {line:?} in:\n{logs}");
+    }
+}
