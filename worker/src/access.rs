@@ -159,15 +159,24 @@ pub fn authorize_dashboard(
     record: Option<&DashboardRecord>,
     device_id: &DeviceId,
 ) -> Result<DashboardGrant, Denial> {
+    let grant = authorize_dashboard_token(presented, record)?;
+    match record {
+        Some(r) if scope_covers(&r.devices, device_id) => Ok(grant),
+        _ => Err(Denial::OutOfScope),
+    }
+}
+
+/// Decides whether a dashboard token is valid at all, whatever device it is for.
+pub fn authorize_dashboard_token(
+    presented: &TokenHash,
+    record: Option<&DashboardRecord>,
+) -> Result<DashboardGrant, Denial> {
     let record = record.ok_or(Denial::Unknown)?;
     if !presented.matches_hex(&record.token_sha256) {
         return Err(Denial::WrongToken);
     }
     if record.revoked_at.is_some() {
         return Err(Denial::Disabled);
-    }
-    if !scope_covers(&record.devices, device_id) {
-        return Err(Denial::OutOfScope);
     }
     let access = match record.access.as_str() {
         "control" => Access::Control,

@@ -15,7 +15,7 @@ use telemetry_protocol::{
 use worker::js_sys;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    Date, ScheduledTime, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    Date, DurableObject, Env, Request, Response, Result, ScheduledTime, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair, console_log,
     durable_object,
 };
@@ -257,10 +257,16 @@ impl DeviceHub {
             self.close_other_keys(&order.current_key_id);
             return Ok(());
         }
-        self.state.storage().put(KEY_ROTATION, to_json(&order)).await?;
+        self.state
+            .storage()
+            .put(KEY_ROTATION, to_json(&order))
+            .await?;
         // An absolute time: `set_alarm` takes a plain integer as an offset from now.
         let when = js_sys::Date::new(&JsValue::from_f64(order.grace_until_ms as f64));
-        self.state.storage().set_alarm(ScheduledTime::new(when)).await
+        self.state
+            .storage()
+            .set_alarm(ScheduledTime::new(when))
+            .await
     }
 
     fn close_other_keys(&self, current_key_id: &str) {

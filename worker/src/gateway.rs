@@ -37,6 +37,12 @@ struct Admission {
 /// Handles one request; every refusal becomes a [`HubError`] response here, in one place.
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let path = req.path();
+    if path == "/api/devices" {
+        return match crate::dashboard_api::handle(req, env).await {
+            Ok(response) => Ok(response),
+            Err(error) => error_response(&error),
+        };
+    }
     if path == "/admin" || path.starts_with("/admin/") {
         return match crate::admin_api::handle(req, env).await {
             Ok(response) => Ok(response),
