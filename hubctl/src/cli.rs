@@ -1,27 +1,44 @@
-//! The command line: clap definitions and how the target flags become a [`Wrangler`].
+//! The command line: the global flags, and how they and the environment select the admin API (a [`HubUrl`]
+//! and an [`AdminToken`]) or wrangler (a [`Wrangler`]). The subcommands are in [`crate::commands`].
 
 use std::ffi::OsStr;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use clap::{Arg, Args, Parser, Subcommand};
-use telemetry_protocol::DeviceId;
+use clap::{Arg, Args, Parser};
 
-use crate::scope::{Access, DashboardScope, Label, parse_device_id};
+pub use crate::commands::{
+    AdminTokenCommand, Commands, DashboardCommand, DeviceCommand, SchemaCommand, TokenCommand,
+};
+
+use crate::admin_token::{ADMIN_TOKEN_ENV, AdminToken};
+use crate::hub_url::HubUrl;
+use crate::token_file::parse_path;
 use crate::wrangler::{Target, WranglerProgram};
-use crate::{HubctlError, Wrangler};
+use crate::{AdminClient, HubctlError, Wrangler};
 
-/// Provisions devices and dashboard tokens of the telemetry hub in its D1 database, through wrangler.
+/// Environment variable that selects the admin API when no wrangler target flag is given.
+pub const HUB_URL_ENV: &str = "HUB_URL";
+
+/// Provisions devices, dashboard tokens and admin tokens of the telemetry hub.
 ///
-/// Tokens are generated here from the OS random number generator and printed once; D1 receives only their
-/// SHA-256 hashes. Nothing secret is passed on a command line or written to disk.
+/// With --hub URL (or HUB_URL) hubctl uses the hub's admin API over HTTPS, authenticated with the admin token
+/// from HUB_ADMIN_TOKEN or --admin-token-file. Without it, it writes the D1 database through wrangler: the
+/// local database of `wrangler dev` by default, the deployed one with --remote.
+///
+/// New tokens come from the OS random number generator and are printed once, or written to a new file with
+/// --token-file; the hub stores only their SHA-256 hashes. No token is ever taken as an argument.
 #[derive(Debug, Parser)]
 #[command(name = "hubctl", version, about, long_about)]
 pub struct Cli {
-    /// Which database to use; these flags may come before or after the subcommand.
+    /// Which database to use through wrangler; these flags may come before or after the subcommand.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Which hub's admin API to use instead, and its admin token.
+    #[command(flatten)]
+    pub hub: HubArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Commands,
@@ -31,7 +48,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Target")]
 pub struct TargetArgs {
-    /// Use the local D1 database of `wrangler dev` (the default)
+    /// Use the local D1 database of `wrangler dev` (the default when no hub is given)
     #[arg(long, global = true, conflicts_with = "remote")]
     pub local: bool,
     /// Use the deployed D1 database (needs `wrangler login` or CLOUDFLARE_API_TOKEN)
@@ -56,82 +73,38 @@ pub struct TargetArgs {
     pub wrangler: Option<PathBuf>,
 }
 
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Commands {
-    /// Devices (edge agents)
-    #[command(subcommand)]
-    Device(DeviceCommand),
-    /// Dashboard tokens
-    #[command(subcommand)]
-    Dashboard(DashboardCommand),
-    /// Offline token checks
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// The D1 schema
-    #[command(subcommand)]
-    Schema(SchemaCommand),
+/// The hub's admin API and its admin token; flags of the same name work before or after the subcommand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Admin API")]
+pub struct HubArgs {
+    /// Use the admin API of the hub at URL instead of wrangler [env: HUB_URL, unless --local, --remote or
+    /// --persist-to is given]. https:// except on loopback: http://127.0.0.1:8787 for `wrangler dev`
+    #[arg(
+        long,
+        value_name = "URL",
+        global = true,
+        value_parser = Quiet(HubUrl::parse),
+        conflicts_with_all = ["local", "remote", "persist_to"]
+    )]
+    pub hub: Option<HubUrl>,
+    /// File holding the admin token (tadm_…) [default: the HUB_ADMIN_TOKEN environment variable]
+    #[arg(long, value_name = "PATH", global = true, value_parser = Quiet(parse_path))]
+    pub admin_token_file: Option<PathBuf>,
 }
 
-/// `hubctl device …`.
-#[derive(Debug, Subcommand)]
-pub enum DeviceCommand {
-    /// Create devices, all or none, and print each one's token once
-    Create {
-        /// Device ids: 1 to 64 characters of A-Z a-z 0-9 _ -
-        #[arg(value_name = "ID", required = true, value_parser = Quiet(parse_device_id))]
-        ids: Vec<DeviceId>,
-        /// Print {"devices":[{"device_id":…,"token":…}]} instead of text
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// `hubctl dashboard …`.
-#[derive(Debug, Subcommand)]
-pub enum DashboardCommand {
-    /// Create a dashboard token and print its id and the token once
-    Create {
-        /// Devices the token covers: `*` for all, or ids separated by commas
-        #[arg(long, value_name = "ID,ID|*", value_parser = Quiet(DashboardScope::parse))]
-        devices: DashboardScope,
-        /// `read` (telemetry and presence) or `control` (also send commands)
-        #[arg(long, value_enum)]
-        access: Access,
-        /// Who or what the token is for (at most 200 characters, no control characters)
-        #[arg(long, value_name = "TEXT", value_parser = Quiet(Label::parse))]
-        label: Option<Label>,
-        /// Print {"token_id":…,"token":…,"devices":…,"access":…} instead of text
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// `hubctl token …`.
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Check a token's prefix, length and checksum offline; prints its kind, never the token
-    Check {
-        /// The token, or `-` to read it from standard input (keeps it out of shell history)
-        #[arg(value_name = "TOKEN")]
-        token: String,
-    },
-}
-
-/// `hubctl schema …`.
-#[derive(Debug, Subcommand)]
-pub enum SchemaCommand {
-    /// Create the tables if they do not exist (safe to repeat)
-    Apply {
-        /// Schema file [default: schema.sql beside the wrangler config]
-        #[arg(long, value_name = "PATH")]
-        file: Option<PathBuf>,
-    },
+/// The environment variables hubctl reads itself rather than through clap, so that flags can override them
+/// and the admin token can never appear in help text. Its `Debug` hides the token.
+#[derive(Clone, Default)]
+pub struct Environment {
+    /// `HUB_URL`.
+    pub hub_url: Option<String>,
+    /// `HUB_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
 }
 
 /// A value parser whose errors never repeat the value (clap's own do), since a pasted token may be in it.
 #[derive(Clone, Copy)]
-struct Quiet<T>(fn(&str) -> Result<T, HubctlError>);
+pub(crate) struct Quiet<T>(pub(crate) fn(&str) -> Result<T, HubctlError>);
 
 impl<T: Clone + Send + Sync + 'static> TypedValueParser for Quiet<T> {
     type Value = T;
@@ -152,7 +125,64 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Quiet<T> {
     }
 }
 
+impl Environment {
+    /// The variables of this process.
+    pub fn from_process() -> Self {
+        Self {
+            hub_url: std::env::var(HUB_URL_ENV).ok(),
+            admin_token: std::env::var(ADMIN_TOKEN_ENV).ok(),
+        }
+    }
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hub_url = &self.hub_url;
+        let admin_token = self.admin_token.as_ref().map(|_| "<redacted>");
+        write!(
+            f,
+            "Environment {{ hub_url: {hub_url:?}, admin_token: {admin_token:?} }}"
+        )
+    }
+}
+
+impl HubArgs {
+    /// The hub whose admin API to use: `--hub`, else `HUB_URL` unless a wrangler target flag was given.
+    /// `None` means wrangler.
+    pub fn hub_url(
+        &self,
+        target: &TargetArgs,
+        env: &Environment,
+    ) -> Result<Option<HubUrl>, HubctlError> {
+        if let Some(hub) = &self.hub {
+            // clap misses this conflict when the flags sit on different sides of the subcommand.
+            if target.names_wrangler() {
+                return Err(HubctlError::HubAndWrangler);
+            }
+            return Ok(Some(hub.clone()));
+        }
+        let from_env = env.hub_url.as_deref().map(str::trim);
+        match from_env.filter(|url| !url.is_empty()) {
+            Some(_) if target.names_wrangler() => Ok(None),
+            Some(url) => HubUrl::parse(url).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A client of `hub` with the admin token from `--admin-token-file`, else `HUB_ADMIN_TOKEN`.
+    pub fn client(&self, hub: HubUrl, env: &Environment) -> Result<AdminClient, HubctlError> {
+        let file = self.admin_token_file.as_deref();
+        let token = AdminToken::load(file, env.admin_token.as_deref())?;
+        Ok(AdminClient::with_token(hub, token))
+    }
+}
+
 impl TargetArgs {
+    /// Whether a flag that selects wrangler's database was given (it overrides `HUB_URL`).
+    pub fn names_wrangler(&self) -> bool {
+        self.local || self.remote || self.persist_to.is_some()
+    }
+
     /// The wrangler these flags describe, with the program discovered from the current directory.
     pub fn wrangler(&self) -> Result<Wrangler, HubctlError> {
         Ok(self.wrangler_from(&std::env::current_dir()?))
@@ -185,9 +215,18 @@ impl TargetArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use telemetry_protocol::DeviceId;
+    use telemetry_protocol::{TokenKind, generate_token};
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
+    }
+
+    fn env(hub_url: Option<&str>, admin_token: Option<&str>) -> Environment {
+        Environment {
+            hub_url: hub_url.map(str::to_owned),
+            admin_token: admin_token.map(str::to_owned),
+        }
     }
 
     #[test]
@@ -208,7 +247,7 @@ mod tests {
             "X",
         ])
         .expect("ok");
-        let Commands::Device(DeviceCommand::Create { ids, json }) = &cli.command else {
+        let Commands::Device(DeviceCommand::Create { ids, json, .. }) = &cli.command else {
             panic!("wrong command");
         };
         assert_eq!(
@@ -220,107 +259,6 @@ mod tests {
         let wrangler = cli.target.wrangler_from(Path::new("/"));
         assert_eq!(wrangler.target(), &Target::Remote);
         assert_eq!(wrangler.database(), "X");
-    }
-
-    #[test]
-    fn device_create_rejects_no_ids_and_bad_ids() {
-        let missing = parse(&["device", "create"]).expect_err("no ids");
-        assert_eq!(missing.kind(), ErrorKind::MissingRequiredArgument);
-        let bad = parse(&["device", "create", "ok", "not ok"]).expect_err("bad id");
-        assert_eq!(bad.kind(), ErrorKind::ValueValidation);
-    }
-
-    #[test]
-    fn value_errors_never_echo_a_pasted_token() {
-        let token =
-            telemetry_protocol::generate_token(telemetry_protocol::TokenKind::Device, |b| {
-                b.fill(1)
-            });
-        let scope = format!("a,{token}");
-        for args in [
-            vec!["device", "create", token.as_str()],
-            vec![
-                "dashboard",
-                "create",
-                "--access",
-                "read",
-                "--devices",
-                scope.as_str(),
-            ],
-        ] {
-            let error = parse(&args).expect_err("token refused");
-            assert_eq!(error.kind(), ErrorKind::ValueValidation);
-            let shown = error.render().to_string();
-            assert!(
-                shown.contains("bearer token") && !shown.contains(&token[5..]),
-                "{shown}"
-            );
-        }
-    }
-
-    #[test]
-    fn dashboard_create_parses_scope_access_and_label() {
-        let args = [
-            "dashboard",
-            "create",
-            "--devices",
-            "a,b",
-            "--access",
-            "control",
-            "--label",
-            "Ops",
-        ];
-        let cli = parse(&args).expect("ok");
-        let Commands::Dashboard(DashboardCommand::Create {
-            devices,
-            access,
-            label,
-            json,
-        }) = cli.command
-        else {
-            panic!("wrong command");
-        };
-        assert_eq!(devices.to_string(), "a,b");
-        assert_eq!(access, Access::Control);
-        assert_eq!(label.as_ref().map(Label::as_str), Some("Ops"));
-        assert!(!json);
-        let star =
-            parse(&["dashboard", "create", "--devices", "*", "--access", "read"]).expect("ok");
-        assert!(matches!(
-            star.command,
-            Commands::Dashboard(DashboardCommand::Create {
-                devices: DashboardScope::All,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn dashboard_create_rejects_bad_values() {
-        for args in [
-            &["dashboard", "create", "--devices", "a", "--access", "write"][..],
-            &[
-                "dashboard",
-                "create",
-                "--devices",
-                "a,,b",
-                "--access",
-                "read",
-            ],
-            &[
-                "dashboard",
-                "create",
-                "--devices",
-                "a",
-                "--access",
-                "read",
-                "--label",
-                "x\ny",
-            ],
-            &["dashboard", "create", "--access", "read"],
-        ] {
-            assert!(parse(args).is_err(), "{args:?}");
-        }
     }
 
     #[test]
@@ -371,5 +309,105 @@ mod tests {
             Path::new("/"),
         );
         assert_eq!(invocation.program, PathBuf::from("/opt/wrangler"));
+    }
+    #[test]
+    fn hub_flags_work_anywhere_and_conflict_with_wrangler_targets() {
+        let cli = parse(&["device", "list", "--hub", "https://hub.example.com"]).expect("ok");
+        assert_eq!(
+            cli.hub.hub.as_ref().map(ToString::to_string).as_deref(),
+            Some("https://hub.example.com")
+        );
+        for target in [&["--local"][..], &["--remote"], &["--persist-to", "s"]] {
+            let mut before = vec!["--hub", "https://hub.example.com"];
+            before.extend_from_slice(target);
+            before.extend(["device", "list"]);
+            let error = parse(&before).expect_err("conflict");
+            assert_eq!(error.kind(), ErrorKind::ArgumentConflict, "{target:?}");
+            let mut after = vec!["--hub", "https://hub.example.com", "device", "list"];
+            after.extend_from_slice(target);
+            let cli = parse(&after).expect("clap misses it");
+            let error = cli.hub.hub_url(&cli.target, &Environment::default());
+            assert!(
+                matches!(error, Err(HubctlError::HubAndWrangler)),
+                "{target:?}"
+            );
+        }
+        let filed = parse(&["--admin-token-file", "adm", "device", "list"]).expect("ok");
+        assert_eq!(filed.hub.admin_token_file, Some(PathBuf::from("adm")));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        assert!(parse(&["--hub", "http://127.0.0.1:8787", "device", "list"]).is_ok());
+        let error =
+            parse(&["--hub", "http://hub.example.com", "device", "list"]).expect_err("clear");
+        assert_eq!(error.kind(), ErrorKind::ValueValidation);
+        assert!(error.to_string().contains("in clear"));
+    }
+
+    #[test]
+    fn hub_url_comes_from_the_flag_then_the_environment_unless_wrangler_is_named() {
+        let hub = |args: &[&str], env: &Environment| {
+            let cli = parse(args).expect("ok");
+            let url = cli.hub.hub_url(&cli.target, env).expect("valid");
+            url.map(|u| u.to_string())
+        };
+        let set = env(Some("https://env.example.com"), None);
+        assert_eq!(hub(&["device", "list"], &env(None, None)), None);
+        assert_eq!(
+            hub(&["device", "list"], &set).as_deref(),
+            Some("https://env.example.com")
+        );
+        let flag = ["--hub", "https://flag.example.com", "device", "list"];
+        assert_eq!(
+            hub(&flag, &set).as_deref(),
+            Some("https://flag.example.com")
+        );
+        for target in ["--local", "--remote"] {
+            assert_eq!(hub(&[target, "device", "list"], &set), None);
+        }
+        assert_eq!(hub(&["--persist-to", "s", "device", "list"], &set), None);
+        assert_eq!(hub(&["device", "list"], &env(Some("  "), None)), None);
+        let cli = parse(&["device", "list"]).expect("ok");
+        let bad = cli
+            .hub
+            .hub_url(&cli.target, &env(Some("http://hub.example.com"), None));
+        assert!(matches!(bad, Err(HubctlError::InvalidHubUrl(_))));
+    }
+
+    #[test]
+    fn the_admin_token_comes_from_a_file_or_the_environment_and_is_checked_offline() {
+        let token = generate_token(TokenKind::Admin, |b| b.fill(2));
+        let cli = parse(&["--hub", "https://hub.example.com", "device", "list"]).expect("ok");
+        let hub = || HubUrl::parse("https://hub.example.com").expect("valid");
+        assert!(cli.hub.client(hub(), &env(None, Some(&token))).is_ok());
+        let missing = cli.hub.client(hub(), &env(None, None));
+        assert!(matches!(missing, Err(HubctlError::AdminTokenMissing)));
+        let device = generate_token(TokenKind::Device, |b| b.fill(2));
+        let wrong = cli.hub.client(hub(), &env(None, Some(&device)));
+        let shown = wrong.expect_err("wrong kind").to_string();
+        assert!(
+            shown.contains("HUB_ADMIN_TOKEN") && !shown.contains(&device[5..]),
+            "{shown}"
+        );
+        let debug = format!("{:?}", env(None, Some(&token)));
+        assert!(!debug.contains(&token[5..]), "{debug}");
+    }
+
+    #[test]
+    fn there_is_no_way_to_pass_the_admin_token_as_a_value() {
+        let token = generate_token(TokenKind::Admin, |b| b.fill(3));
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("--admin-token "), "{help}");
+        for args in [
+            vec!["--admin-token", token.as_str(), "device", "list"],
+            vec!["--hub", token.as_str(), "device", "list"],
+            vec!["--admin-token-file", token.as_str(), "device", "list"],
+            vec!["device", "list", token.as_str()],
+        ] {
+            let error = parse(&args).expect_err("refused");
+            let shown = crate::redact::redact_tokens(&error.render().to_string());
+            assert!(!shown.contains(&token[5..]), "{args:?}: {shown}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use telemetry_protocol::token::{TokenKind, generate_token};
 
 use crate::HubctlError;
+use crate::scope::looks_like_token;
 
 /// Prefix of a dashboard token's public id.
 pub const TOKEN_ID_PREFIX: &str = "dt_";
@@ -62,6 +63,38 @@ pub fn new_token_id() -> Result<String, HubctlError> {
     Ok(format!("{TOKEN_ID_PREFIX}{}", hex::encode(bytes)))
 }
 
+/// A dashboard token's public id, `dt_` and 12 lowercase hex characters: it names a token without revealing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenId(String);
+
+impl TokenId {
+    /// Checks the shape of a token id; the error never repeats the text (a token may have been pasted).
+    pub fn parse(raw: &str) -> Result<Self, HubctlError> {
+        let raw = raw.trim();
+        if looks_like_token(raw) {
+            return Err(HubctlError::ArgumentLooksLikeToken("token id"));
+        }
+        let hex = raw.strip_prefix(TOKEN_ID_PREFIX).unwrap_or_default();
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if hex.len() == TOKEN_ID_BYTES * 2 && hex.bytes().all(lower_hex) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(HubctlError::InvalidTokenId)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +146,28 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
         assert_ne!(id, new_token_id().expect("random"));
+    }
+
+    #[test]
+    fn token_ids_parse_only_in_their_own_shape() {
+        let id = new_token_id().expect("random");
+        assert_eq!(TokenId::parse(&id).expect("valid").as_str(), id);
+        for bad in [
+            "",
+            "dt_",
+            "dt_0123456789a",
+            "dt_0123456789ABC",
+            "dt_0123456789AB",
+            "xx_0123456789ab",
+        ] {
+            assert!(
+                matches!(TokenId::parse(bad), Err(HubctlError::InvalidTokenId)),
+                "{bad:?}"
+            );
+        }
+        let token = new_token(TokenKind::Dashboard).expect("random");
+        let error = TokenId::parse(&token).expect_err("a token is not an id");
+        assert!(matches!(error, HubctlError::ArgumentLooksLikeToken(_)));
+        assert!(!error.to_string().contains(&token[6..]));
     }
 }

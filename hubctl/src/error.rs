@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use telemetry_protocol::{DeviceId, InvalidDeviceId, TokenFormatError};
 
+use crate::api_error::AdminApiError;
+
 /// Everything that can go wrong while provisioning.
 #[derive(Debug, thiserror::Error)]
 pub enum HubctlError {
@@ -77,12 +79,124 @@ pub enum HubctlError {
     /// wrangler ran and reported an error; the text is what it printed (it never sees a token).
     #[error("wrangler failed: {0}")]
     Wrangler(String),
+    /// An argument that is not a token (a path, a URL, a token id) is a well-formed token, most likely pasted
+    /// in the wrong place.
+    #[error(
+        "the {0} argument is a bearer token; refusing to use it (tokens are never taken as arguments)"
+    )]
+    ArgumentLooksLikeToken(&'static str),
+    /// A path argument is empty.
+    #[error("the path is empty")]
+    EmptyPath,
+    /// The `--hub` URL (or `HUB_URL`) cannot be used; the URL itself is not repeated.
+    #[error("invalid hub URL: {0}")]
+    InvalidHubUrl(&'static str),
+    /// The admin API was selected but no admin token was given.
+    #[error("no admin token: set HUB_ADMIN_TOKEN or pass --admin-token-file PATH")]
+    AdminTokenMissing,
+    /// The admin token fails the offline check (wrong kind, length or checksum).
+    #[error("the admin token from {origin} is malformed: {source}")]
+    AdminTokenFormat {
+        /// Where it came from (`HUB_ADMIN_TOKEN` or the file), never the token.
+        origin: String,
+        /// What is wrong with it.
+        source: TokenFormatError,
+    },
+    /// The admin token file cannot be read.
+    #[error("cannot read the admin token file {}: {source}", .path.display())]
+    AdminTokenFile {
+        /// The file given with `--admin-token-file`.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// A command that only exists through the admin API was run without a hub.
+    #[error(
+        "`hubctl {0}` only works through the admin API: pass --hub URL (or set HUB_URL; for `wrangler dev`, \
+         http://127.0.0.1:8787) and the admin token (HUB_ADMIN_TOKEN or --admin-token-file)"
+    )]
+    NeedsHub(&'static str),
+    /// `--hub` and a flag that selects wrangler's database were both given.
+    #[error(
+        "--hub selects the admin API, while --local, --remote and --persist-to select wrangler's database: \
+         give one or the other"
+    )]
+    HubAndWrangler,
+    /// A flag of one path (admin API or wrangler) was given to a command that runs on the other.
+    #[error("{flag} does not apply here: {why}")]
+    FlagNotApplicable {
+        /// The flag as typed.
+        flag: &'static str,
+        /// Which path the command takes instead.
+        why: &'static str,
+    },
+    /// A `--grace` value that is not a duration of at most 30 days; the value is not repeated.
+    #[error("invalid grace period: {0}")]
+    InvalidGrace(&'static str),
+    /// A dashboard token id that is not `dt_` and 12 lowercase hex digits.
+    #[error(
+        "invalid token id: a token id is dt_ followed by 12 lowercase hex digits (e.g. dt_0123456789ab)"
+    )]
+    InvalidTokenId,
+    /// `--token-file` names an existing file.
+    #[error("{} already exists; refusing to overwrite it with a token", .0.display())]
+    TokenFileExists(PathBuf),
+    /// `--token-file` cannot be created; nothing was created on the hub.
+    #[error("cannot create the token file {}: {source} (nothing was created)", .path.display())]
+    TokenFileCreate {
+        /// The file given with `--token-file`.
+        path: PathBuf,
+        /// Why it cannot be created.
+        source: std::io::Error,
+    },
+    /// The credential exists, but writing its token to `--token-file` failed, so the token is lost.
+    #[error(
+        "the credential was created, but writing its token to {} failed: {source}; the token is lost, so \
+         replace the credential (hubctl device rotate, or dashboard revoke and create)", .path.display()
+    )]
+    TokenFileWrite {
+        /// The file given with `--token-file`.
+        path: PathBuf,
+        /// Why the write failed.
+        source: std::io::Error,
+    },
+    /// `--token-file` holds one token, but several devices were to be created.
+    #[error("--token-file holds one token: create one device at a time with it (or use --json)")]
+    TokenFileNeedsOneDevice,
+    /// Through the admin API devices are created one request at a time; one failed after others succeeded.
+    /// Their tokens were already printed, so nothing is lost.
+    #[error(
+        "stopped at device {failed}: {source}; created before it: {} (tokens shown above){}",
+        join_ids(.created), not_attempted(.skipped)
+    )]
+    DevicesPartlyCreated {
+        /// Devices created (and shown) before the failure.
+        created: Vec<DeviceId>,
+        /// The device whose creation failed.
+        failed: DeviceId,
+        /// Devices not attempted after the failure.
+        skipped: Vec<DeviceId>,
+        /// Why it failed.
+        source: Box<HubctlError>,
+    },
+    /// The admin API refused a request, failed, or could not be reached.
+    #[error(transparent)]
+    AdminApi(#[from] AdminApiError),
 }
 
 /// Ids joined by `, ` for a message.
 fn join_ids(ids: &[DeviceId]) -> String {
     let names: Vec<&str> = ids.iter().map(DeviceId::as_str).collect();
     names.join(", ")
+}
+
+/// `; not attempted: a, b` when some ids were skipped, else nothing.
+fn not_attempted(ids: &[DeviceId]) -> String {
+    if ids.is_empty() {
+        String::new()
+    } else {
+        format!("; not attempted: {}", join_ids(ids))
+    }
 }
 
 #[cfg(test)]
@@ -97,5 +211,22 @@ mod tests {
             shown,
             "device already exists: ems_001, ems_002 (nothing was created)"
         );
+    }
+
+    #[test]
+    fn a_partial_batch_names_what_was_created_failed_and_skipped() {
+        let id = |raw: &str| DeviceId::parse(raw).expect("valid");
+        let error = HubctlError::DevicesPartlyCreated {
+            created: vec![id("a")],
+            failed: id("b"),
+            skipped: vec![id("c"), id("d")],
+            source: Box::new(HubctlError::InvalidTokenId),
+        };
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("stopped at device b: invalid token id"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("created before it: a (tokens shown above); not attempted: c, d"));
     }
 }

@@ -61,7 +61,7 @@ fn parse_scope_id(part: &str) -> Result<DeviceId, HubctlError> {
 }
 
 /// A well-formed token, or a known token prefix followed by about a token's length (a token with a typo).
-fn looks_like_token(raw: &str) -> bool {
+pub(crate) fn looks_like_token(raw: &str) -> bool {
     let prefixed_tail = raw
         .split_once(TOKEN_SEPARATOR)
         .filter(|(prefix, _)| TokenKind::from_prefix(prefix).is_some())
@@ -171,7 +171,7 @@ impl Label {
 }
 
 /// Control characters (C0, DEL, C1), line/paragraph separators and bidirectional formatting characters.
-fn is_forbidden_in_label(c: char) -> bool {
+pub(crate) fn is_forbidden_in_label(c: char) -> bool {
     c.is_control()
         || matches!(
             c,

@@ -1,0 +1,317 @@
+//! What an admin API answer that is not a success means, as one error per status. Pure: the client hands over
+//! the status, the `Retry-After` header and the body; nothing here sees the admin token.
+
+use std::fmt;
+
+use serde::Deserialize;
+use telemetry_protocol::DeviceId;
+
+/// Longest piece of hub-supplied text repeated in a message, in characters.
+const MAX_DETAIL_CHARS: usize = 300;
+
+/// What a request was about, to name it in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// One device.
+    Device(DeviceId),
+    /// One dashboard token, by its public id.
+    DashboardToken(String),
+    /// The admin API as a whole (the list and create endpoints).
+    Api,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Device(id) => write!(f, "device {id}"),
+            Self::DashboardToken(id) => write!(f, "dashboard token {id}"),
+            Self::Api => f.write_str("the admin API"),
+        }
+    }
+}
+
+/// The admin API refused a request, failed, or could not be reached. No variant holds the admin token.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminApiError {
+    /// 401 or 403: the admin token is missing from the request or does not match the Worker's hash.
+    #[error(
+        "admin token rejected (HTTP {status}): it is not the token whose SHA-256 is the Worker's \
+         ADMIN_TOKEN_SHA256"
+    )]
+    TokenRejected {
+        /// 401 or 403.
+        status: u16,
+    },
+    /// 503 `admin_disabled`: the Worker has no `ADMIN_TOKEN_SHA256`.
+    #[error(
+        "the admin API is not configured: run `wrangler secret put ADMIN_TOKEN_SHA256` (for `wrangler dev`, \
+         put ADMIN_TOKEN_SHA256=<hash> in .dev.vars); `hubctl admin-token create` makes a token and its hash"
+    )]
+    NotConfigured,
+    /// 429: too many failed authentications from this address.
+    #[error("too many failed attempts (HTTP 429): {}", retry_text(*.retry_after_secs))]
+    RateLimited {
+        /// Seconds to wait, from `Retry-After`.
+        retry_after_secs: Option<u64>,
+    },
+    /// 400: a field of the request is wrong.
+    #[error("{}", invalid_text(.field.as_deref(), .message))]
+    InvalidField {
+        /// The field the hub names, if any.
+        field: Option<String>,
+        /// The hub's explanation.
+        message: String,
+    },
+    /// 409: what was to be created exists already.
+    #[error("{subject} already exists (field {field})")]
+    Conflict {
+        /// What was to be created.
+        subject: Subject,
+        /// The field whose value is taken.
+        field: String,
+    },
+    /// 404: the device or token does not exist, or the URL has no admin API.
+    #[error("{}", not_found_text(.0))]
+    NotFound(Subject),
+    /// 405: the Worker does not know this request; it predates the command.
+    #[error("the hub does not allow this request (HTTP 405): is the deployed Worker up to date?")]
+    MethodNotAllowed,
+    /// 500 or 503 other than `admin_disabled`: the hub failed.
+    #[error(
+        "the hub failed (HTTP {status}); the details are in the Worker's log (`npx wrangler tail`)"
+    )]
+    HubFailed {
+        /// The status.
+        status: u16,
+    },
+    /// An answer that is not what the admin API gives: another status, or a body that does not parse.
+    #[error("unexpected answer from the hub (HTTP {status}): {detail}")]
+    Unexpected {
+        /// The status.
+        status: u16,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// No answer at all: DNS, connection, TLS or timeout.
+    #[error("could not reach the hub at {url}: {source}")]
+    Transport {
+        /// The URL of the request (the hub's origin and an `/admin/` path; it holds no credential).
+        url: String,
+        /// What failed.
+        source: Box<ureq::Error>,
+    },
+}
+
+/// The error body every refusal of the Worker carries.
+#[derive(Debug, Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+/// The error for a non-success answer with `status`, `Retry-After` value `retry_after` and `body`.
+pub fn refusal(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &str,
+    subject: &Subject,
+) -> AdminApiError {
+    let parsed = serde_json::from_str::<ErrorBody>(body).ok();
+    let Some(parsed) = parsed.filter(|b| !b.error.is_empty()) else {
+        return unparsed(status, body);
+    };
+    let field = parsed.field.as_deref().map(clean);
+    match (status, parsed.error.as_str()) {
+        (401 | 403, _) => AdminApiError::TokenRejected { status },
+        (503, "admin_disabled") => AdminApiError::NotConfigured,
+        (429, _) => AdminApiError::RateLimited {
+            retry_after_secs: retry_after.and_then(|v| v.trim().parse().ok()),
+        },
+        (400, _) => AdminApiError::InvalidField {
+            message: strip_field(&clean(&parsed.message), field.as_deref()),
+            field,
+        },
+        (409, _) => AdminApiError::Conflict {
+            subject: subject.clone(),
+            field: field.unwrap_or_else(|| "unknown".into()),
+        },
+        (404, _) => AdminApiError::NotFound(subject.clone()),
+        (405, _) => AdminApiError::MethodNotAllowed,
+        (500 | 503, _) => AdminApiError::HubFailed { status },
+        _ => AdminApiError::Unexpected {
+            status,
+            detail: format!("{}: {}", clean(&parsed.error), clean(&parsed.message)),
+        },
+    }
+}
+
+/// A refusal whose body is not the Worker's: most likely another server, or a proxy, answered.
+fn unparsed(status: u16, body: &str) -> AdminApiError {
+    match status {
+        401 | 403 => AdminApiError::TokenRejected { status },
+        404 => AdminApiError::NotFound(Subject::Api),
+        _ => AdminApiError::Unexpected {
+            status,
+            detail: format!(
+                "not an admin API answer (is --hub the Worker's URL?): {:?}",
+                clean(body)
+            ),
+        },
+    }
+}
+
+/// Hub-supplied text made safe to print: control and bidirectional characters replaced, length bounded.
+pub fn clean(text: &str) -> String {
+    let mut cleaned: String = text
+        .chars()
+        .take(MAX_DETAIL_CHARS)
+        .map(|c| {
+            if crate::scope::is_forbidden_in_label(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if text.chars().nth(MAX_DETAIL_CHARS).is_some() {
+        cleaned.push('…');
+    }
+    cleaned
+}
+
+/// The Worker writes `field: message`; the field is named separately, so the prefix is dropped.
+fn strip_field(message: &str, field: Option<&str>) -> String {
+    let prefix = field.map(|f| format!("{f}: "));
+    let stripped = prefix.and_then(|p| message.strip_prefix(&p).map(str::to_owned));
+    stripped.unwrap_or_else(|| message.to_owned())
+}
+
+fn retry_text(retry_after_secs: Option<u64>) -> String {
+    match retry_after_secs {
+        Some(secs) => format!("retry in {secs} s"),
+        None => "retry later".into(),
+    }
+}
+
+fn invalid_text(field: Option<&str>, message: &str) -> String {
+    match field {
+        Some(field) => format!("the hub refused {field}: {message}"),
+        None => format!("the hub refused the request (HTTP 400): {message}"),
+    }
+}
+
+fn not_found_text(subject: &Subject) -> String {
+    match subject {
+        Subject::Api => {
+            "the hub has no admin API at this URL (HTTP 404): is --hub the Worker's URL, and is \
+                         the deployed Worker up to date?"
+                .into()
+        }
+        other => format!("{other} does not exist"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device() -> Subject {
+        Subject::Device(DeviceId::parse("ems_001").expect("valid"))
+    }
+
+    fn shown(status: u16, retry_after: Option<&str>, body: &str) -> String {
+        refusal(status, retry_after, body, &device()).to_string()
+    }
+
+    #[test]
+    fn field_errors_name_the_field_once() {
+        let body = r#"{"error":"invalid_field","message":"grace_seconds: must be a whole number from 0 to 2592000","field":"grace_seconds"}"#;
+        assert_eq!(
+            shown(400, None, body),
+            "the hub refused grace_seconds: must be a whole number from 0 to 2592000"
+        );
+        let bare = r#"{"error":"bad_request","message":"malformed URL"}"#;
+        assert_eq!(
+            shown(400, None, bare),
+            "the hub refused the request (HTTP 400): malformed URL"
+        );
+    }
+
+    #[test]
+    fn a_conflict_names_the_subject_and_the_field() {
+        let body =
+            r#"{"error":"conflict","message":"device_id: already exists","field":"device_id"}"#;
+        assert_eq!(
+            shown(409, None, body),
+            "device ems_001 already exists (field device_id)"
+        );
+    }
+
+    #[test]
+    fn rejected_tokens_rate_limits_and_a_missing_secret_say_what_to_do() {
+        let forbidden = r#"{"error":"forbidden","message":"forbidden"}"#;
+        assert!(shown(403, None, forbidden).starts_with("admin token rejected (HTTP 403)"));
+        let unauthorized = r#"{"error":"unauthorized","message":"a bearer token is required"}"#;
+        assert!(shown(401, None, unauthorized).starts_with("admin token rejected (HTTP 401)"));
+        let limited =
+            r#"{"error":"too_many_requests","message":"too many failed attempts; retry later"}"#;
+        assert!(shown(429, Some("42"), limited).ends_with("retry in 42 s"));
+        assert!(shown(429, None, limited).ends_with("retry later"));
+        let disabled = r#"{"error":"admin_disabled","message":"the admin API is not configured"}"#;
+        assert!(shown(503, None, disabled).starts_with(
+            "the admin API is not configured: run `wrangler secret put ADMIN_TOKEN_SHA256`"
+        ));
+    }
+
+    #[test]
+    fn not_found_names_the_device_or_the_missing_api() {
+        let body = r#"{"error":"not_found","message":"not found"}"#;
+        assert_eq!(shown(404, None, body), "device ems_001 does not exist");
+        let api = refusal(404, None, body, &Subject::Api).to_string();
+        assert!(api.starts_with("the hub has no admin API at this URL"));
+        let token = Subject::DashboardToken("dt_0123456789ab".into());
+        assert_eq!(
+            refusal(404, None, body, &token).to_string(),
+            "dashboard token dt_0123456789ab does not exist"
+        );
+    }
+
+    #[test]
+    fn failures_and_foreign_answers_are_told_apart() {
+        let internal = r#"{"error":"internal","message":"internal error"}"#;
+        assert!(shown(500, None, internal).starts_with("the hub failed (HTTP 500)"));
+        assert!(matches!(
+            refusal(
+                405,
+                None,
+                r#"{"error":"method_not_allowed"}"#,
+                &Subject::Api
+            ),
+            AdminApiError::MethodNotAllowed
+        ));
+        let html = shown(502, None, "<html>\u{1b}[31mBad gateway</html>");
+        assert!(html.contains("not an admin API answer"), "{html}");
+        assert!(!html.contains('\u{1b}'));
+        let teapot = shown(
+            418,
+            None,
+            r#"{"error":"teapot","message":"short and stout"}"#,
+        );
+        assert_eq!(
+            teapot,
+            "unexpected answer from the hub (HTTP 418): teapot: short and stout"
+        );
+    }
+
+    #[test]
+    fn hub_text_is_cleaned_and_bounded() {
+        assert_eq!(clean("a\nb\u{202E}c"), "a\u{FFFD}b\u{FFFD}c");
+        let long = "x".repeat(MAX_DETAIL_CHARS + 5);
+        assert_eq!(clean(&long).chars().count(), MAX_DETAIL_CHARS + 1);
+        assert_eq!(clean("short"), "short");
+    }
+}
