@@ -402,3 +402,41 @@ async fn failed_attempts_past_the_limit_get_429_until_the_window_ends() {
     tokio::time::sleep(Duration::from_secs(retry + 1)).await;
     assert_eq!(device_status(&hub, "guarded", &token).await, 101);
 }
+
+/// The CLI's admin client against the real Worker: the same operations an operator runs with `hubctl --hub`.
+#[tokio::test]
+async fn hubctl_admin_client_manages_the_real_hub() {
+    let hub = hub();
+    let url = format!("http://127.0.0.1:{}", hub.port());
+    let admin_token = hub.admin_token().to_owned();
+    let token = tokio::task::spawn_blocking(move || {
+        let client = hubctl::AdminClient::new(&url, &admin_token).expect("client");
+        let id = telemetry_protocol::DeviceId::parse("adm-cli").expect("id");
+        let created = client.create_device(&id).expect("create");
+        let listed = client.list_devices().expect("list");
+        assert!(
+            listed.iter().any(|d| d["device_id"] == "adm-cli"),
+            "{listed:?}"
+        );
+        let rotated = client
+            .rotate_device(&id, Duration::from_secs(60))
+            .expect("rotate");
+        assert_ne!(rotated.token, created.token);
+        assert!(rotated.previous_token_valid_until.is_some());
+        let scope = hub_e2e::DashboardScope::parse("adm-cli").expect("scope");
+        let dashboard = client
+            .create_dashboard_token(&scope, hub_e2e::Access::Read, Some("cli"))
+            .expect("dashboard");
+        let revoked = client
+            .revoke_dashboard_token(&dashboard.token_id)
+            .expect("revoke");
+        assert_eq!(revoked.token_id, dashboard.token_id);
+        let shown = client.set_disabled(&id, true).expect("disable");
+        assert!(shown["disabled_at"].is_string());
+        created.token
+    })
+    .await
+    .expect("blocking admin calls");
+    // The old token was still within its grace period, but the device is disabled now.
+    assert_eq!(device_status(hub, "adm-cli", &token).await, 403);
+}
