@@ -1,13 +1,17 @@
-//! The test copy of wrangler.toml (no `[build]` step, `main` pointing at a private copy of the built Worker)
-//! and the `.dev.vars` beside it.
+//! The test copy of wrangler.toml (no `[build]` step, `main` pointing at a private copy of the built Worker,
+//! `[assets]` at a private copy of the built dashboard) and the `.dev.vars` beside it.
 //!
-//! Each hub gets its own copy of `index.js` and `index_bg.wasm`, so a later rebuild of `worker/build/` (by
-//! another test binary, or by `scripts/dev`) never makes a running `wrangler dev` reload under a test.
+//! Each hub gets its own copy of `index.js` and `index_bg.wasm` and of `web/dist/`, so a later rebuild of
+//! `worker/build/` or of the dashboard (by another test binary, or by `scripts/dev`) never makes a running
+//! `wrangler dev` reload under a test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
 
-use crate::worker_build::BUNDLE_FILES;
+use crate::worker_build::{BUNDLE_FILES, PREBUILT_ENV};
 use crate::workspace;
 
 /// Rewrites the project's wrangler.toml for tests: drops the `[build]` table and points `main` at `main_path`.
@@ -40,7 +44,28 @@ pub fn without_build_step(project_toml: &str, main_path: &Path) -> String {
     out
 }
 
-/// Copies the built Worker into `dir/worker/` and writes `dir/wrangler.toml`; returns the config's path.
+/// Points the `directory` of the `[assets]` table at `assets` (an absolute path, since wrangler resolves a
+/// relative one against the config's own directory). A config without `[assets]` comes back unchanged.
+pub fn with_assets_directory(config: &str, assets: &Path) -> String {
+    let mut out = String::with_capacity(config.len());
+    let mut in_assets = false;
+    for line in config.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            in_assets = table_name(trimmed) == Some("assets");
+        }
+        if in_assets && is_key(trimmed, "directory") {
+            out.push_str(&format!("directory = {}\n", toml_string(assets)));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Copies the built Worker into `dir/worker/` and the built dashboard into `dir/assets/`, and writes
+/// `dir/wrangler.toml`; returns the config's path.
 pub fn write_test_config(dir: &Path, bundle: &Path) -> PathBuf {
     let worker_dir = dir.join("worker");
     fs::create_dir_all(&worker_dir).expect("create the test Worker directory");
@@ -52,9 +77,93 @@ pub fn write_test_config(dir: &Path, bundle: &Path) -> PathBuf {
     let project = fs::read_to_string(&project_toml)
         .unwrap_or_else(|e| panic!("read {}: {e}", project_toml.display()));
     let config = dir.join("wrangler.toml");
-    let text = without_build_step(&project, &worker_dir.join("index.js"));
+    let mut text = without_build_step(&project, &worker_dir.join("index.js"));
+    if project
+        .lines()
+        .any(|l| table_name(l.trim_start()) == Some("assets"))
+    {
+        let assets = dir.join("assets");
+        copy_dir(dashboard_build(), &assets);
+        text = with_assets_directory(&text, &assets);
+    }
     fs::write(&config, text).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
     config
+}
+
+/// The built dashboard (`web/dist/`), built once per process with npm (`npm ci` first if `web/node_modules`
+/// is missing). With [`PREBUILT_ENV`] set to `1` an existing build is used as it is.
+///
+/// Panics with npm's output if the build fails; the failure is kept, not retried.
+fn dashboard_build() -> &'static Path {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_dashboard) {
+        Ok(dir) => dir,
+        Err(report) => panic!("{report}"),
+    }
+}
+
+fn build_dashboard() -> Result<PathBuf, String> {
+    let web = workspace::root().join("web");
+    let dist = web.join("dist");
+    let prebuilt = std::env::var(PREBUILT_ENV).is_ok_and(|v| v == "1");
+    if prebuilt && dist.join("index.html").is_file() {
+        return Ok(dist);
+    }
+    let started = Instant::now();
+    if !web
+        .join("node_modules")
+        .join(".package-lock.json")
+        .is_file()
+    {
+        npm(&web, &["ci", "--no-audit", "--no-fund"])?;
+    }
+    npm(&web, &["run", "build"])?;
+    eprintln!(
+        "hub-e2e: built the dashboard in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if dist.join("index.html").is_file() {
+        Ok(dist)
+    } else {
+        Err(format!(
+            "{} has no index.html after `npm run build`",
+            dist.display()
+        ))
+    }
+}
+
+fn npm(web: &Path, args: &[&str]) -> Result<(), String> {
+    let output = Command::new("npm")
+        .args(args)
+        .current_dir(web)
+        .output()
+        .map_err(|e| format!("could not run npm (Node 20+ and npm are needed): {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "`npm {}` in {} failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        args.join(" "),
+        web.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    ))
+}
+
+/// Copies the tree at `from` into `to` (created).
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            copy_dir(&source, &target);
+        } else {
+            fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+        }
+    }
 }
 
 /// Writes `dir/.dev.vars` (read by `wrangler dev` from beside its config) unless `vars` is empty.
@@ -82,14 +191,16 @@ fn dev_vars_line(name: &str, value: &str) -> String {
 
 /// `[build]` or `[build.something]` (with optional spaces and a trailing comment), but not `[[build]]`.
 fn is_build_table_header(line: &str) -> bool {
-    let Some(rest) = line.strip_prefix('[') else {
-        return false;
-    };
-    let Some((name, _)) = rest.split_once(']') else {
-        return false;
-    };
-    let name = name.trim();
-    name == "build" || name.starts_with("build.")
+    table_name(line).is_some_and(|name| name == "build" || name.starts_with("build."))
+}
+
+/// The name of the table a `[name]` header opens (trimmed); `None` for `[[array]]` headers and other lines.
+fn table_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix('[')?;
+    if rest.starts_with('[') {
+        return None;
+    }
+    rest.split_once(']').map(|(name, _)| name.trim())
 }
 
 /// `key = ...` (bare key only).
@@ -150,6 +261,27 @@ format = "modules"
     #[should_panic(expected = "no top-level `main`")]
     fn refuses_a_config_without_main() {
         without_build_step("name = \"x\"\n", Path::new("/x"));
+    }
+
+    #[test]
+    fn points_the_assets_directory_at_an_absolute_path() {
+        let config = "main = \"x\"\ndirectory = \"top\"\n\n[assets]\ndirectory = \"web/dist\"\nrun_worker_first = [\"/ws/*\"]\n\n[vars]\ndirectory = \"v\"\n";
+        let out = with_assets_directory(config, Path::new("/tmp/h/assets"));
+        assert!(
+            out.contains("[assets]\ndirectory = \"/tmp/h/assets\"\nrun_worker_first"),
+            "{out}"
+        );
+        assert!(out.contains("directory = \"top\""), "{out}");
+        assert!(out.contains("[vars]\ndirectory = \"v\""), "{out}");
+        assert_eq!(with_assets_directory(PROJECT, Path::new("/a")), PROJECT);
+    }
+
+    #[test]
+    fn names_tables_but_not_arrays_of_tables() {
+        assert_eq!(table_name("[assets]"), Some("assets"));
+        assert_eq!(table_name("[ assets ] # x"), Some("assets"));
+        assert_eq!(table_name("[[migrations]]"), None);
+        assert_eq!(table_name("directory = 1"), None);
     }
 
     #[test]

@@ -241,8 +241,17 @@ async fn plain_http_requests_get_426_and_unknown_paths_404() {
         hub().http_get("/ws/dashboard/auth-dev", &[]).await.status,
         426
     );
-    assert_eq!(hub().http_get("/", &[]).await.status, 404);
+    // `/` is the dashboard, served from web/dist by Workers assets; unknown paths still reach the Worker.
+    let page = hub().http_get("/", &[]).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+            && page.body.contains(r#"<div id="app">"#),
+        "{page:?}"
+    );
     assert_eq!(hub().http_get("/ws/unknown/x", &[]).await.status, 404);
+    assert_eq!(hub().http_get("/no-such-page", &[]).await.status, 404);
 }
 
 // ---------------------------------------------------------------- dashboard authentication

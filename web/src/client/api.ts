@@ -1,0 +1,95 @@
+// `GET /api/devices`: the device ids a dashboard token can watch and whether it may send commands.
+
+/** What the token may do: watch only, or also send commands. */
+export type Access = "read" | "control";
+
+/** The devices a token covers. */
+export interface DeviceList {
+  devices: string[];
+  access: Access;
+}
+
+/** Why the list could not be had. */
+export type DeviceListFailure =
+  /** 401: no token, or not a bearer token. */
+  | { reason: "unauthorized"; message: string }
+  /** 403: wrong, malformed, revoked or disabled token (the hub never says which). */
+  | { reason: "forbidden"; message: string }
+  /** 429: too many failed attempts from this address; retry after `retryAfterS` seconds. */
+  | { reason: "rate_limited"; message: string; retryAfterS: number | null }
+  /** The hub could not be reached, or answered with an error or something unexpected. */
+  | { reason: "unavailable"; message: string };
+
+/** The outcome of {@link fetchDevices}. */
+export type DeviceListResult = ({ ok: true } & DeviceList) | ({ ok: false } & DeviceListFailure);
+
+/** Asks the hub at `baseUrl` which devices `token` covers. Never throws. */
+export async function fetchDevices(
+  baseUrl: string,
+  token: string,
+  fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis),
+): Promise<DeviceListResult> {
+  let response: Response;
+  try {
+    response = await fetchImpl(new URL("/api/devices", baseUrl).toString(), {
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+      cache: "no-store",
+      credentials: "omit",
+    });
+  } catch {
+    return { ok: false, reason: "unavailable", message: "The hub cannot be reached. Check the connection." };
+  }
+  return interpret(response.status, response.headers.get("Retry-After"), await safeJson(response));
+}
+
+/** Turns a status, `Retry-After` and body into a result. Pure. */
+export function interpret(status: number, retryAfter: string | null, body: unknown): DeviceListResult {
+  switch (status) {
+    case 200: {
+      const list = parseDeviceList(body);
+      if (list) return { ok: true, ...list };
+      return { ok: false, reason: "unavailable", message: "The hub answered with something unexpected." };
+    }
+    case 401:
+      return { ok: false, reason: "unauthorized", message: "Enter a dashboard token." };
+    case 403:
+      return {
+        ok: false,
+        reason: "forbidden",
+        message: "The hub refused this token. It may be mistyped, revoked, or not a dashboard token.",
+      };
+    case 429: {
+      const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
+      const wait = seconds === null ? "a minute" : `${seconds} s`;
+      return {
+        ok: false,
+        reason: "rate_limited",
+        retryAfterS: seconds,
+        message: `Too many failed attempts from this address. Try again in ${wait}.`,
+      };
+    }
+    default:
+      return {
+        ok: false,
+        reason: "unavailable",
+        message: `The hub could not answer (HTTP ${status}). Try again later.`,
+      };
+  }
+}
+
+/** `{"devices":[…],"access":"read"|"control"}`, or null if the body is not that. */
+export function parseDeviceList(body: unknown): DeviceList | null {
+  if (typeof body !== "object" || body === null) return null;
+  const { devices, access } = body as { devices?: unknown; access?: unknown };
+  if (!Array.isArray(devices) || !devices.every((d) => typeof d === "string")) return null;
+  if (access !== "read" && access !== "control") return null;
+  return { devices: [...devices], access };
+}
+
+async function safeJson(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,19 @@
+// The dashboard client library: typed wire messages, a live connection per device, and the Preact hook.
+//
+//   const client = createTelemetryClient({ baseUrl: location.origin, deviceId: "ems_001", token });
+//   const off = client.subscribe((view) => render(view.connection, view.last, view.history));
+//   await client.sendCommand("set_interval", { seconds: 5 });
+//   client.close();
+
+export * from "./api";
+export * from "./backoff";
+export * from "./command-log";
+export * from "./connection-state";
+export * from "./fields";
+export * from "./history";
+export * from "./parse";
+export * from "./protocol";
+export * from "./telemetry-client";
+export * from "./telemetry-view";
+export * from "./use-telemetry";
+export type * from "./websocket";

@@ -1,0 +1,219 @@
+// Parsers from JSON text to the wire types of `protocol.ts`, by direction, as strict as the Rust crate.
+//
+// Each parser builds a fresh object holding only the fields the protocol defines (unknown fields are dropped,
+// as serde drops them), so a round trip through these parsers shows when the golden files have grown a field.
+
+import {
+  ERROR_CODES,
+  PRESENCE_REASONS,
+  type Ack,
+  type Command,
+  type CommandResult,
+  type DashboardMessage,
+  type DashboardTelemetry,
+  type DeviceMessage,
+  type ErrorFrame,
+  type HubToDashboard,
+  type HubToDevice,
+  type JsonObject,
+  type JsonValue,
+  type Telemetry,
+} from "./protocol";
+
+/** A parsed message, or why the text is not one. */
+export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
+
+/** Thrown inside the parsers and turned into `{ ok: false }` at their edge. */
+class Invalid extends Error {}
+
+/** Parses a frame the hub sends to a dashboard. */
+export function parseHubToDashboard(text: string): Parsed<HubToDashboard> {
+  return parseWith(text, (o, type) => {
+    switch (type) {
+      case "snapshot":
+        return {
+          type,
+          device_id: str(o, "device_id"),
+          online: bool(o, "online"),
+          last: o.last === null || o.last === undefined ? null : dashboardTelemetry(obj(o, "last")),
+        };
+      case "telemetry":
+        return { type, ...dashboardTelemetry(o) };
+      case "presence":
+        return {
+          type,
+          device_id: str(o, "device_id"),
+          online: bool(o, "online"),
+          at: str(o, "at"),
+          reason: oneOf(o, "reason", PRESENCE_REASONS),
+        };
+      case "command_result":
+        return commandResult(o);
+      case "pong":
+        return { type };
+      case "error":
+        return errorFrame(o);
+      default:
+        throw new Invalid(`unknown type ${JSON.stringify(type)}`);
+    }
+  });
+}
+
+/** Parses a frame a dashboard sends to the hub. */
+export function parseDashboardMessage(text: string): Parsed<DashboardMessage> {
+  return parseWith(text, (o, type) => {
+    if (type === "ping") return { type };
+    if (type === "command") return command(o);
+    throw new Invalid(`unknown type ${JSON.stringify(type)}`);
+  });
+}
+
+/** Parses a typed frame a device sends to the hub (a legacy flat object, without `type`, is refused here). */
+export function parseDeviceMessage(text: string): Parsed<DeviceMessage> {
+  return parseWith(text, (o, type) => {
+    switch (type) {
+      case "telemetry":
+        return { type, ...telemetry(o) };
+      case "batch":
+        return { type, items: arr(o, "items").map((item) => telemetry(asObject(item, "items[]"))) };
+      case "command_result":
+        return commandResult(o);
+      default:
+        throw new Invalid(`unknown type ${JSON.stringify(type)}`);
+    }
+  });
+}
+
+/** Parses a frame the hub sends to a device. */
+export function parseHubToDevice(text: string): Parsed<HubToDevice> {
+  return parseWith(text, (o, type): HubToDevice => {
+    switch (type) {
+      case "ack": {
+        const ack: Ack = { type, seq: seq(o, "seq") };
+        return withOptional(ack, "epoch", optStr(o, "epoch"));
+      }
+      case "command":
+        return command(o);
+      case "error":
+        return errorFrame(o);
+      default:
+        throw new Invalid(`unknown type ${JSON.stringify(type)}`);
+    }
+  });
+}
+
+/** Whether `text` is a JSON object without `type`: the legacy flat telemetry of existing Pi scripts. */
+export function isLegacyFlatPayload(text: string): boolean {
+  const value = safeJson(text);
+  return isObject(value) && !("type" in value);
+}
+
+function parseWith<T>(text: string, build: (o: JsonObject, type: string) => T): Parsed<T> {
+  const value = safeJson(text);
+  if (value === undefined) return { ok: false, error: "not JSON" };
+  if (!isObject(value)) return { ok: false, error: "not a JSON object" };
+  try {
+    return { ok: true, message: build(value, str(value, "type")) };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+function dashboardTelemetry(o: JsonObject): DashboardTelemetry {
+  const sample: DashboardTelemetry = {
+    device_id: str(o, "device_id"),
+    seq: seq(o, "seq"),
+    ts: str(o, "ts"),
+    received_at: str(o, "received_at"),
+    data: obj(o, "data"),
+  };
+  return withOptional(sample, "epoch", optStr(o, "epoch"));
+}
+
+function telemetry(o: JsonObject): Telemetry {
+  const sample: Telemetry = { epoch: str(o, "epoch"), seq: seq(o, "seq"), ts: str(o, "ts"), data: obj(o, "data") };
+  return withOptional(sample, "device_id", optStr(o, "device_id"));
+}
+
+function command(o: JsonObject): Command {
+  const args = o.args === undefined ? {} : obj(o, "args");
+  return { type: "command", id: str(o, "id"), name: str(o, "name"), args };
+}
+
+function commandResult(o: JsonObject): CommandResult {
+  const result: CommandResult = {
+    type: "command_result",
+    id: str(o, "id"),
+    ok: bool(o, "ok"),
+    detail: o.detail ?? null,
+  };
+  return withOptional(result, "device_id", optStr(o, "device_id"));
+}
+
+function errorFrame(o: JsonObject): ErrorFrame {
+  return { type: "error", code: oneOf(o, "code", ERROR_CODES), message: str(o, "message") };
+}
+
+/** Sets `key` only when `value` is present, so absent optional fields stay absent (as serde skips them). */
+function withOptional<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): T {
+  if (value !== undefined) target[key] = value;
+  return target;
+}
+
+function safeJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function asObject(value: JsonValue | undefined, key: string): JsonObject {
+  if (!isObject(value)) throw new Invalid(`${key} must be an object`);
+  return value;
+}
+
+function str(o: JsonObject, key: string): string {
+  const value = o[key];
+  if (typeof value !== "string") throw new Invalid(`${key} must be a string`);
+  return value;
+}
+
+function optStr(o: JsonObject, key: string): string | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : str(o, key);
+}
+
+function bool(o: JsonObject, key: string): boolean {
+  const value = o[key];
+  if (typeof value !== "boolean") throw new Invalid(`${key} must be true or false`);
+  return value;
+}
+
+function seq(o: JsonObject, key: string): number {
+  const value = o[key];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new Invalid(`${key} must be a whole number >= 0`);
+  }
+  return value;
+}
+
+function obj(o: JsonObject, key: string): JsonObject {
+  return asObject(o[key], key);
+}
+
+function arr(o: JsonObject, key: string): JsonValue[] {
+  const value = o[key];
+  if (!Array.isArray(value)) throw new Invalid(`${key} must be an array`);
+  return value;
+}
+
+function oneOf<T extends string>(o: JsonObject, key: string, allowed: readonly T[]): T {
+  const value = str(o, key);
+  if (!(allowed as readonly string[]).includes(value)) throw new Invalid(`unknown ${key} ${JSON.stringify(value)}`);
+  return value as T;
+}

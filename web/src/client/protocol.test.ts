@@ -1,0 +1,115 @@
+// The hand-written types against the committed golden files of protocol/: every file parses with the parser
+// of its direction and survives a round trip unchanged, so a field added on either side fails here.
+
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+import {
+  isLegacyFlatPayload,
+  parseDashboardMessage,
+  parseDeviceMessage,
+  parseHubToDashboard,
+  parseHubToDevice,
+  type Parsed,
+} from "./parse";
+import { PING_TEXT, PONG_TEXT } from "./protocol";
+
+const GOLDEN = join(__dirname, "..", "..", "..", "protocol", "golden");
+
+/** The parser for each golden file, by name; a new file must be added here. */
+const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
+  dashboard_command: parseDashboardMessage,
+  dashboard_ping: parseDashboardMessage,
+  dashboard_command_result: parseHubToDashboard,
+  dashboard_pong: parseHubToDashboard,
+  dashboard_presence: parseHubToDashboard,
+  dashboard_snapshot: parseHubToDashboard,
+  dashboard_snapshot_empty: parseHubToDashboard,
+  dashboard_telemetry: parseHubToDashboard,
+  device_batch: parseDeviceMessage,
+  device_command_result: parseDeviceMessage,
+  device_telemetry: parseDeviceMessage,
+  hub_ack: parseHubToDevice,
+  hub_command: parseHubToDevice,
+  hub_error: parseHubToDevice,
+};
+
+const goldenFiles = readdirSync(GOLDEN)
+  .filter((name) => name.endsWith(".json"))
+  .map((name) => name.slice(0, -".json".length))
+  .sort();
+
+describe("golden files of protocol/", () => {
+  it("are all known to this test", () => {
+    expect(goldenFiles.length).toBeGreaterThan(10);
+    const known = [...Object.keys(PARSERS), "device_legacy_flat"].sort();
+    expect(goldenFiles).toEqual(known);
+  });
+
+  it.each(Object.keys(PARSERS))("%s parses and round-trips unchanged", (name) => {
+    const text = readFileSync(join(GOLDEN, `${name}.json`), "utf8");
+    const parsed = PARSERS[name](text);
+    if (!parsed.ok) throw new Error(`${name}: ${parsed.error}`);
+    expect(parsed.message).toEqual(JSON.parse(text));
+  });
+
+  it("device_legacy_flat is a flat payload, not a typed message", () => {
+    const text = readFileSync(join(GOLDEN, "device_legacy_flat.json"), "utf8");
+    expect(isLegacyFlatPayload(text)).toBe(true);
+    expect(parseDeviceMessage(text).ok).toBe(false);
+  });
+
+  it("ping and pong texts are the messages", () => {
+    expect(parseDashboardMessage(PING_TEXT)).toEqual({ ok: true, message: { type: "ping" } });
+    expect(parseHubToDashboard(PONG_TEXT)).toEqual({ ok: true, message: { type: "pong" } });
+  });
+});
+
+describe("parseHubToDashboard", () => {
+  const refused = (text: string) => {
+    const parsed = parseHubToDashboard(text);
+    return parsed.ok ? "accepted" : parsed.error;
+  };
+
+  it("refuses what the hub never sends", () => {
+    expect(refused("not json")).toBe("not JSON");
+    expect(refused("[1]")).toBe("not a JSON object");
+    expect(refused('{"seq":1}')).toBe("type must be a string");
+    expect(refused('{"type":"ack","seq":1}')).toBe('unknown type "ack"');
+    expect(refused('{"type":"presence","device_id":"a","online":true,"at":"t","reason":"gone"}')).toBe(
+      'unknown reason "gone"',
+    );
+    expect(refused('{"type":"error","code":"nope","message":"m"}')).toBe('unknown code "nope"');
+    expect(refused('{"type":"snapshot","device_id":"a","online":"yes","last":null}')).toBe(
+      "online must be true or false",
+    );
+    expect(refused('{"type":"telemetry","device_id":"a","seq":-1,"ts":"t","received_at":"r","data":{}}')).toBe(
+      "seq must be a whole number >= 0",
+    );
+    expect(refused('{"type":"telemetry","device_id":"a","seq":1,"ts":"t","received_at":"r","data":[]}')).toBe(
+      "data must be an object",
+    );
+  });
+
+  it("drops unknown fields and keeps absent optional ones absent", () => {
+    const parsed = parseHubToDashboard(
+      '{"type":"telemetry","device_id":"a","seq":1,"ts":"t","received_at":"r","data":{},"extra":1}',
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      message: { type: "telemetry", device_id: "a", seq: 1, ts: "t", received_at: "r", data: {} },
+    });
+  });
+
+  it("defaults a missing detail to null and missing args to {}", () => {
+    expect(parseHubToDashboard('{"type":"command_result","id":"c","ok":true}')).toEqual({
+      ok: true,
+      message: { type: "command_result", id: "c", ok: true, detail: null },
+    });
+    expect(parseDashboardMessage('{"type":"command","id":"c","name":"ping"}')).toEqual({
+      ok: true,
+      message: { type: "command", id: "c", name: "ping", args: {} },
+    });
+  });
+});

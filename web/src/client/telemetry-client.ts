@@ -1,0 +1,360 @@
+// One device's live connection: opens `GET /ws/dashboard/{id}` with the `telemetry.v1` and `bearer.<token>`
+// subprotocols, keeps a bounded history, probes liveness with text pings, reconnects with capped jittered
+// backoff, and leaves no socket or timer behind after `close()`. The decisions are in `connection-state.ts`,
+// `backoff.ts`, `history.ts` and `command-log.ts`; this file only does the I/O and the timers.
+
+import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
+import { CommandLog, outcomeOf, refusalOf, type CommandOutcome, type CommandRecord } from "./command-log";
+import { decideAfterClose, type SocketEnd } from "./connection-state";
+import { DEFAULT_HISTORY, SampleHistory, type HistoryLimits } from "./history";
+import { parseHubToDashboard } from "./parse";
+import {
+  BEARER_SUBPROTOCOL_PREFIX,
+  PING_TEXT,
+  SUBPROTOCOL,
+  type DashboardTelemetry,
+  type HubToDashboard,
+  type JsonObject,
+} from "./protocol";
+import { initialView, type TelemetryView } from "./telemetry-view";
+import type { WebSocketConstructor, WebSocketLike } from "./websocket";
+
+/** What the access check (e.g. `GET /api/devices`) says about the token after a refused handshake. */
+export type AccessCheck = "ok" | "forbidden" | "unknown";
+
+/** Options of {@link createTelemetryClient}. Times are in milliseconds. */
+export interface TelemetryClientOptions {
+  /** The hub's base URL, `http(s)://host[:port]`; the socket goes to `ws(s)://host/ws/dashboard/{deviceId}`. */
+  baseUrl: string;
+  deviceId: string;
+  /** The dashboard token (`tdash_…`); sent only as the `bearer.` subprotocol, never in the URL. */
+  token: string;
+  /** The WebSocket class (default: the global one); tests pass a fake. */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect backoff (default base 1 s, cap 30 s). */
+  backoff?: Partial<BackoffPolicy>;
+  /** Source of jitter in [0, 1) (default `Math.random`). */
+  random?: () => number;
+  /** A text ping goes out this often while open (default 20 s)… */
+  pingIntervalMs?: number;
+  /** …and if nothing arrives within this long after it, the socket is presumed dead (default 10 s). */
+  pongTimeoutMs?: number;
+  /** A socket that has not opened within this long is given up (default 10 s). */
+  connectTimeoutMs?: number;
+  /** The backoff resets when a socket ends after being open at least this long (default 10 s). */
+  stableAfterMs?: number;
+  /** A command without a result after this long fails (default 30 s). */
+  commandTimeoutMs?: number;
+  /** History bounds (default the last hour, at most 7,200 samples). */
+  history?: Partial<HistoryLimits>;
+  /** How many commands the view keeps (default 20). */
+  maxCommands?: number;
+  /** Asked after a refused handshake: `forbidden` stops the client instead of retrying forever. */
+  checkAccess?: () => Promise<AccessCheck>;
+}
+
+/** A live connection to one device; see {@link createTelemetryClient}. */
+export interface TelemetryClient {
+  /** The current view. */
+  getView(): TelemetryView;
+  /** Calls `listener` after every change of the view; returns the unsubscribe function. */
+  subscribe(listener: (view: TelemetryView) => void): () => void;
+  /** Calls `listener` with every message from the hub, typed; returns the unsubscribe function. */
+  onMessage(listener: (message: HubToDashboard) => void): () => void;
+  /** Sends a command; resolves when it is settled (never rejects). */
+  sendCommand(name: string, args?: JsonObject): Promise<CommandOutcome>;
+  /** Sends a text ping now (one also goes out every `pingIntervalMs`). */
+  ping(): void;
+  /** Closes the socket and clears every timer; the view ends `closed`/`stopped`. Idempotent. */
+  close(): void;
+}
+
+/** Opens a live connection to one device at once. */
+export function createTelemetryClient(options: TelemetryClientOptions): TelemetryClient {
+  return new LiveConnection(options);
+}
+
+/** The dashboard WebSocket URL for `deviceId` under `baseUrl` (http → ws, https → wss). */
+export function dashboardUrl(baseUrl: string, deviceId: string): string {
+  const url = new URL(`/ws/dashboard/${encodeURIComponent(deviceId)}`, baseUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.toString();
+}
+
+class LiveConnection implements TelemetryClient {
+  private readonly opts: Required<Omit<TelemetryClientOptions, "checkAccess" | "backoff" | "history">>;
+  private readonly backoff: Backoff;
+  private view: TelemetryView;
+  private log: CommandLog;
+  private socket: WebSocketLike | null = null;
+  private connection = 0;
+  private openedAt: number | null = null;
+  private attempt = 0;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly waiters = new Map<string, (outcome: CommandOutcome) => void>();
+  private readonly listeners = new Set<(view: TelemetryView) => void>();
+  private readonly messageListeners = new Set<(message: HubToDashboard) => void>();
+
+  constructor(private readonly options: TelemetryClientOptions) {
+    const WebSocketClass = options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor);
+    this.opts = {
+      baseUrl: options.baseUrl,
+      deviceId: options.deviceId,
+      token: options.token,
+      WebSocket: WebSocketClass,
+      random: options.random ?? Math.random,
+      pingIntervalMs: options.pingIntervalMs ?? 20_000,
+      pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      stableAfterMs: options.stableAfterMs ?? 10_000,
+      commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+      maxCommands: options.maxCommands ?? 20,
+    };
+    this.backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff }, this.opts.random);
+    this.log = CommandLog.empty(this.opts.maxCommands);
+    this.view = initialView(options.deviceId, new SampleHistory({ ...DEFAULT_HISTORY, ...options.history }));
+    this.connect();
+  }
+
+  getView(): TelemetryView {
+    return this.view;
+  }
+
+  subscribe(listener: (view: TelemetryView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onMessage(listener: (message: HubToDashboard) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  sendCommand(name: string, args: JsonObject = {}): Promise<CommandOutcome> {
+    const id = `c-${Date.now().toString(36)}-${Math.floor(this.opts.random() * 2 ** 32).toString(36)}`;
+    const record: CommandRecord = {
+      id,
+      name,
+      args,
+      sentAt: Date.now(),
+      status: "pending",
+      detail: "sent",
+      connection: this.connection,
+    };
+    const settled = new Promise<CommandOutcome>((resolve) => this.waiters.set(id, resolve));
+    this.log = this.log.add(record);
+    this.update({ commands: this.log.records });
+    if (this.view.connection.kind !== "open" || !this.socket) {
+      this.settle(id, false, "not connected to the hub");
+    } else {
+      this.socket.send(JSON.stringify({ type: "command", id, name, args }));
+      this.setTimer(`command:${id}`, this.opts.commandTimeoutMs, () =>
+        this.settle(id, false, `no answer within ${Math.round(this.opts.commandTimeoutMs / 1000)} s`),
+      );
+    }
+    return settled;
+  }
+
+  ping(): void {
+    if (this.view.connection.kind !== "open" || !this.socket) return;
+    this.socket.send(PING_TEXT);
+    if (!this.timers.has("pong")) {
+      this.setTimer("pong", this.opts.pongTimeoutMs, () => this.abandon("no answer to ping"));
+    }
+  }
+
+  close(): void {
+    if (this.view.connection.kind === "closed") return;
+    this.stop("stopped", "closed");
+  }
+
+  private connect(): void {
+    this.attempt += 1;
+    this.connection += 1;
+    this.openedAt = null;
+    this.update({ connection: { kind: "connecting", attempt: this.attempt } });
+    const url = dashboardUrl(this.opts.baseUrl, this.opts.deviceId);
+    let socket: WebSocketLike;
+    try {
+      socket = new this.opts.WebSocket(url, [SUBPROTOCOL, BEARER_SUBPROTOCOL_PREFIX + this.opts.token]);
+    } catch {
+      // A token with characters a subprotocol cannot carry: the browser throws SyntaxError.
+      this.stop("forbidden", "This token cannot be sent to the hub (it has characters a token never has).");
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => socket === this.socket && this.opened();
+    socket.onmessage = (event) => socket === this.socket && this.received(event.data);
+    socket.onclose = (event) =>
+      socket === this.socket && this.ended({ code: event.code, reason: event.reason, opened: this.openedAt !== null });
+    socket.onerror = () => undefined; // Always followed by close.
+    this.setTimer("connect", this.opts.connectTimeoutMs, () => this.abandon("the hub did not answer in time"));
+  }
+
+  private opened(): void {
+    this.clearTimer("connect");
+    this.openedAt = Date.now();
+    this.attempt = 0;
+    this.update({ connection: { kind: "open", since: this.openedAt } });
+    this.schedulePing();
+  }
+
+  private schedulePing(): void {
+    this.setTimer("ping", this.opts.pingIntervalMs, () => {
+      this.ping();
+      this.schedulePing();
+    });
+  }
+
+  private received(data: unknown): void {
+    this.clearTimer("pong"); // Anything at all shows the socket is alive.
+    if (typeof data !== "string") return;
+    const parsed = parseHubToDashboard(data);
+    if (!parsed.ok) {
+      this.update({
+        lastError: { code: "unparsed", message: `a message from the hub did not parse: ${parsed.error}` },
+      });
+      return;
+    }
+    this.apply(parsed.message);
+    for (const listener of [...this.messageListeners]) listener(parsed.message);
+  }
+
+  private apply(message: HubToDashboard): void {
+    switch (message.type) {
+      case "snapshot":
+        if (message.device_id !== this.opts.deviceId) return;
+        this.update({ online: message.online, ...(message.last ? this.withSample(message.last) : {}) });
+        return;
+      case "telemetry":
+        if (message.device_id !== this.opts.deviceId) return;
+        this.update(this.withSample(message));
+        return;
+      case "presence":
+        if (message.device_id !== this.opts.deviceId) return;
+        this.update({ online: message.online, presence: { at: message.at, reason: message.reason } });
+        return;
+      case "command_result": {
+        const { ok, detail } = outcomeOf(message);
+        this.settle(message.id, ok, detail);
+        return;
+      }
+      case "error": {
+        const refused = this.log.oldestPendingOn(this.connection);
+        if (refused) this.settle(refused.id, false, refusalOf(message));
+        else this.update({ lastError: { code: message.code, message: message.message } });
+        return;
+      }
+      case "pong":
+        return;
+    }
+  }
+
+  /** Adds a sample to the history; the view's `last` follows the newest sample by time. */
+  private withSample(sample: DashboardTelemetry): Partial<TelemetryView> {
+    const { history } = this.view;
+    if (!history.add(sample)) return {};
+    return { last: history.newest()?.sample ?? sample, historyVersion: history.version };
+  }
+
+  /** Gives up on the current socket without waiting for its close handshake (it may be dead). */
+  private abandon(why: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const opened = this.openedAt !== null;
+    this.detach(socket);
+    this.ended({ code: 1006, reason: why, opened });
+  }
+
+  private ended(end: SocketEnd): void {
+    const openFor = this.openedAt === null ? 0 : Date.now() - this.openedAt;
+    if (this.socket) this.detach(this.socket);
+    this.failPending("connection lost before the result arrived; the device may still have run it");
+    const decision = decideAfterClose(end);
+    if (decision.action === "stop") {
+      this.stop(decision.reason, decision.message);
+      return;
+    }
+    if (openFor >= this.opts.stableAfterMs) this.backoff.reset();
+    const delayMs = this.backoff.next();
+    const retryAt = Date.now() + delayMs;
+    this.update({
+      connection: {
+        kind: "reconnecting",
+        retryAt,
+        delayMs,
+        why: end.opened ? decision.why : end.reason || decision.why,
+      },
+    });
+    this.setTimer("retry", delayMs, () => this.connect());
+    if (decision.checkAccess && this.options.checkAccess) this.checkAccess(this.options.checkAccess);
+  }
+
+  private checkAccess(check: () => Promise<AccessCheck>): void {
+    const connection = this.connection;
+    check().then(
+      (verdict) => {
+        const stillWaiting = connection === this.connection && this.view.connection.kind === "reconnecting";
+        if (verdict === "forbidden" && stillWaiting) {
+          this.stop("forbidden", "The hub refused this token for this device (wrong, revoked or out of scope).");
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  private stop(reason: "stopped" | "revoked" | "forbidden", message: string): void {
+    if (this.socket) this.detach(this.socket);
+    for (const key of [...this.timers.keys()]) this.clearTimer(key);
+    this.failPending(reason === "stopped" ? "closed before the result arrived" : message);
+    this.update({ connection: { kind: "closed", reason, message } });
+  }
+
+  /** Stops listening to `socket`, closes it, and clears the timers that belong to a socket. */
+  private detach(socket: WebSocketLike): void {
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close(1000);
+    } catch {
+      // Already closed.
+    }
+    if (socket === this.socket) this.socket = null;
+    for (const key of ["connect", "ping", "pong"]) this.clearTimer(key);
+  }
+
+  private settle(id: string, ok: boolean, detail: string): void {
+    const [log, outcome] = this.log.settle(id, ok, detail, Date.now());
+    this.clearTimer(`command:${id}`);
+    if (!outcome) return;
+    this.log = log;
+    this.update({ commands: log.records });
+    this.waiters.get(id)?.(outcome);
+    this.waiters.delete(id);
+  }
+
+  private failPending(detail: string): void {
+    for (const id of this.log.pendingIds()) this.settle(id, false, detail);
+  }
+
+  private update(change: Partial<TelemetryView>): void {
+    this.view = { ...this.view, ...change };
+    for (const listener of [...this.listeners]) listener(this.view);
+  }
+
+  private setTimer(key: string, ms: number, run: () => void): void {
+    this.clearTimer(key);
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        run();
+      }, ms),
+    );
+  }
+
+  private clearTimer(key: string): void {
+    const timer = this.timers.get(key);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(key);
+  }
+}
