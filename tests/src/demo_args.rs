@@ -36,7 +36,7 @@ impl ArgsError {
     }
 }
 
-/// Parsed arguments of `demo-device` and `demo-dashboard`.
+/// Parsed arguments of `demo-dashboard`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoArgs {
     /// Base URL of the hub, `ws://` or `wss://`, without a trailing slash.

@@ -9,72 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use edge_agent::config::{AgentConfig, ConfigFile};
-use edge_agent::{AgentError, run};
-use hub_e2e::scratch_dir::ScratchDir;
-use hub_e2e::{Access, DashboardScope, HubServer, WsClient};
+use hub_e2e::{Access, DashboardScope, HubServer, RunningAgent, WsClient};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet, block_in_place};
-use tokio::time::{Instant, sleep};
+use tokio::time::sleep;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-/// An agent running in-process until [`Agent::stop`].
-struct Agent {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), AgentError>>,
-    _dir: ScratchDir,
-}
-
-impl Agent {
-    /// Starts `edge_agent::run` for `device_id` against `server_url`, sampling every `interval_secs`.
-    fn start(server_url: &str, device_id: &str, token: &str, interval_secs: &str) -> Self {
-        let dir = ScratchDir::new();
-        let store = dir
-            .path()
-            .join("samples.redb")
-            .to_string_lossy()
-            .into_owned();
-        let env = [
-            ("DEVICE_ID", device_id),
-            ("API_TOKEN", token),
-            ("SERVER_URL", server_url),
-            ("EDGE_STORE__PATH", &store),
-            ("EDGE_SAMPLE_INTERVAL_SECS", interval_secs),
-            ("EDGE_CONNECTION__BACKOFF_BASE_SECS", "0.2"),
-            ("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let config = AgentConfig::load(&ConfigFile::None, env).expect("agent config");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run(config, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            stop,
-            task,
-            _dir: dir,
-        }
-    }
-
-    /// Stops the agent; it must be done within 2 s.
-    async fn stop(self) {
-        let started = Instant::now();
-        let _ = self.stop.send(());
-        let outcome = tokio::time::timeout(Duration::from_secs(5), self.task)
-            .await
-            .expect("the agent stops")
-            .expect("no panic");
-        outcome.expect("a clean stop");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "stop took {:?}",
-            started.elapsed()
-        );
-    }
-}
 
 /// Provisions `device_id` and a control dashboard token on `hub`; returns (device token, dashboard token).
 fn provision(hub: &HubServer, device_id: &str) -> (String, String) {
@@ -109,7 +50,7 @@ async fn command(ws: &mut WsClient, id: &str, name: &str, args: Value) -> Value 
 async fn samples_reach_a_dashboard_and_commands_round_trip() {
     let hub = block_in_place(HubServer::start);
     let (device_token, dashboard_token) = provision(&hub, "agent-live");
-    let agent = Agent::start(&hub.ws_url(""), "agent-live", &device_token, "0.2");
+    let agent = RunningAgent::start(&hub.ws_url(""), "agent-live", &device_token, "0.2");
     let (mut ws, _) = dashboard(&hub, "agent-live", &dashboard_token).await;
 
     let first = next_telemetry(&mut ws).await;
@@ -147,7 +88,8 @@ async fn samples_reach_a_dashboard_and_commands_round_trip() {
         (900..=1500).contains(&gap),
         "samples {gap} ms apart after set_interval 1"
     );
-    agent.stop().await;
+    let took = agent.stop().await;
+    assert!(took < Duration::from_secs(2), "stop took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +97,7 @@ async fn every_sample_made_while_the_hub_was_down_reaches_a_dashboard_in_order()
     let mut hub = block_in_place(HubServer::start);
     let (device_token, dashboard_token) = provision(&hub, "agent-outage");
     let gate = Gate::open_to(hub.port()).await;
-    let agent = Agent::start(&gate.url(), "agent-outage", &device_token, "0.2");
+    let agent = RunningAgent::start(&gate.url(), "agent-outage", &device_token, "0.2");
 
     let (mut before, _) = dashboard(&hub, "agent-outage", &dashboard_token).await;
     let mut seen = Vec::new();

@@ -11,16 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use edge_agent::config::{AgentConfig, ConfigFile};
-use edge_agent::{AgentError, run};
-use hub_e2e::scratch_dir::ScratchDir;
 use hub_e2e::workspace;
-use hub_e2e::{Access, DashboardScope, HubServer};
+use hub_e2e::{Access, DashboardScope, HubServer, RunningAgent};
 use telemetry_protocol::DeviceId;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, block_in_place};
+use tokio::task::block_in_place;
 
 const DEVICE: &str = "web-demo";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -42,7 +38,7 @@ async fn the_dashboard_plots_live_data_sends_commands_and_reconnects_in_a_real_b
         .token;
     let device_id = DeviceId::parse(DEVICE).expect("a valid id");
     let read = hub.provision_dashboard(&DashboardScope::Devices(vec![device_id]), Access::Read);
-    let agent = Agent::start(&hub.ws_url(""), &device_token);
+    let agent = RunningAgent::start(&hub.ws_url(""), DEVICE, &device_token, "0.5");
 
     let artifacts = artifact_dir();
     let mut script = spawn_script(&hub, &control, &read.token, &artifacts);
@@ -177,48 +173,4 @@ async fn read_stderr(script: &mut Child) -> String {
         }
     }
     text
-}
-
-/// The real edge agent in-process with its simulated sensor, sampling every half second.
-struct Agent {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), AgentError>>,
-    _dir: ScratchDir,
-}
-
-impl Agent {
-    fn start(server_url: &str, token: &str) -> Self {
-        let dir = ScratchDir::new();
-        let store = dir.path().join("samples.redb");
-        let store = store.to_string_lossy();
-        let env = [
-            ("DEVICE_ID", DEVICE),
-            ("API_TOKEN", token),
-            ("SERVER_URL", server_url),
-            ("EDGE_STORE__PATH", &store),
-            ("EDGE_SAMPLE_INTERVAL_SECS", "0.5"),
-            ("EDGE_CONNECTION__BACKOFF_BASE_SECS", "0.2"),
-            ("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let config = AgentConfig::load(&ConfigFile::None, env).expect("agent config");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(run(config, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            stop,
-            task,
-            _dir: dir,
-        }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let outcome = tokio::time::timeout(Duration::from_secs(5), self.task)
-            .await
-            .expect("the agent stops")
-            .expect("no panic");
-        outcome.expect("a clean stop");
-    }
 }
