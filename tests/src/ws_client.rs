@@ -23,27 +23,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Close code reported when the connection ended without a Close frame (as browsers do).
 pub const ABNORMAL_CLOSURE: u16 = 1006;
 
-/// A handshake the server answered with something other than `101 Switching Protocols`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The HTTP status, e.g. 401, 403, 404 or 426.
-    pub status: u16,
-    /// `(lowercase name, value)` of the response headers.
-    pub headers: Vec<(String, String)>,
-    /// The response body as text.
-    pub body: String,
-}
-
-impl Refusal {
-    /// The first value of header `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// A handshake the server answered with something other than `101 Switching Protocols`: its status, headers
+/// and body, read like any other HTTP response.
+pub type Refusal = crate::http::HttpResponse;
 
 /// Why [`WsClient::connect`] did not produce a session.
 #[derive(Debug)]

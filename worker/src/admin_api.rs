@@ -395,21 +395,14 @@ async fn all<T: serde::de::DeserializeOwned>(
     sql: &str,
     params: &[JsValue],
 ) -> AdminResult<Vec<T>> {
-    let call = async {
-        let statement = env.d1("DB")?.prepare(sql).bind(params)?;
-        statement.all().await?.results::<T>()
-    };
-    call.await.map_err(|e| internal(e.to_string()))
+    crate::d1::all(env, sql, params).await.map_err(internal)
 }
 
 /// Runs a write and returns how many rows it changed, or the database's message.
 async fn run(env: &Env, sql: &str, params: &[JsValue]) -> std::result::Result<usize, String> {
-    let call = async {
-        let statement = env.d1("DB")?.prepare(sql).bind(params)?;
-        let result = statement.run().await?;
-        Ok::<usize, worker::Error>(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
-    };
-    call.await.map_err(|e| e.to_string())
+    crate::d1::run(env, sql, params)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn nullable(value: Option<&str>) -> JsValue {

@@ -63,20 +63,14 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response, HubError> {
 }
 
 async fn lookup(env: &Env, presented: &TokenHash) -> Result<Option<DashboardRecord>, HubError> {
-    let call = async {
-        let statement = env
-            .d1("DB")?
-            .prepare(
-                "SELECT id, token_sha256, devices, access, revoked_at FROM dashboard_tokens \
-                 WHERE token_sha256 = ?1",
-            )
-            .bind(&[presented.to_hex().into()])?;
-        statement.first::<DashboardRecord>(None).await
-    };
-    call.await.map_err(|e| {
-        console_log!("api lookup failed: {e}");
-        HubError::Internal
-    })
+    let sql = "SELECT id, token_sha256, devices, access, revoked_at FROM dashboard_tokens \
+               WHERE token_sha256 = ?1";
+    crate::d1::first(env, sql, &[presented.to_hex().into()])
+        .await
+        .map_err(|e| {
+            console_log!("api lookup failed: {e}");
+            HubError::Internal
+        })
 }
 
 async fn all_device_ids(env: &Env) -> Result<Vec<String>, HubError> {
@@ -84,13 +78,8 @@ async fn all_device_ids(env: &Env) -> Result<Vec<String>, HubError> {
     struct Id {
         id: String,
     }
-    let call = async {
-        let statement = env.d1("DB")?.prepare(format!(
-            "SELECT id FROM devices ORDER BY id LIMIT {LIST_LIMIT}"
-        ));
-        statement.all().await?.results::<Id>()
-    };
-    let rows = call.await.map_err(|e| {
+    let sql = format!("SELECT id FROM devices ORDER BY id LIMIT {LIST_LIMIT}");
+    let rows: Vec<Id> = crate::d1::all(env, &sql, &[]).await.map_err(|e| {
         console_log!("api device list failed: {e}");
         HubError::Internal
     })?;

@@ -19,8 +19,6 @@ use crate::handshake::{
 };
 use crate::route::{Endpoint, Route, route};
 
-/// Binding name of the D1 database.
-const DB_BINDING: &str = "DB";
 /// Binding name of the device Durable Object namespace.
 const HUB_BINDING: &str = "DEVICE_HUB";
 /// Binding name of the failed-authentication counters.
@@ -223,10 +221,9 @@ async fn query_first<T: serde::de::DeserializeOwned>(
     sql: &str,
     param: &str,
 ) -> std::result::Result<Option<T>, Refusal> {
-    let failed = |e: worker::Error| Refusal::Failed(e.to_string());
-    let db = env.d1(DB_BINDING).map_err(failed)?;
-    let statement = db.prepare(sql).bind(&[param.into()]).map_err(failed)?;
-    statement.first::<T>(None).await.map_err(failed)
+    crate::d1::first(env, sql, &[param.into()])
+        .await
+        .map_err(|e| Refusal::Failed(e.to_string()))
 }
 
 /// Sends the admitted handshake to the device's Durable Object, without the client's credentials.

@@ -18,6 +18,8 @@ mod admin_api;
 #[cfg(target_arch = "wasm32")]
 mod auth_guard_object;
 #[cfg(target_arch = "wasm32")]
+mod d1;
+#[cfg(target_arch = "wasm32")]
 mod dashboard_api;
 #[cfg(target_arch = "wasm32")]
 mod device_hub;
