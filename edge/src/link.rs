@@ -203,6 +203,8 @@ impl<'a> Link<'a> {
                 tracing::warn!(code = ?error.code, message = %error.message, "the hub refused a message");
                 None
             }
+            // Hearing from the hub at all is what keeps the link alive; a pong says nothing more.
+            Ok(HubToDevice::Pong) => None,
             Err(error) => {
                 let excerpt: String = text.chars().take(120).collect();
                 tracing::warn!(%error, message = %excerpt, "unexpected message from the hub, ignored");

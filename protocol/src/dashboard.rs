@@ -38,6 +38,9 @@ pub enum PresenceReason {
     Error,
     /// The device's credential was revoked and its socket closed.
     Revoked,
+    /// Extension: the device's socket stayed open but the device fell silent (no frame and no ping) for longer
+    /// than the hub's silence limit; commands to it fail at once until it is heard from again.
+    Timeout,
 }
 
 /// A message from the hub to a dashboard, tagged by `type`.

@@ -57,6 +57,8 @@ pub enum HubToDevice {
     Command(Command),
     /// The device's last message was refused.
     Error(ErrorFrame),
+    /// Extension: the answer to `{"type":"ping"}` ([`crate::limits::PONG_TEXT`]).
+    Pong,
 }
 
 /// `{"type":"ack","seq":N,"epoch":".."}`: every sample of `epoch` up to `seq` is safe at the hub.

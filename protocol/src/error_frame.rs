@@ -26,6 +26,12 @@ pub enum ErrorCode {
     ReadOnly,
     /// The hub failed to handle a valid message; the client may retry.
     Internal,
+    /// Extension: the sender went past one of the hub's flood limits (frames or bytes per second, commands per
+    /// minute); the hub closes the socket with [`crate::limits::CLOSE_POLICY_VIOLATION`] right after this frame.
+    RateLimited,
+    /// Extension: the device already has as many dashboards as the hub allows; the new dashboard's socket is
+    /// closed with [`crate::limits::CLOSE_POLICY_VIOLATION`] right after this frame.
+    TooManyDashboards,
 }
 
 /// `{"type":"error","code":..,"message":..}`: sent to the one client whose message was refused.

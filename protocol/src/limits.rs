@@ -27,6 +27,16 @@ pub const CLOSE_REVOKED: u16 = 4001;
 /// Close reason that goes with [`CLOSE_REVOKED`].
 pub const CLOSE_REVOKED_REASON: &str = "revoked";
 
+/// Standard close code (policy violation) for a socket that went past a flood limit; an `error` frame with code
+/// `rate_limited` or `too_many_dashboards` comes first and says which.
+pub const CLOSE_POLICY_VIOLATION: u16 = 1008;
+
+/// Close reason that goes with [`CLOSE_POLICY_VIOLATION`] after a rate limit.
+pub const CLOSE_RATE_LIMITED_REASON: &str = "rate limited";
+
+/// Close reason that goes with [`CLOSE_POLICY_VIOLATION`] when a device has too many dashboards.
+pub const CLOSE_TOO_MANY_DASHBOARDS_REASON: &str = "too many dashboards";
+
 /// Standard close code for a frame over [`MAX_FRAME_BYTES`].
 pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 

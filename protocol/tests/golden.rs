@@ -102,6 +102,14 @@ fn hub_to_device() {
             "payload device_id differs from the authenticated device",
         )),
     );
+    check("hub_pong", &HubToDevice::Pong);
+    check(
+        "hub_error_rate_limited",
+        &HubToDevice::Error(ErrorFrame::new(
+            ErrorCode::RateLimited,
+            "more than 20 frames a second from this device; closing",
+        )),
+    );
 }
 
 #[test]
@@ -136,6 +144,15 @@ fn hub_to_dashboard() {
         }),
     );
     check(
+        "dashboard_presence_timeout",
+        &HubToDashboard::Presence(Presence {
+            device_id: "ems_001".into(),
+            online: false,
+            at: "2026-02-03T12:01:05.000Z".into(),
+            reason: PresenceReason::Timeout,
+        }),
+    );
+    check(
         "dashboard_command_result",
         &HubToDashboard::CommandResult(CommandResult {
             id: "c-17".into(),
@@ -165,6 +182,7 @@ fn ping_and_pong_texts_match_the_types() {
         pong,
         serde_json::to_value(HubToDashboard::Pong).expect("json")
     );
+    assert_eq!(pong, serde_json::to_value(HubToDevice::Pong).expect("json"));
 }
 
 #[test]

@@ -96,6 +96,8 @@ export function parseHubToDevice(text: string): Parsed<HubToDevice> {
         return command(o);
       case "error":
         return errorFrame(o);
+      case "pong":
+        return { type };
       default:
         throw new Invalid(`unknown type ${JSON.stringify(type)}`);
     }

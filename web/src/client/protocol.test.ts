@@ -24,6 +24,7 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   dashboard_command_result: parseHubToDashboard,
   dashboard_pong: parseHubToDashboard,
   dashboard_presence: parseHubToDashboard,
+  dashboard_presence_timeout: parseHubToDashboard,
   dashboard_snapshot: parseHubToDashboard,
   dashboard_snapshot_empty: parseHubToDashboard,
   dashboard_telemetry: parseHubToDashboard,
@@ -33,6 +34,8 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   hub_ack: parseHubToDevice,
   hub_command: parseHubToDevice,
   hub_error: parseHubToDevice,
+  hub_error_rate_limited: parseHubToDevice,
+  hub_pong: parseHubToDevice,
 };
 
 const goldenFiles = readdirSync(GOLDEN)

@@ -26,6 +26,8 @@ export const PONG_TEXT = '{"type":"pong"}';
 export const CloseCode = {
   /** Normal close (echoed when the client closes). */
   Normal: 1000,
+  /** Past a flood limit (an `error` frame with `rate_limited` or `too_many_dashboards` comes first). */
+  PolicyViolation: 1008,
   /** A frame over {@link MAX_FRAME_BYTES}. */
   MessageTooBig: 1009,
   /** A newer connection of the same device took over (device sockets only). */
@@ -60,7 +62,7 @@ export interface DashboardTelemetry {
 }
 
 /** Why a device's presence changed. */
-export type PresenceReason = "connected" | "replaced" | "disconnected" | "error" | "revoked";
+export type PresenceReason = "connected" | "replaced" | "disconnected" | "error" | "revoked" | "timeout";
 
 /** Every {@link PresenceReason}. */
 export const PRESENCE_REASONS: readonly PresenceReason[] = [
@@ -69,6 +71,7 @@ export const PRESENCE_REASONS: readonly PresenceReason[] = [
   "disconnected",
   "error",
   "revoked",
+  "timeout",
 ];
 
 /** Why the hub refused a message. */
@@ -82,7 +85,9 @@ export type ErrorCode =
   | "batch_too_large"
   | "device_id_mismatch"
   | "read_only"
-  | "internal";
+  | "internal"
+  | "rate_limited"
+  | "too_many_dashboards";
 
 /** Every {@link ErrorCode}. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -96,6 +101,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "device_id_mismatch",
   "read_only",
   "internal",
+  "rate_limited",
+  "too_many_dashboards",
 ];
 
 /** Sent at once on connect: presence and the last sample (or `null` if the device never sent one). */
@@ -188,4 +195,4 @@ export interface Ack {
 }
 
 /** A message from the hub to a device. */
-export type HubToDevice = Ack | Command | ErrorFrame;
+export type HubToDevice = Ack | Command | ErrorFrame | Pong;
