@@ -36,3 +36,21 @@ CREATE TABLE IF NOT EXISTS dashboard_tokens (
     -- When the token was revoked; NULL while it is valid.
     revoked_at TEXT
 );
+
+-- What the device Durable Objects must learn about credential changes made through the admin API (rotate,
+-- disable, enable, revoke). Each change bumps `version` in the same transaction as the change itself; the hub
+-- pushes it to the objects concerned and records `delivered_version` once they all confirmed. The Worker's cron
+-- trigger retries every minute whatever is still behind, so no change is lost between D1 and a Durable Object.
+CREATE TABLE IF NOT EXISTS hub_sync (
+    -- 'device:<id>' (its credentials) or 'dashboard_token:<token id>' (its revocation).
+    subject TEXT PRIMARY KEY NOT NULL,
+    -- Bumped by every change; orders what a Durable Object learns, so a stale read never undoes a newer change.
+    version INTEGER NOT NULL,
+    -- The highest version every Durable Object concerned confirmed.
+    delivered_version INTEGER NOT NULL DEFAULT 0,
+    -- Failed pushes since the last success, and when the sweeper may try again (Unix milliseconds).
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX IF NOT EXISTS hub_sync_pending ON hub_sync (next_attempt_ms) WHERE delivered_version < version;

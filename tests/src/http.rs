@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// How long a whole request may take.
@@ -47,8 +46,20 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
+    request_from(None, port, method, path, headers, body).await
+}
+
+/// Like [`request`], from the local address `source` (e.g. `127.0.0.2`, a second client for workerd).
+pub async fn request_from(
+    source: Option<std::net::IpAddr>,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let raw_request = encode_request(port, method, path, headers, body);
-    let raw = timeout(HTTP_TIMEOUT, exchange(port, &raw_request))
+    let raw = timeout(HTTP_TIMEOUT, exchange(source, port, &raw_request))
         .await
         .unwrap_or_else(|_| panic!("{method} {path}: no complete response within {HTTP_TIMEOUT:?}"))
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
@@ -84,8 +95,13 @@ fn encode_request(
 
 /// Sends `request` and reads until the response is complete: by its `Content-Length`, the end of a chunked
 /// body, or the server closing the connection (workerd may keep it open for seconds despite `Connection: close`).
-async fn exchange(port: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+async fn exchange(
+    source: Option<std::net::IpAddr>,
+    port: u16,
+    request: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = crate::ws_client::tcp_from(source, target).await?;
     stream.write_all(request).await?;
     let mut raw = Vec::new();
     let mut chunk = [0u8; 8192];

@@ -26,7 +26,10 @@ const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
 /// Variables of the shared hub: many tests refuse authentication on purpose, all from 127.0.0.1, so the
 /// Worker's default limit (10 failures a minute per address) would turn later refusals into 429. Tests of
 /// the limit itself start a private hub with [`HubServer::start`] or [`HubServer::start_with_vars`].
-pub const SHARED_HUB_VARS: &[(&str, &str)] = &[("AUTH_FAILURE_LIMIT", "1000000")];
+pub const SHARED_HUB_VARS: &[(&str, &str)] = &[
+    ("AUTH_FAILURE_LIMIT", "1000000"),
+    ("AUTH_FAILURE_ADDRESS_LIMIT", "1000000"),
+];
 
 /// The Worker variable holding the SHA-256 of the admin API's token.
 pub const ADMIN_HASH_VAR: &str = "ADMIN_TOKEN_SHA256";
@@ -246,6 +249,8 @@ impl HubServer {
             "0",
             "--persist-to",
             &persist_to,
+            // Exposes GET /__scheduled, so tests can run the cron trigger (the sync sweeper) on demand.
+            "--test-scheduled",
         ]
         .map(str::to_owned)
         .to_vec()

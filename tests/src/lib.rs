@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+pub mod admin_http;
 pub mod backoff;
 pub mod demo_args;
 pub mod http;
@@ -30,6 +31,7 @@ pub mod wrangler_config;
 pub mod wrangler_process;
 pub mod ws_client;
 
+pub use admin_http::{AdminHttp, OWNER, handshake_status, json_body, stranger};
 pub use http::HttpResponse;
 pub use hub_server::HubServer;
 pub use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};

@@ -4,18 +4,19 @@
 //! after the closing handshake, so the client answers the Close and stops reading instead of waiting for EOF.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async};
 
 /// How long a handshake may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -71,6 +72,16 @@ pub struct WsClient {
 impl WsClient {
     /// Opens `url` (`ws://…`) sending the extra `headers` (e.g. `Authorization`, `Sec-WebSocket-Protocol`).
     pub async fn connect(url: &str, headers: &[(&str, &str)]) -> Result<Self, ConnectError> {
+        Self::connect_from(None, url, headers).await
+    }
+
+    /// Like [`WsClient::connect`], from the local address `source` (e.g. `127.0.0.2`, which workerd reports as
+    /// a second client's `CF-Connecting-IP`); `None` lets the system choose.
+    pub async fn connect_from(
+        source: Option<IpAddr>,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, ConnectError> {
         let mut request = url
             .into_client_request()
             .map_err(|e| ConnectError::Failed(format!("bad request for {url}: {e}")))?;
@@ -81,11 +92,16 @@ impl WsClient {
                 .map_err(|e| ConnectError::Failed(format!("header value for {name}: {e}")))?;
             request.headers_mut().append(name, value);
         }
-        let outcome = timeout(CONNECT_TIMEOUT, connect_async(request))
-            .await
-            .map_err(|_| {
-                ConnectError::Failed(format!("no handshake within {CONNECT_TIMEOUT:?}"))
-            })?;
+        let target = server_address(url)?;
+        let handshake = async {
+            let stream = tcp_from(source, target)
+                .await
+                .map_err(tungstenite::Error::Io)?;
+            client_async(request, MaybeTlsStream::Plain(stream)).await
+        };
+        let outcome = timeout(CONNECT_TIMEOUT, handshake).await.map_err(|_| {
+            ConnectError::Failed(format!("no handshake within {CONNECT_TIMEOUT:?}"))
+        })?;
         match outcome {
             Ok((stream, response)) => Ok(Self {
                 stream,
@@ -112,7 +128,16 @@ impl WsClient {
 
     /// Expects the handshake to `url` to be refused and returns the refusal; panics if it is accepted.
     pub async fn expect_refused(url: &str, headers: &[(&str, &str)]) -> Refusal {
-        match Self::connect(url, headers).await {
+        Self::expect_refused_from(None, url, headers).await
+    }
+
+    /// Like [`WsClient::expect_refused`], from the local address `source`.
+    pub async fn expect_refused_from(
+        source: Option<IpAddr>,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Refusal {
+        match Self::connect_from(source, url, headers).await {
             Err(ConnectError::Refused(refusal)) => refusal,
             Err(ConnectError::Failed(why)) => panic!("{url}: expected an HTTP refusal, got {why}"),
             Ok(_) => panic!("{url}: expected the handshake to be refused, but it was accepted"),
@@ -284,4 +309,29 @@ fn header_pairs<B>(response: &Response<B>) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The `host:port` of a `ws://` URL (the tests only speak to loopback by address).
+fn server_address(url: &str) -> Result<SocketAddr, ConnectError> {
+    let authority = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| ConnectError::Failed(format!("{url}: only ws://ADDRESS:PORT/… URLs")))?;
+    authority
+        .parse()
+        .map_err(|e| ConnectError::Failed(format!("{url}: {e}")))
+}
+
+/// A TCP connection to `target`, bound to `source` if given.
+pub async fn tcp_from(source: Option<IpAddr>, target: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = match target {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    if let Some(source) = source {
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    let stream = socket.connect(target).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }

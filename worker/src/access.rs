@@ -50,9 +50,14 @@ impl std::fmt::Debug for TokenHash {
     }
 }
 
-/// A row of `devices`, as read for a handshake.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A row of `devices` with the version of its credentials, as read for a handshake or pushed by the admin API
+/// to the device's Durable Object, which keeps the newest version it has seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRecord {
+    /// Bumped by every rotation, disable and enable through the admin API (`hub_sync.version` in D1); orders
+    /// what the Durable Object learns, so a stale read can never undo a newer change.
+    #[serde(default)]
+    pub version: u64,
     /// Stored hex SHA-256 of the device token.
     pub token_sha256: String,
     /// Set when the device was disabled.
@@ -100,7 +105,8 @@ pub struct DashboardGrant {
 }
 
 /// Why a credential was refused; for the log only, since the client always gets the same 403.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Denial {
     /// No such device or token.
     Unknown,

@@ -140,11 +140,22 @@ pub fn parse_create_device(body: &str) -> Result<DeviceId, AdminRefusal> {
     }
 }
 
-/// The body of a rotation: the grace period in seconds (default 0).
-pub fn parse_rotate(body: &str) -> Result<u64, AdminRefusal> {
+/// A validated rotation request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotateRequest {
+    /// How long the old token keeps working, in seconds (default 0).
+    pub grace_seconds: u64,
+    /// Extension: the lowercase hex SHA-256 of a new token the client generated itself. The hub then never
+    /// sees the token, and repeating the request is safe: a rotation to the hash the device already has changes
+    /// nothing.
+    pub token_sha256: Option<String>,
+}
+
+/// The body of a rotation: the grace period in seconds (default 0) and optionally the new token's hash.
+pub fn parse_rotate(body: &str) -> Result<RotateRequest, AdminRefusal> {
     let object = parse_object(body, true)?;
-    match object.get("grace_seconds") {
-        None | Some(Value::Null) => Ok(0),
+    let grace_seconds = match object.get("grace_seconds") {
+        None | Some(Value::Null) => 0,
         Some(value) => value
             .as_u64()
             .filter(|s| *s <= MAX_GRACE_SECONDS)
@@ -153,8 +164,29 @@ pub fn parse_rotate(body: &str) -> Result<u64, AdminRefusal> {
                     "grace_seconds",
                     format!("must be a whole number from 0 to {MAX_GRACE_SECONDS}"),
                 )
-            }),
-    }
+            })?,
+    };
+    let token_sha256 = match object.get("token_sha256") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(hex)) if is_sha256_hex(hex) => Some(hex.clone()),
+        Some(_) => {
+            return Err(invalid(
+                "token_sha256",
+                "must be 64 lowercase hex digits: the SHA-256 of the new tdev_ token",
+            ));
+        }
+    };
+    Ok(RotateRequest {
+        grace_seconds,
+        token_sha256,
+    })
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A validated request to create a dashboard token.
@@ -267,6 +299,9 @@ pub struct DeviceSummary {
     pub last_seen: Option<String>,
     /// Highest seq accepted in the current epoch, or null.
     pub last_seq: Option<u64>,
+    /// Extension: a credential change (rotate, disable, enable) committed in D1 that the device's Durable Object
+    /// has not confirmed yet; the hub retries every minute until it has.
+    pub sync_pending: bool,
 }
 
 #[cfg(test)]
@@ -371,11 +406,33 @@ mod tests {
         assert_eq!(field(parse_create_device("")), "body");
     }
 
+    fn grace(seconds: u64) -> Result<RotateRequest, AdminRefusal> {
+        Ok(RotateRequest {
+            grace_seconds: seconds,
+            token_sha256: None,
+        })
+    }
+
     #[test]
     fn rotate_body() {
-        assert_eq!(parse_rotate(""), Ok(0));
-        assert_eq!(parse_rotate("{}"), Ok(0));
-        assert_eq!(parse_rotate(r#"{"grace_seconds":3600}"#), Ok(3600));
+        assert_eq!(parse_rotate(""), grace(0));
+        assert_eq!(parse_rotate("{}"), grace(0));
+        assert_eq!(parse_rotate(r#"{"grace_seconds":3600}"#), grace(3600));
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            parse_rotate(&format!(r#"{{"token_sha256":"{hash}"}}"#)),
+            Ok(RotateRequest {
+                grace_seconds: 0,
+                token_sha256: Some(hash)
+            })
+        );
+        let upper = format!("\"{}\"", "AB".repeat(32));
+        for bad in [upper.as_str(), "\"ab\"", "7"] {
+            assert_eq!(
+                field(parse_rotate(&format!(r#"{{"token_sha256":{bad}}}"#))),
+                "token_sha256"
+            );
+        }
         assert_eq!(
             field(parse_rotate(r#"{"grace_seconds":-1}"#)),
             "grace_seconds"

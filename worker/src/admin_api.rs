@@ -1,43 +1,57 @@
 //! The admin API under `/admin/`: devices and dashboard tokens, authenticated with the admin token.
 //!
-//! Validation and routing are pure (`admin.rs`); this file reads and writes D1 and tells Durable Objects to
-//! close revoked sockets.
+//! Validation and routing are pure (`admin.rs`). Every credential change commits in D1 in one batch together
+//! with its `hub_sync` version, then is pushed to the device objects; an object that cannot be reached is
+//! retried by the sync sweeper, and the answer says so (`sync_pending`, `pending_devices`).
 
 use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use telemetry_protocol::{DeviceId, TokenKind, check_token_format};
 use worker::wasm_bindgen::JsValue;
-use worker::{Date, Env, Method, Request, RequestInit, Response, console_log};
+use worker::{Context, Date, Env, Method, Request, Response, console_log};
 
-use crate::access::{Access, TokenHash};
+use crate::access::{Access, DeviceRecord, TokenHash};
 use crate::admin::{
-    AdminOp, DeviceSummary, NewDashboardToken, parse_create_dashboard_token, parse_create_device,
-    parse_rotate,
+    AdminOp, DeviceSummary, NewDashboardToken, RotateRequest, parse_create_dashboard_token,
+    parse_create_device, parse_rotate,
 };
-use crate::auth_guard::guard_keys;
 use crate::clock::rfc3339_millis;
-use crate::device_hub::{DeviceStatus, RevokeOrder, RotateOrder};
+use crate::config::TestFaults;
+use crate::d1::{self, DEVICE_RECORD_SQL};
 use crate::error::HubError;
-use crate::gateway::{check_guard, client_address, device_hub, record_failure};
+use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
+use crate::http::{client_address, header, internal, json_response};
+use crate::hub_client::{self, DeviceStatus};
+use crate::hub_sync::{sync_device, sync_revocation};
 use crate::random;
 
 /// Name of the secret (or, for local development, the var) holding the admin token's hex SHA-256.
 const ADMIN_HASH_BINDING: &str = "ADMIN_TOKEN_SHA256";
 /// Most devices one list answer holds.
 const LIST_LIMIT: u32 = 100;
+/// The guard's target for this API (per client address; never a global counter).
+const TARGET: &str = "admin";
 
 type AdminResult<T> = std::result::Result<T, HubError>;
 
 /// Handles one admin request; the caller renders the error.
-pub async fn handle(mut req: Request, env: &Env) -> AdminResult<Response> {
-    let client = client_address(&req);
-    let keys = guard_keys(&client, "admin");
-    check_guard(env, &keys).await?;
+///
+/// The admin token is checked first and needs no lookup, so an operator with the right token is never refused
+/// because someone else failed; a wrong token counts against the client's address, which gets 429 past its limit.
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    _ctx: &Context,
+    faults: TestFaults,
+) -> AdminResult<Response> {
     if let Err(error) = authenticate(&req, env) {
         if error == HubError::Forbidden {
-            record_failure(env, &keys).await;
+            let client = client_address(&req);
+            let guard = Guard::new(&client, TARGET).unavailable(faults.guard_unavailable);
+            guard.refuse_if_known_blocked()?;
+            guard.fail(env).await?;
             console_log!("admin auth refused: reason=wrong token client={client}");
         }
         return Err(error);
@@ -60,7 +74,7 @@ pub async fn handle(mut req: Request, env: &Env) -> AdminResult<Response> {
         .query_pairs()
         .find(|(k, _)| k == "after")
         .map(|(_, v)| v.into_owned());
-    dispatch(op, &body, after, env).await
+    dispatch(op, &body, after, env, faults).await
 }
 
 fn invalid_body() -> HubError {
@@ -72,7 +86,7 @@ fn invalid_body() -> HubError {
 
 /// `Authorization: Bearer tadm_…`, compared in constant time with the configured hash.
 fn authenticate(req: &Request, env: &Env) -> AdminResult<()> {
-    let authorization = req.headers().get("Authorization").ok().flatten();
+    let authorization = header(req, "Authorization");
     let handshake = HandshakeHeaders {
         authorization: authorization.as_deref(),
         ..HandshakeHeaders::default()
@@ -97,26 +111,29 @@ async fn dispatch(
     body: &str,
     after: Option<String>,
     env: &Env,
+    faults: TestFaults,
 ) -> AdminResult<Response> {
     match op {
         AdminOp::ListDevices => list_devices(env, after).await,
         AdminOp::CreateDevice => create_device(env, parse_create_device(body)?).await,
         AdminOp::ShowDevice(id) => json_response(200, &device_summary(env, &id).await?),
-        AdminOp::RotateDevice(id) => rotate_device(env, &id, parse_rotate(body)?).await,
-        AdminOp::DisableDevice(id) => set_disabled(env, &id, true).await,
-        AdminOp::EnableDevice(id) => set_disabled(env, &id, false).await,
+        AdminOp::RotateDevice(id) => rotate_device(env, &id, parse_rotate(body)?, faults).await,
+        AdminOp::DisableDevice(id) => set_disabled(env, &id, true, faults).await,
+        AdminOp::EnableDevice(id) => set_disabled(env, &id, false, faults).await,
         AdminOp::ListDashboardTokens => list_dashboard_tokens(env).await,
         AdminOp::CreateDashboardToken => {
             create_dashboard_token(env, parse_create_dashboard_token(body)?).await
         }
-        AdminOp::RevokeDashboardToken(token_id) => revoke_dashboard_token(env, &token_id).await,
+        AdminOp::RevokeDashboardToken(token_id) => {
+            revoke_dashboard_token(env, &token_id, faults).await
+        }
     }
 }
 
 async fn create_device(env: &Env, id: DeviceId) -> AdminResult<Response> {
     let token = random::token(TokenKind::Device).map_err(internal)?;
     let hash = TokenHash::of(&token).to_hex();
-    let result = run(
+    let result = d1::run(
         env,
         "INSERT INTO devices (id, token_sha256) VALUES (?1, ?2)",
         &[id.as_str().into(), hash.into()],
@@ -124,10 +141,10 @@ async fn create_device(env: &Env, id: DeviceId) -> AdminResult<Response> {
     .await;
     match result {
         Ok(_) => json_response(201, &json!({"device_id": id, "token": token})),
-        Err(message) if message.contains("UNIQUE") => {
+        Err(error) if error.to_string().contains("UNIQUE") => {
             Err(HubError::Conflict { field: "device_id" })
         }
-        Err(message) => Err(internal(message)),
+        Err(error) => Err(internal(error)),
     }
 }
 
@@ -138,19 +155,21 @@ struct DeviceRow {
     created_at: String,
     disabled_at: Option<String>,
     previous_valid_until: Option<String>,
+    sync_pending: f64,
 }
 
-const DEVICE_COLUMNS: &str = "id, created_at, disabled_at, previous_valid_until";
+const DEVICE_COLUMNS: &str = "d.id, d.created_at, d.disabled_at, d.previous_valid_until, \
+     (COALESCE(s.version, 0) > COALESCE(s.delivered_version, 0)) AS sync_pending \
+     FROM devices d LEFT JOIN hub_sync s ON s.subject = 'device:' || d.id";
 
 async fn list_devices(env: &Env, after: Option<String>) -> AdminResult<Response> {
-    let rows: Vec<DeviceRow> = all(
+    let rows: Vec<DeviceRow> = d1::all(
         env,
-        &format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id > ?1 ORDER BY id LIMIT {LIST_LIMIT}"
-        ),
+        &format!("SELECT {DEVICE_COLUMNS} WHERE d.id > ?1 ORDER BY d.id LIMIT {LIST_LIMIT}"),
         &[after.unwrap_or_default().into()],
     )
-    .await?;
+    .await
+    .map_err(internal)?;
     let next = (rows.len() == LIST_LIMIT as usize).then(|| rows.last().map(|r| r.id.clone()));
     let summaries = join_all(rows.into_iter().map(|row| summarize(env, row))).await;
     json_response(
@@ -160,12 +179,13 @@ async fn list_devices(env: &Env, after: Option<String>) -> AdminResult<Response>
 }
 
 async fn device_summary(env: &Env, id: &DeviceId) -> AdminResult<DeviceSummary> {
-    let rows: Vec<DeviceRow> = all(
+    let rows: Vec<DeviceRow> = d1::all(
         env,
-        &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+        &format!("SELECT {DEVICE_COLUMNS} WHERE d.id = ?1"),
         &[id.as_str().into()],
     )
-    .await?;
+    .await
+    .map_err(internal)?;
     let row = rows.into_iter().next().ok_or(HubError::NotFound)?;
     Ok(summarize(env, row).await)
 }
@@ -173,7 +193,7 @@ async fn device_summary(env: &Env, id: &DeviceId) -> AdminResult<DeviceSummary> 
 /// Merges a D1 row with what the device's Durable Object knows; an unreachable object reads as offline.
 async fn summarize(env: &Env, row: DeviceRow) -> DeviceSummary {
     let status = match DeviceId::parse(&row.id) {
-        Ok(id) => device_status(env, &id).await.unwrap_or_default(),
+        Ok(id) => hub_client::status(env, &id).await.unwrap_or_default(),
         Err(_) => DeviceStatus::default(),
     };
     let now = Date::now().as_millis();
@@ -190,82 +210,102 @@ async fn summarize(env: &Env, row: DeviceRow) -> DeviceSummary {
         online: status.online,
         last_seen: status.last_seen,
         last_seq: status.last_seq,
+        sync_pending: row.sync_pending > 0.0,
     }
 }
 
-async fn device_status(env: &Env, id: &DeviceId) -> worker::Result<DeviceStatus> {
-    let stub = device_hub(env, id)?;
-    stub.fetch_with_str("https://device-hub/status")
-        .await?
-        .json()
-        .await
+/// The statement that bumps the `hub_sync` version of an existing device (inside a change's batch).
+const BUMP_DEVICE_SQL: &str = "INSERT INTO hub_sync (subject, version) \
+     SELECT 'device:' || id, 1 FROM devices WHERE id = ?1 \
+     ON CONFLICT (subject) DO UPDATE SET version = version + 1, attempts = 0, next_attempt_ms = 0";
+
+/// Commits `change` (a statement on device `id`) with a version bump in one batch; returns how many rows the
+/// change touched and the device's record afterwards (`None`: no such device).
+async fn commit_device_change(
+    env: &Env,
+    id: &DeviceId,
+    change: (&str, Vec<JsValue>),
+) -> AdminResult<(usize, Option<DeviceRecord>)> {
+    let statements = vec![
+        d1::statement(env, change.0, &change.1).map_err(internal)?,
+        d1::statement(env, BUMP_DEVICE_SQL, &[id.as_str().into()]).map_err(internal)?,
+        d1::statement(env, DEVICE_RECORD_SQL, &[id.as_str().into()]).map_err(internal)?,
+    ];
+    let results = d1::batch(env, statements).await.map_err(internal)?;
+    let changed = results.first().map_or(0, d1::changes);
+    let record = results
+        .get(2)
+        .map(|r| r.results::<DeviceRecord>())
+        .transpose()
+        .map_err(internal)?
+        .and_then(|rows| rows.into_iter().next());
+    Ok((changed, record))
 }
 
-async fn rotate_device(env: &Env, id: &DeviceId, grace_seconds: u64) -> AdminResult<Response> {
-    let token = random::token(TokenKind::Device).map_err(internal)?;
-    let hash = TokenHash::of(&token);
-    let now = Date::now().as_millis();
-    let grace_until_ms = if grace_seconds == 0 {
-        0
-    } else {
-        now + grace_seconds * 1000
+async fn rotate_device(
+    env: &Env,
+    id: &DeviceId,
+    request: RotateRequest,
+    faults: TestFaults,
+) -> AdminResult<Response> {
+    let (token, hash) = match request.token_sha256 {
+        Some(hash) => (None, hash),
+        None => {
+            let token = random::token(TokenKind::Device).map_err(internal)?;
+            let hash = TokenHash::of(&token).to_hex();
+            (Some(token), hash)
+        }
     };
-    let valid_until = (grace_seconds > 0).then(|| rfc3339_millis(grace_until_ms));
-    let changes = run(
-        env,
+    let grace_until = (request.grace_seconds > 0)
+        .then(|| rfc3339_millis(Date::now().as_millis() + request.grace_seconds * 1000));
+    // A rotation to the hash the device already has is a repeat of an earlier request: it changes nothing.
+    let change = (
         "UPDATE devices SET \
            previous_token_sha256 = CASE WHEN ?2 IS NULL THEN NULL ELSE token_sha256 END, \
-           previous_valid_until = ?2, token_sha256 = ?1 WHERE id = ?3",
-        &[
-            hash.to_hex().into(),
-            nullable(valid_until.as_deref()),
+           previous_valid_until = ?2, token_sha256 = ?1 WHERE id = ?3 AND token_sha256 <> ?1",
+        vec![
+            hash.as_str().into(),
+            nullable(grace_until.as_deref()),
             id.as_str().into(),
         ],
-    )
-    .await
-    .map_err(internal)?;
-    if changes == 0 {
-        return Err(HubError::NotFound);
+    );
+    let (_, record) = commit_device_change(env, id, change).await?;
+    let record = record.ok_or(HubError::NotFound)?;
+    let sync = sync_device(env, id, &record, faults).await;
+    let mut answer = json!({
+        "device_id": id,
+        "previous_token_valid_until": record.previous_valid_until,
+        "sync_pending": sync.pending_devices > 0,
+    });
+    if let Some(token) = token {
+        answer["token"] = Value::from(token);
+    } else {
+        answer["token_sha256"] = Value::from(hash);
     }
-    let order = RotateOrder {
-        current_key_id: hash.key_id(),
-        grace_until_ms,
-    };
-    post_to_hub(env, id, "rotate", &order).await?;
-    json_response(
-        200,
-        &json!({"device_id": id, "token": token, "previous_token_valid_until": valid_until}),
-    )
+    json_response(200, &answer)
 }
 
-async fn set_disabled(env: &Env, id: &DeviceId, disabled: bool) -> AdminResult<Response> {
+async fn set_disabled(
+    env: &Env,
+    id: &DeviceId,
+    disabled: bool,
+    faults: TestFaults,
+) -> AdminResult<Response> {
     let now = rfc3339_millis(Date::now().as_millis());
-    let changes = if disabled {
-        run(
-            env,
+    let change = if disabled {
+        (
             "UPDATE devices SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
-            &[now.into(), id.as_str().into()],
+            vec![now.into(), id.as_str().into()],
         )
-        .await
     } else {
-        run(
-            env,
+        (
             "UPDATE devices SET disabled_at = NULL WHERE id = ?1",
-            &[id.as_str().into()],
+            vec![id.as_str().into()],
         )
-        .await
-    }
-    .map_err(internal)?;
-    if changes == 0 {
-        return Err(HubError::NotFound);
-    }
-    if disabled {
-        let order = RevokeOrder {
-            device: true,
-            token_id: None,
-        };
-        post_to_hub(env, id, "revoke", &order).await?;
-    }
+    };
+    let (_, record) = commit_device_change(env, id, change).await?;
+    let record = record.ok_or(HubError::NotFound)?;
+    sync_device(env, id, &record, faults).await;
     json_response(200, &device_summary(env, id).await?)
 }
 
@@ -276,7 +316,7 @@ async fn create_dashboard_token(env: &Env, new: NewDashboardToken) -> AdminResul
         Access::Read => "read",
         Access::Control => "control",
     };
-    run(
+    d1::run(
         env,
         "INSERT INTO dashboard_tokens (id, token_sha256, devices, access, label) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
@@ -297,127 +337,67 @@ async fn create_dashboard_token(env: &Env, new: NewDashboardToken) -> AdminResul
 }
 
 async fn list_dashboard_tokens(env: &Env) -> AdminResult<Response> {
-    let rows: Vec<Value> = all(
+    let rows: Vec<Value> = d1::all(
         env,
         "SELECT id AS token_id, devices, access, label, created_at, revoked_at \
          FROM dashboard_tokens ORDER BY created_at, id",
         &[],
     )
-    .await?;
+    .await
+    .map_err(internal)?;
     json_response(200, &json!({"dashboard_tokens": rows}))
 }
 
-async fn revoke_dashboard_token(env: &Env, token_id: &str) -> AdminResult<Response> {
+async fn revoke_dashboard_token(
+    env: &Env,
+    token_id: &str,
+    faults: TestFaults,
+) -> AdminResult<Response> {
     #[derive(Deserialize)]
-    struct Scope {
+    struct Revoked {
         devices: String,
+        version: u64,
     }
-    let rows: Vec<Scope> = all(
-        env,
-        "SELECT devices FROM dashboard_tokens WHERE id = ?1",
-        &[token_id.into()],
-    )
-    .await?;
-    let scope = rows.into_iter().next().ok_or(HubError::NotFound)?;
     let now = rfc3339_millis(Date::now().as_millis());
-    run(
-        env,
-        "UPDATE dashboard_tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
-        &[now.into(), token_id.into()],
-    )
-    .await
-    .map_err(internal)?;
-    let targets = scope_targets(env, &scope.devices).await?;
-    let order = RevokeOrder {
-        device: false,
-        token_id: Some(token_id.to_owned()),
-    };
-    let results = join_all(
-        targets
-            .iter()
-            .map(|id| post_to_hub(env, id, "revoke", &order)),
-    )
-    .await;
-    let closed: u64 = results
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter_map(|v| v["closed"].as_u64())
-        .sum();
+    let statements = vec![
+        d1::statement(
+            env,
+            "UPDATE dashboard_tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+            &[now.into(), token_id.into()],
+        )
+        .map_err(internal)?,
+        d1::statement(
+            env,
+            "INSERT INTO hub_sync (subject, version) \
+             SELECT 'dashboard_token:' || id, 1 FROM dashboard_tokens WHERE id = ?1 \
+             ON CONFLICT (subject) DO UPDATE SET version = version + 1, attempts = 0, next_attempt_ms = 0",
+            &[token_id.into()],
+        )
+        .map_err(internal)?,
+        d1::statement(
+            env,
+            "SELECT t.devices, COALESCE(s.version, 0) AS version FROM dashboard_tokens t \
+             LEFT JOIN hub_sync s ON s.subject = 'dashboard_token:' || t.id WHERE t.id = ?1",
+            &[token_id.into()],
+        )
+        .map_err(internal)?,
+    ];
+    let results = d1::batch(env, statements).await.map_err(internal)?;
+    let revoked: Option<Revoked> = results
+        .get(2)
+        .map(|r| r.results::<Revoked>())
+        .transpose()
+        .map_err(internal)?
+        .and_then(|rows| rows.into_iter().next());
+    let revoked = revoked.ok_or(HubError::NotFound)?;
+    let sync = sync_revocation(env, token_id, &revoked.devices, revoked.version, faults).await;
     json_response(
         200,
-        &json!({"token_id": token_id, "revoked": true, "closed_sockets": closed}),
+        &json!({"token_id": token_id, "revoked": true, "closed_sockets": sync.closed,
+                "pending_devices": sync.pending_devices}),
     )
-}
-
-/// The device ids a scope covers: the listed ones, or every device for `*`.
-async fn scope_targets(env: &Env, devices: &str) -> AdminResult<Vec<DeviceId>> {
-    if devices.trim() != "*" {
-        return Ok(devices
-            .split(',')
-            .filter_map(|id| DeviceId::parse(id.trim()).ok())
-            .collect());
-    }
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let rows: Vec<Id> = all(env, "SELECT id FROM devices", &[]).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| DeviceId::parse(&r.id).ok())
-        .collect())
-}
-
-async fn post_to_hub<T: serde::Serialize>(
-    env: &Env,
-    id: &DeviceId,
-    path: &str,
-    order: &T,
-) -> AdminResult<Value> {
-    let call = async {
-        let body =
-            serde_json::to_string(order).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(JsValue::from_str(&body)));
-        let request = Request::new_with_init(&format!("https://device-hub/{path}"), &init)?;
-        device_hub(env, id)?
-            .fetch_with_request(request)
-            .await?
-            .json::<Value>()
-            .await
-    };
-    call.await.map_err(|e| internal(e.to_string()))
-}
-
-async fn all<T: serde::de::DeserializeOwned>(
-    env: &Env,
-    sql: &str,
-    params: &[JsValue],
-) -> AdminResult<Vec<T>> {
-    crate::d1::all(env, sql, params).await.map_err(internal)
-}
-
-/// Runs a write and returns how many rows it changed, or the database's message.
-async fn run(env: &Env, sql: &str, params: &[JsValue]) -> std::result::Result<usize, String> {
-    crate::d1::run(env, sql, params)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 fn nullable(value: Option<&str>) -> JsValue {
     value.map_or(JsValue::NULL, JsValue::from_str)
-}
-
-fn internal(detail: impl std::fmt::Display) -> HubError {
-    console_log!("admin API failure: {detail}");
-    HubError::Internal
-}
-
-fn json_response<T: serde::Serialize>(status: u16, value: &T) -> AdminResult<Response> {
-    let response = Response::from_json(value).map_err(internal)?;
-    let headers = worker::Headers::new();
-    let _ = headers.set("Content-Type", "application/json");
-    let _ = headers.set("Cache-Control", "no-store");
-    Ok(response.with_status(status).with_headers(headers))
 }

@@ -1,39 +1,40 @@
-//! The `AuthGuard` Durable Object: one per key (a client address or a target), counting failed authentications.
+//! The `AuthGuard` Durable Object: one per client address, holding its [`AddressLedger`] of failed
+//! authentications and attempts in flight.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use worker::{Date, DurableObject, Env, Request, Response, Result, State, durable_object};
 
-use crate::auth_guard::{FailureWindow, GuardPolicy};
+use crate::auth_guard::{AddressLedger, GuardPolicy, GuardRequest};
+use crate::config::HubConfig;
 
-/// Counts failures of one key in memory. An evicted guard starts from zero, which only ever shortens a block.
+/// Counts the failures of one address in memory. An evicted guard starts from zero, which only ever shortens a
+/// block; an address that keeps failing keeps its guard awake.
 #[durable_object(fetch)]
 pub struct AuthGuard {
-    window: Cell<FailureWindow>,
+    ledger: RefCell<AddressLedger>,
     policy: GuardPolicy,
 }
 
 impl DurableObject for AuthGuard {
     fn new(_state: State, env: Env) -> Self {
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-        let policy = GuardPolicy::from_vars(
-            var("AUTH_FAILURE_LIMIT").as_deref(),
-            var("AUTH_FAILURE_WINDOW_SECS").as_deref(),
-        );
+        let config = HubConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
         Self {
-            window: Cell::new(FailureWindow::default()),
-            policy,
+            ledger: RefCell::new(AddressLedger::default()),
+            policy: config.guard,
         }
     }
 
-    /// `GET /check` answers the verdict; `POST /fail` counts a failure first.
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let now = Date::now().as_millis();
-        let mut window = self.window.get();
-        if req.path() == "/fail" {
-            window.record_failure(now, self.policy);
-            self.window.set(window);
-        }
-        Response::from_json(&window.verdict(now, self.policy))
+    /// `POST /` with a [`GuardRequest`]; answers its verdict.
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let request: GuardRequest = match req.json().await {
+            Ok(request) => request,
+            Err(_) => return Response::error("bad guard request", 400),
+        };
+        let verdict =
+            self.ledger
+                .borrow_mut()
+                .handle(request, Date::now().as_millis(), self.policy);
+        Response::from_json(&verdict)
     }
 }

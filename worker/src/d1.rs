@@ -1,11 +1,31 @@
-//! The Worker's one way into D1: bound-parameter queries on the `DB` binding.
+//! The Worker's one way into D1: bound-parameter queries on the `DB` binding, and the credential lookups that
+//! the gateway, the admin API and the device objects share.
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use telemetry_protocol::DeviceId;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Result};
+use worker::{D1PreparedStatement, D1Result, Env, Result};
+
+use crate::access::{DashboardRecord, DeviceRecord};
 
 /// Binding name of the D1 database.
 const DB_BINDING: &str = "DB";
+
+/// The `hub_sync` subject of a device's credentials.
+pub fn device_subject(device_id: &str) -> String {
+    format!("device:{device_id}")
+}
+
+/// The `hub_sync` subject of a dashboard token's revocation.
+pub fn token_subject(token_id: &str) -> String {
+    format!("dashboard_token:{token_id}")
+}
+
+/// A device's credentials with the version of their last change (0 when never changed through the admin API).
+pub const DEVICE_RECORD_SQL: &str = "SELECT d.token_sha256, d.disabled_at, d.previous_token_sha256, \
+     d.previous_valid_until, COALESCE(s.version, 0) AS version \
+     FROM devices d LEFT JOIN hub_sync s ON s.subject = 'device:' || d.id WHERE d.id = ?1";
 
 /// The first row of `sql` with `params` bound, if any.
 pub async fn first<T: DeserializeOwned>(
@@ -27,5 +47,74 @@ pub async fn all<T: DeserializeOwned>(env: &Env, sql: &str, params: &[JsValue]) 
 pub async fn run(env: &Env, sql: &str, params: &[JsValue]) -> Result<usize> {
     let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
     let result = statement.run().await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+    Ok(changes(&result))
+}
+
+/// A prepared statement for [`batch`].
+pub fn statement(env: &Env, sql: &str, params: &[JsValue]) -> Result<D1PreparedStatement> {
+    env.d1(DB_BINDING)?.prepare(sql).bind(params)
+}
+
+/// Runs `statements` in one transaction: all of them or none.
+pub async fn batch(env: &Env, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>> {
+    env.d1(DB_BINDING)?.batch(statements).await
+}
+
+/// How many rows a write changed.
+pub fn changes(result: &D1Result) -> usize {
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+}
+
+/// The device's credentials as D1 has them now, or `None` if there is no such device.
+pub async fn device_record(env: &Env, device_id: &DeviceId) -> Result<Option<DeviceRecord>> {
+    first(env, DEVICE_RECORD_SQL, &[device_id.as_str().into()]).await
+}
+
+/// A dashboard token looked up by hash for one device: the token's row, and whether the device exists.
+#[derive(Debug, Clone)]
+pub struct DashboardLookup {
+    /// The token's row.
+    pub record: DashboardRecord,
+    /// Whether `devices` has the device (a `*` token opens only devices that exist).
+    pub device_exists: bool,
+}
+
+/// Looks up the dashboard token with `token_sha256` for `device_id`.
+pub async fn dashboard_lookup(
+    env: &Env,
+    token_sha256: &str,
+    device_id: &DeviceId,
+) -> Result<Option<DashboardLookup>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        token_sha256: String,
+        devices: String,
+        access: String,
+        revoked_at: Option<String>,
+        device_exists: f64,
+    }
+    let row: Option<Row> = first(
+        env,
+        "SELECT t.id, t.token_sha256, t.devices, t.access, t.revoked_at, \
+         EXISTS (SELECT 1 FROM devices WHERE id = ?2) AS device_exists \
+         FROM dashboard_tokens t WHERE t.token_sha256 = ?1",
+        &[token_sha256.into(), device_id.as_str().into()],
+    )
+    .await?;
+    Ok(row.map(|row| DashboardLookup {
+        record: DashboardRecord {
+            id: row.id,
+            token_sha256: row.token_sha256,
+            devices: row.devices,
+            access: row.access,
+            revoked_at: row.revoked_at,
+        },
+        device_exists: row.device_exists > 0.0,
+    }))
 }

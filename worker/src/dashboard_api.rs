@@ -3,47 +3,63 @@
 use serde::Deserialize;
 use serde_json::json;
 use telemetry_protocol::{TokenKind, check_token_format};
-use worker::{Env, Method, Request, Response, console_log};
+use worker::{Context, Env, Method, Request, Response, console_log};
 
 use crate::access::{Access, DashboardRecord, TokenHash, authorize_dashboard_token};
-use crate::auth_guard::guard_keys;
+use crate::config::TestFaults;
 use crate::error::HubError;
-use crate::gateway::{check_guard, client_address, record_failure};
+use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
+use crate::http::{client_address, header, internal, json_response};
 
 /// Most device ids one answer lists for a `*` scope.
 const LIST_LIMIT: u32 = 1000;
+/// The guard's target for this endpoint (per client address; never a global counter).
+const TARGET: &str = "api";
 
 /// Answers `GET /api/devices` with `{"devices":[..],"access":..}` for the presented dashboard token.
-pub async fn handle(req: Request, env: &Env) -> Result<Response, HubError> {
+pub async fn handle(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    faults: TestFaults,
+) -> Result<Response, HubError> {
     if req.method() != Method::Get {
         return Err(HubError::MethodNotAllowed { allow: "GET" });
     }
-    let authorization = req.headers().get("Authorization").ok().flatten();
+    let authorization = header(&req, "Authorization");
     let handshake = HandshakeHeaders {
         authorization: authorization.as_deref(),
         ..HandshakeHeaders::default()
     };
     let token = device_credential(&handshake)?.token;
     let client = client_address(&req);
-    let keys = guard_keys(&client, "api");
-    check_guard(env, &keys).await?;
-    let presented = TokenHash::of(token);
-    let record = if check_token_format(token) == Ok(TokenKind::Dashboard) {
-        lookup(env, &presented).await?
-    } else {
-        None
+    let guard = Guard::new(&client, TARGET).unavailable(faults.guard_unavailable);
+    guard.refuse_if_known_blocked()?;
+    let refused = |reason: &str| {
+        console_log!("api auth refused: reason={reason} client={client}");
+        HubError::Forbidden
     };
-    let grant = match authorize_dashboard_token(&presented, record.as_ref()) {
-        Ok(grant) => grant,
-        Err(denial) => {
-            record_failure(env, &keys).await;
-            console_log!(
-                "api auth refused: reason={} client={client}",
-                denial.as_str()
-            );
-            return Err(HubError::Forbidden);
-        }
+    if check_token_format(token) != Ok(TokenKind::Dashboard) {
+        guard.fail(env).await?;
+        return Err(refused("wrong token"));
+    }
+    // D1 is read only once the address cleared the guard.
+    let ticket = guard.begin(env).await?;
+    let presented = TokenHash::of(token);
+    let looked_up = lookup(env, &presented).await;
+    let grant = match &looked_up {
+        Ok(record) => Some(authorize_dashboard_token(&presented, record.as_ref())),
+        Err(_) => None,
+    };
+    let failed = matches!(grant, Some(Err(_)));
+    let env_for_guard = env.clone();
+    ctx.wait_until(async move { guard.finish(&env_for_guard, ticket, failed).await });
+    let record = looked_up?;
+    let grant = match grant {
+        Some(Ok(grant)) => grant,
+        Some(Err(denial)) => return Err(refused(denial.as_str())),
+        None => return Err(HubError::Internal),
     };
     let devices = match record.as_ref().map(|r| r.devices.trim()) {
         Some("*") => all_device_ids(env).await?,
@@ -54,12 +70,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response, HubError> {
         Access::Read => "read",
         Access::Control => "control",
     };
-    let response = Response::from_json(&json!({"devices": devices, "access": access}))
-        .map_err(|_| HubError::Internal)?;
-    let headers = worker::Headers::new();
-    let _ = headers.set("Content-Type", "application/json");
-    let _ = headers.set("Cache-Control", "no-store");
-    Ok(response.with_headers(headers))
+    json_response(200, &json!({"devices": devices, "access": access}))
 }
 
 async fn lookup(env: &Env, presented: &TokenHash) -> Result<Option<DashboardRecord>, HubError> {
@@ -67,10 +78,7 @@ async fn lookup(env: &Env, presented: &TokenHash) -> Result<Option<DashboardReco
                WHERE token_sha256 = ?1";
     crate::d1::first(env, sql, &[presented.to_hex().into()])
         .await
-        .map_err(|e| {
-            console_log!("api lookup failed: {e}");
-            HubError::Internal
-        })
+        .map_err(internal)
 }
 
 async fn all_device_ids(env: &Env) -> Result<Vec<String>, HubError> {
@@ -79,9 +87,6 @@ async fn all_device_ids(env: &Env) -> Result<Vec<String>, HubError> {
         id: String,
     }
     let sql = format!("SELECT id FROM devices ORDER BY id LIMIT {LIST_LIMIT}");
-    let rows: Vec<Id> = crate::d1::all(env, &sql, &[]).await.map_err(|e| {
-        console_log!("api device list failed: {e}");
-        HubError::Internal
-    })?;
+    let rows: Vec<Id> = crate::d1::all(env, &sql, &[]).await.map_err(internal)?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }

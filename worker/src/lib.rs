@@ -7,9 +7,17 @@ pub mod access;
 pub mod admin;
 pub mod auth_guard;
 pub mod clock;
+pub mod config;
+pub mod credentials;
 pub mod cursor;
+pub mod delivery;
 pub mod error;
+pub mod fanout;
+pub mod flood;
+pub mod guard_memo;
+pub mod handoff;
 pub mod handshake;
+pub mod presence;
 pub mod route;
 pub mod session;
 
@@ -26,14 +34,34 @@ mod device_hub;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
+mod guard_client;
+#[cfg(target_arch = "wasm32")]
+mod http;
+#[cfg(target_arch = "wasm32")]
+mod hub_admission;
+#[cfg(target_arch = "wasm32")]
+mod hub_client;
+#[cfg(target_arch = "wasm32")]
+mod hub_sockets;
+#[cfg(target_arch = "wasm32")]
+mod hub_store;
+#[cfg(target_arch = "wasm32")]
+mod hub_sync;
+#[cfg(target_arch = "wasm32")]
 mod random;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
-    use worker::{Context, Env, Request, Response, Result, event};
+    use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
     #[event(fetch)]
-    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-        crate::gateway::handle(req, &env).await
+    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+        crate::gateway::handle(req, &env, &ctx).await
+    }
+
+    /// The cron trigger (every minute): pushes credential changes that device objects have not confirmed yet.
+    #[event(scheduled)]
+    async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+        crate::hub_sync::sweep(&env).await;
     }
 }
