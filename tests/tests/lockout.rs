@@ -233,7 +233,6 @@ async fn a_guard_outage_locks_nobody_out() {
     let down = ("X-Hub-Test-Fault", "guard");
     let attacker: IpAddr = stranger(8);
     let wrong = bearer(&wrong(telemetry_protocol::TokenKind::Device));
-    let wrong_headers = [("Authorization", wrong.as_str())];
     for _ in 0..(TARGET_LIMIT + 2) {
         let response = handshake_status(
             hub,
