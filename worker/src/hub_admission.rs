@@ -5,7 +5,10 @@
 //! cannot accept goes back to the gateway as `needs_lookup`; once the guard allows it the object looks D1 up
 //! itself, keeping the newest version it has seen, so a lookup that raced a disable can never win.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
 use telemetry_protocol::limits::{
@@ -260,7 +263,7 @@ impl HubCore {
             reason.as_str()
         );
         if record.is_some_and(|r| r.revoked_at.is_some()) {
-            self.store.revoke(&token_id, now_ms());
+            self.store.revoke(&token_id, now_ms(), true);
         } else {
             self.store.forget_grant(hash);
         }
@@ -285,10 +288,11 @@ impl HubCore {
         if !supersedes(held.as_ref(), &record) {
             return held;
         }
+        // Close first: a close sent after a write waits until the write is durable.
+        self.enforce_device_record(&record, now);
         if held.as_ref() != Some(&record) {
             self.store.put_device_record(&record);
         }
-        self.enforce_device_record(&record, now);
         if let Some(end) = grace_end_ms(&record).filter(|end| *end > now) {
             self.ensure_alarm_by(end).await;
         }
@@ -353,22 +357,39 @@ impl HubCore {
         open_sockets(&self.state, TAG_DEVICE).len() as u64
     }
 
-    /// `/fanout`: revoke a dashboard token here, then pass the order on.
+    /// `/fanout`: pass the order on, close the token's sockets here and remember the revocation.
+    ///
+    /// The order matters: the object's outgoing messages wait while a write is not yet durable, so the calls
+    /// down the tree and the closes go out before the write, and the write comes before any await, so no
+    /// handshake can slip in between.
     pub(crate) async fn on_fanout(&self, order: RevokeFanout) -> FanoutReport {
-        self.store.revoke(&order.token_id, now_ms());
+        let mut children = Box::pin(hub_client::fan_out_revocation(
+            &self.env,
+            &order.token_id,
+            order.relay,
+        ));
+        // One poll issues every child's request.
+        let early = poll_once(children.as_mut()).await;
         let closed = self.close_token_sockets(&order.token_id);
+        // An object that never accepted the token writes nothing: its memory covers a lookup in flight.
+        let durable = closed > 0 || self.store.has_grant_of(&order.token_id);
+        self.store.revoke(&order.token_id, now_ms(), durable);
         let mut report = FanoutReport {
             reached: 1,
             closed,
             unreached: Vec::new(),
         };
-        if !order.relay.is_empty() {
-            report.absorb(
-                hub_client::fan_out_revocation(&self.env, &order.token_id, order.relay).await,
-            );
-        }
+        report.absorb(match early {
+            Poll::Ready(done) => done,
+            Poll::Pending => children.await,
+        });
         report
     }
+}
+
+/// Polls `future` once, so whatever it starts (a `fetch`) is under way before the caller goes on.
+async fn poll_once<F: Future>(mut future: Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
 }
 
 fn verdict(verdict: ConnectVerdict) -> Result<Response> {

@@ -4,6 +4,9 @@
 //!
 //! The SQL calls are synchronous, so a decision and the writes it makes commit together in one event.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use telemetry_protocol::DashboardTelemetry;
@@ -37,20 +40,52 @@ CREATE TABLE IF NOT EXISTS revoked_token (
 pub struct HubStore {
     sql: SqlStorage,
     storage: Storage,
+    /// Whether the tables are known to exist. They are created by the first write, not on every wake: a write
+    /// holds the object's outgoing messages until it is durable, and most wakes write nothing.
+    schema_ready: Cell<bool>,
+    /// Tokens revoked while this object is in memory, durable or not: enough to refuse a handshake whose D1
+    /// lookup was in flight when the revocation arrived.
+    revoked_here: RefCell<HashSet<String>>,
 }
 
 impl HubStore {
-    /// Opens the object's storage, creating its tables if they are not there yet.
+    /// Opens the object's storage (no I/O).
     pub fn open(state: &State) -> Self {
         let storage = state.storage();
         let sql = storage.sql();
-        if let Err(error) = sql.exec(SCHEMA, None) {
-            console_log!("device object: creating tables failed: {error}");
+        Self {
+            sql,
+            storage,
+            schema_ready: Cell::new(false),
+            revoked_here: RefCell::new(HashSet::new()),
         }
-        Self { sql, storage }
+    }
+
+    /// Whether the tables exist, without creating them.
+    fn has_schema(&self) -> bool {
+        if self.schema_ready.get() {
+            return true;
+        }
+        #[derive(Deserialize)]
+        struct Count {
+            tables: u32,
+        }
+        let found = self
+            .sql
+            .exec(
+                "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' AND name = 'credential'",
+                None,
+            )
+            .and_then(|c| c.one::<Count>())
+            .is_ok_and(|c| c.tables > 0);
+        self.schema_ready.set(found);
+        found
     }
 
     fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Vec<T> {
+        if !self.has_schema() {
+            return Vec::new();
+        }
         match self
             .sql
             .exec(query, bindings)
@@ -65,6 +100,13 @@ impl HubStore {
     }
 
     fn write(&self, query: &str, bindings: Vec<SqlStorageValue>) -> bool {
+        if !self.schema_ready.get() {
+            if let Err(error) = self.sql.exec(SCHEMA, None) {
+                console_log!("device object: creating tables failed: {error}");
+                return false;
+            }
+            self.schema_ready.set(true);
+        }
         match self.sql.exec(query, bindings) {
             Ok(_) => true,
             Err(error) => {
@@ -138,6 +180,9 @@ impl HubStore {
 
     /// Whether this object was told that `token_id` is revoked.
     pub fn is_revoked(&self, token_id: &str) -> bool {
+        if self.revoked_here.borrow().contains(token_id) {
+            return true;
+        }
         #[derive(Deserialize)]
         struct Row {
             #[allow(dead_code)]
@@ -150,8 +195,27 @@ impl HubStore {
         !rows.is_empty()
     }
 
-    /// Records that `token_id` is revoked and forgets its grant, in one transaction.
-    pub fn revoke(&self, token_id: &str, now_ms: u64) -> bool {
+    /// Whether this object holds a grant of `token_id` (so its revocation must be durable here).
+    pub fn has_grant_of(&self, token_id: &str) -> bool {
+        #[derive(Deserialize)]
+        struct Row {
+            #[allow(dead_code)]
+            token_id: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT token_id FROM dashboard_grant WHERE token_id = ? LIMIT 1",
+            vec![token_id.into()],
+        );
+        !rows.is_empty()
+    }
+
+    /// Records that `token_id` is revoked: in memory always, and durably (with its grant forgotten, in one
+    /// transaction) when `durable`, i.e. when this object ever accepted the token.
+    pub fn revoke(&self, token_id: &str, now_ms: u64, durable: bool) -> bool {
+        self.revoked_here.borrow_mut().insert(token_id.to_owned());
+        if !durable {
+            return true;
+        }
         self.write(
             "INSERT OR IGNORE INTO revoked_token (token_id, revoked_ms) VALUES (?, ?)",
             vec![token_id.into(), (now_ms as i64).into()],
