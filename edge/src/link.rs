@@ -4,19 +4,24 @@
 //!
 //! Messages are queued with `feed` (no waiting) and written by the flush branch, so a slow write never stops
 //! acks and commands from being read. What to send comes from the [`Outbox`]; the samples come from the store.
+//!
+//! The keep-alive is the text frame `{"type":"ping"}` ([`PING_TEXT`]), not a WebSocket Ping: the Cloudflare
+//! runtime answers that exact text with `{"type":"pong"}` without waking the hub's Durable Object, and the hub
+//! judges the device's presence by it (a protocol Ping is invisible to it). Any frame at all, the text pong
+//! included, counts as hearing from the hub. Protocol Pings from the hub are still answered, by tungstenite.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED};
+use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED, PING_TEXT};
 use telemetry_protocol::{Ack, DeviceMessage, ErrorFrame, HubToDevice};
 use tokio::sync::watch;
-use tokio::time::{Instant, interval_at, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::agent::AgentError;
 use crate::command_runner::CommandRunner;
@@ -99,6 +104,7 @@ impl<'a> Link<'a> {
     ) -> Result<Served, AgentError> {
         let timing = self.context.timing;
         let mut ping = interval_at(Instant::now() + timing.ping_interval, timing.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             if let Err(reason) = self.send_due().await? {
                 return Ok(Served::Lost(reason));
@@ -122,7 +128,7 @@ impl<'a> Link<'a> {
                     self.outbox.on_sampled(seq);
                 }
                 _ = ping.tick(), if !self.outbox.is_held() => {
-                    if let Err(reason) = self.queue(Message::Ping(Bytes::new())).await {
+                    if let Err(reason) = self.queue(Message::text(PING_TEXT)).await {
                         return Ok(Served::Lost(reason));
                     }
                 }
