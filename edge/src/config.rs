@@ -112,7 +112,8 @@ pub struct StoreConfig {
 pub struct ConnectionConfig {
     /// TCP + TLS + upgrade must finish within this (`connect_timeout_secs`, default 10).
     pub connect_timeout: Duration,
-    /// A WebSocket ping goes out this often (`ping_interval_secs`, default 20).
+    /// The text ping `{"type":"ping"}` goes out this often (`ping_interval_secs`, default 20); the hub reports a
+    /// device offline after 45 s without a frame or a ping, so keep it well under that.
     pub ping_interval: Duration,
     /// With nothing read for this long the socket is dropped (`read_timeout_secs`, default 45).
     pub read_timeout: Duration,

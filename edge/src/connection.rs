@@ -1,5 +1,5 @@
 //! Opening the device socket: the handshake request with the bearer header, TLS, the connect timeout, and the
-//! mapping of every failure to a [`DisconnectReason`].
+//! mapping of every failure to a [`DisconnectReason`] (with the `Retry-After` of a refused upgrade).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use rustls::ClientConfig;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
+use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, header};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self};
 use tokio_tungstenite::{
@@ -86,15 +86,29 @@ impl Dialer {
     }
 }
 
-/// Maps a failed handshake to why it failed; 401 and 403 mean the credential was refused.
+/// Maps a failed handshake to why it failed; 401 and 403 mean the credential was refused, any other status
+/// keeps the response's `Retry-After`.
 fn refusal(error: tungstenite::Error) -> DisconnectReason {
     match error {
         tungstenite::Error::Http(response) => match response.status().as_u16() {
             status @ (401 | 403) => DisconnectReason::AuthRejected(status),
-            status => DisconnectReason::HandshakeRejected(status),
+            status => DisconnectReason::HandshakeRejected {
+                status,
+                retry_after: retry_after(response.headers()),
+            },
         },
         other => DisconnectReason::ConnectFailed(other.to_string()),
     }
+}
+
+/// The `Retry-After` header as delay-seconds (RFC 9110 §10.2.3), the only form the hub sends. An HTTP-date or
+/// anything else unreadable counts as absent (the backoff alone decides); an absurdly large number saturates.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Duration::from_secs(text.parse().unwrap_or(u64::MAX)))
 }
 
 #[cfg(test)]
@@ -130,22 +144,65 @@ mod tests {
         );
     }
 
+    fn http_refusal(status: u16, retry_after: Option<&str>) -> DisconnectReason {
+        let mut response = Response::builder().status(status);
+        if let Some(value) = retry_after {
+            response = response.header(header::RETRY_AFTER, value);
+        }
+        let response = response.body(None).expect("response");
+        refusal(tungstenite::Error::Http(Box::new(response)))
+    }
+
     #[test]
     fn refusals_map_to_reasons() {
-        let http = |status: u16| {
-            let response = Response::builder()
-                .status(status)
-                .body(None)
-                .expect("response");
-            refusal(tungstenite::Error::Http(Box::new(response)))
-        };
-        assert_eq!(http(401), DisconnectReason::AuthRejected(401));
-        assert_eq!(http(403), DisconnectReason::AuthRejected(403));
-        assert_eq!(http(404), DisconnectReason::HandshakeRejected(404));
+        assert_eq!(http_refusal(401, None), DisconnectReason::AuthRejected(401));
+        assert_eq!(http_refusal(403, None), DisconnectReason::AuthRejected(403));
+        assert_eq!(
+            http_refusal(404, None),
+            DisconnectReason::HandshakeRejected {
+                status: 404,
+                retry_after: None
+            }
+        );
         assert!(matches!(
             refusal(tungstenite::Error::ConnectionClosed),
             DisconnectReason::ConnectFailed(_)
         ));
+    }
+
+    #[test]
+    fn a_429_keeps_its_retry_after_in_seconds() {
+        let wait = |value| http_refusal(429, Some(value)).retry_after();
+        assert_eq!(wait("2"), Some(Duration::from_secs(2)));
+        assert_eq!(wait(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(wait("0"), Some(Duration::ZERO));
+        assert_eq!(
+            wait("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(http_refusal(429, None).retry_after(), None);
+        assert_eq!(
+            http_refusal(503, Some("30")).retry_after(),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_retry_after_is_ignored() {
+        for value in [
+            "",
+            "-5",
+            "1.5",
+            "soon",
+            "Wed, 21 Oct 2026 07:28:00 GMT",
+            "0x10",
+        ] {
+            assert_eq!(
+                http_refusal(429, Some(value)).retry_after(),
+                None,
+                "{value:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -1,32 +1,38 @@
 //! One connected socket: the only code that reads and writes it. A single `select!` waits on incoming frames,
-//! new samples, the ping timer, the write flush, the silence and ack deadlines, and shutdown, so sending and
-//! receiving never block each other.
+//! new samples, the ping timer, the batch pacing, the write flush, the silence, ack and close deadlines, and
+//! shutdown, so sending and receiving never block each other.
 //!
 //! Messages are queued with `feed` (no waiting) and written by the flush branch, so a slow write never stops
 //! acks and commands from being read. What to send comes from the [`Outbox`]; the samples come from the store.
+//!
+//! The keep-alive is the text frame `{"type":"ping"}` ([`PING_TEXT`]), not a WebSocket Ping: the Cloudflare
+//! runtime answers that exact text with `{"type":"pong"}` without waking the hub's Durable Object, and the hub
+//! judges the device's presence by it (a protocol Ping is invisible to it). Any frame at all, the text pong
+//! included, counts as hearing from the hub. Protocol Pings from the hub are still answered, by tungstenite.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED};
-use telemetry_protocol::{Ack, DeviceMessage, HubToDevice};
+use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED, PING_TEXT};
+use telemetry_protocol::{Ack, DeviceMessage, ErrorFrame, HubToDevice};
 use tokio::sync::watch;
-use tokio::time::{Instant, interval_at, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::agent::AgentError;
 use crate::command_runner::CommandRunner;
 use crate::config::ConnectionConfig;
 use crate::connection::DeviceSocket;
-use crate::outbox::{Outbox, SendPlan, encode};
+use crate::outbox::{Outbox, Refusal, SendPlan, encode};
 use crate::session::DisconnectReason;
 use crate::store::SampleStore;
 
-/// How long a closing handshake may take at shutdown or after the hub's Close.
+/// How long a closing handshake may take at shutdown or after the hub's Close, and how long the hub's close
+/// may take to follow its `rate_limited` error.
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// How a connection ended.
@@ -61,6 +67,7 @@ pub struct Link<'a> {
     unflushed: bool,
     last_read: Instant,
     catching_up: bool,
+    close_expected_by: Option<Instant>,
 }
 
 impl<'a> Link<'a> {
@@ -86,6 +93,7 @@ impl<'a> Link<'a> {
             unflushed: false,
             last_read: Instant::now(),
             catching_up: backlog > 1,
+            close_expected_by: None,
         })
     }
 
@@ -96,12 +104,14 @@ impl<'a> Link<'a> {
     ) -> Result<Served, AgentError> {
         let timing = self.context.timing;
         let mut ping = interval_at(Instant::now() + timing.ping_interval, timing.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             if let Err(reason) = self.send_due().await? {
                 return Ok(Served::Lost(reason));
             }
             let silent_at = self.last_read + timing.read_timeout;
             let ack_deadline = self.outbox.ack_deadline(timing.ack_timeout);
+            let batch_due = self.outbox.batch_due();
             tokio::select! {
                 () = &mut *shutdown => {
                     self.close().await;
@@ -117,11 +127,12 @@ impl<'a> Link<'a> {
                     let seq = *self.context.newest.borrow_and_update();
                     self.outbox.on_sampled(seq);
                 }
-                _ = ping.tick() => {
-                    if let Err(reason) = self.queue(Message::Ping(Bytes::new())).await {
+                _ = ping.tick(), if !self.outbox.is_held() => {
+                    if let Err(reason) = self.queue(Message::text(PING_TEXT)).await {
                         return Ok(Served::Lost(reason));
                     }
                 }
+                () = sleep_until(batch_due.unwrap_or(silent_at)), if batch_due.is_some() => {}
                 flushed = self.sink.flush(), if self.unflushed => {
                     if let Err(error) = flushed {
                         return Ok(Served::Lost(io(error)));
@@ -134,6 +145,11 @@ impl<'a> Link<'a> {
                 () = sleep_until(ack_deadline.unwrap_or(silent_at)), if ack_deadline.is_some() => {
                     return Ok(Served::Lost(DisconnectReason::AckTimeout(timing.ack_timeout)));
                 }
+                () = sleep_until(self.close_expected_by.unwrap_or(silent_at)), if self.close_expected_by.is_some() => {
+                    return Ok(Served::Lost(DisconnectReason::Refused(
+                        "rate_limited, and no close followed".into(),
+                    )));
+                }
             }
         }
     }
@@ -141,7 +157,7 @@ impl<'a> Link<'a> {
     /// Queues every message the outbox allows now. The outer error is fatal (the store failed), the inner one
     /// ends the connection.
     async fn send_due(&mut self) -> Result<Result<(), DisconnectReason>, AgentError> {
-        while let Some(SendPlan::Samples { after, max_items }) = self.outbox.next() {
+        while let Some(SendPlan::Samples { after, max_items }) = self.outbox.next(Instant::now()) {
             let store = Arc::clone(&self.context.store);
             let samples = blocking(move || store.unacked(after, max_items)).await?;
             let Some(encoded) = encode(samples).map_err(AgentError::Encode)? else {
@@ -196,18 +212,33 @@ impl<'a> Link<'a> {
                     Err(error) => Some(DisconnectReason::Io(error.to_string())),
                 }
             }
-            Ok(HubToDevice::Error(error)) if self.outbox.in_flight() > 0 => Some(
-                DisconnectReason::Refused(format!("{:?}: {}", error.code, error.message)),
-            ),
-            Ok(HubToDevice::Error(error)) => {
-                tracing::warn!(code = ?error.code, message = %error.message, "the hub refused a message");
-                None
-            }
+            Ok(HubToDevice::Error(error)) => self.on_error(&error),
             // Hearing from the hub at all is what keeps the link alive; a pong says nothing more.
             Ok(HubToDevice::Pong) => None,
             Err(error) => {
                 let excerpt: String = text.chars().take(120).collect();
                 tracing::warn!(%error, message = %excerpt, "unexpected message from the hub, ignored");
+                None
+            }
+        }
+    }
+
+    /// Decides with the outbox what a refusal means; `Some` ends the connection.
+    fn on_error(&mut self, error: &ErrorFrame) -> Option<DisconnectReason> {
+        match self.outbox.on_error(error.code) {
+            Refusal::Noted => {
+                tracing::warn!(code = ?error.code, message = %error.message, "the hub refused a message");
+                None
+            }
+            Refusal::EndConnection => Some(DisconnectReason::Refused(format!(
+                "{:?}: {}",
+                error.code, error.message
+            ))),
+            Refusal::AwaitClose => {
+                // The close 1008 right behind it is what gets reported (once, with its code and reason).
+                tracing::debug!(message = %error.message, "rate limited by the hub; sending nothing more");
+                self.close_expected_by
+                    .get_or_insert_with(|| Instant::now() + CLOSE_TIMEOUT);
                 None
             }
         }

@@ -14,16 +14,26 @@
 //!   previous ack came back long ago, so it leaves at once), a backlog as a `batch` of at most 500 samples and
 //!   60 KiB. Catching up after an outage is thus paced by the hub's round trip, memory stays bounded, and live
 //!   samples taken meanwhile join the tail of the next batch: they keep their order and arrive within a few
-//!   round trips instead of waiting behind a day of data.
+//!   round trips instead of waiting behind a day of data;
+//! - **paced catch-up**: a message carrying more than one sample (a batch) leaves at least
+//!   [`MIN_BATCH_SPACING`] after the previous batch, so a fast hub never sees more than 10 batch frames a
+//!   second. A lone live sample is never held back;
+//! - **a flood limit ends the window**: after an `error` with code `rate_limited` nothing more is sent on this
+//!   socket ([`Outbox::on_error`]); the hub closes it with 1008, and the new connection resends from the store.
 
 use std::time::Duration;
 
 use telemetry_protocol::limits::MAX_BATCH_ITEMS;
-use telemetry_protocol::{Batch, DeviceMessage, Telemetry};
+use telemetry_protocol::{Batch, DeviceMessage, ErrorCode, Telemetry};
 use tokio::time::Instant;
 
 /// Largest encoded batch, in bytes: under the hub's 64 KiB frame limit with room to spare.
 pub const MAX_BATCH_BYTES: usize = 60 * 1024;
+
+/// Least time between two batch frames: at most 10 a second of at most [`MAX_BATCH_BYTES`] each, about
+/// 600 KiB/s, half of the hub's default flood limits (20 frames and 1 MiB a second, with bursts of 200 frames
+/// and 10 MiB). A 30 s outage at 1 Hz is one batch and still goes out at once.
+pub const MIN_BATCH_SPACING: Duration = Duration::from_millis(100);
 
 /// Bytes of `{"type":"batch","items":[` and `]}`.
 const BATCH_ENVELOPE_BYTES: usize = 28;
@@ -40,6 +50,18 @@ pub enum SendPlan {
     },
 }
 
+/// What an `error` frame from the hub means for this connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nothing was in flight, so no sample was refused: log it and carry on.
+    Noted,
+    /// The message in flight was refused: end the connection; it is resent after the reconnect.
+    EndConnection,
+    /// A flood limit (`rate_limited`): send nothing more and let the hub close with 1008; whatever was in
+    /// flight is resent after the reconnect.
+    AwaitClose,
+}
+
 /// The send window of one connection.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -47,6 +69,8 @@ pub struct Outbox {
     sent: u64,
     newest: u64,
     waiting_since: Option<Instant>,
+    last_batch_at: Option<Instant>,
+    held: bool,
 }
 
 impl Outbox {
@@ -57,6 +81,8 @@ impl Outbox {
             sent: acked_through,
             newest: newest.max(acked_through),
             waiting_since: None,
+            last_batch_at: None,
+            held: false,
         }
     }
 
@@ -87,12 +113,27 @@ impl Outbox {
         Some(seq)
     }
 
-    /// What to send now, if anything: everything waiting (up to a batch), once nothing is in flight.
-    pub fn next(&self) -> Option<SendPlan> {
-        (self.newest > self.sent && self.in_flight() == 0).then_some(SendPlan::Samples {
+    /// Whether nothing more may be sent on this socket (the hub applied a flood limit).
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// What to send at `now`, if anything: everything waiting (up to a batch), once nothing is in flight and,
+    /// for a batch, once [`MIN_BATCH_SPACING`] has passed since the previous one.
+    pub fn next(&self, now: Instant) -> Option<SendPlan> {
+        let ready = !self.held && self.waiting() > 0 && self.in_flight() == 0;
+        let paced = self.batch_due().is_some_and(|due| now < due);
+        (ready && !paced).then_some(SendPlan::Samples {
             after: self.sent,
             max_items: MAX_BATCH_ITEMS,
         })
+    }
+
+    /// When a batch that waits only for its turn may leave; the link wakes up then.
+    pub fn batch_due(&self) -> Option<Instant> {
+        let batch_waits = !self.held && self.waiting() > 1 && self.in_flight() == 0;
+        let last = self.last_batch_at.filter(|_| batch_waits)?;
+        Some(last + MIN_BATCH_SPACING)
     }
 
     /// Samples up to `through` were written to the socket at `now` (or no longer exist in the store).
@@ -100,7 +141,11 @@ impl Outbox {
         if self.in_flight() == 0 {
             self.waiting_since = Some(now);
         }
-        self.sent = self.sent.max(through.min(self.newest));
+        let through = through.min(self.newest);
+        if through.saturating_sub(self.sent) > 1 {
+            self.last_batch_at = Some(now);
+        }
+        self.sent = self.sent.max(through);
         if self.in_flight() == 0 {
             self.waiting_since = None;
         }
@@ -109,6 +154,23 @@ impl Outbox {
     /// When the oldest unacked send times out, if something is in flight.
     pub fn ack_deadline(&self, ack_timeout: Duration) -> Option<Instant> {
         self.waiting_since.map(|since| since + ack_timeout)
+    }
+
+    /// The hub refused a message with `code`: what that means for this connection.
+    pub fn on_error(&mut self, code: ErrorCode) -> Refusal {
+        if code == ErrorCode::RateLimited {
+            self.held = true;
+            Refusal::AwaitClose
+        } else if self.in_flight() > 0 {
+            Refusal::EndConnection
+        } else {
+            Refusal::Noted
+        }
+    }
+
+    /// Samples stored but not yet written to this socket.
+    fn waiting(&self) -> u64 {
+        self.newest - self.sent
     }
 }
 

@@ -1,9 +1,11 @@
 //! The connection's life as a pure state machine: events in, reconnect decisions out, no I/O.
 //!
 //! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. Ordinary
-//! failures back off exponentially with full jitter; a connection that stayed up for `reset_after` forgets
-//! earlier failures. A refused credential (401/403, close 4001) or a takeover (close 4000) waits the full
-//! cap every time, and is reported loudly once, then quietly, so a wrong token never floods the log or the hub.
+//! failures (a close 1008 after a flood limit among them) back off exponentially with full jitter; a connection
+//! that stayed up for `reset_after` forgets earlier failures. A refused credential (401/403, close 4001) or a
+//! takeover (close 4000) waits the full cap every time, and is reported loudly once, then quietly, so a wrong
+//! token never floods the log or the hub. A refused upgrade that carries `Retry-After` (the hub's 429 for an
+//! address with too many failed authentications) waits at least that long, at most [`MAX_RETRY_AFTER`].
 
 use std::fmt;
 use std::time::Duration;
@@ -11,6 +13,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
+
+/// The longest `Retry-After` the agent honours; a hub asking for more is retried after this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// Why a connection ended or never started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +26,13 @@ pub enum DisconnectReason {
     ConnectTimeout,
     /// The hub refused the credential with this HTTP status (401 or 403).
     AuthRejected(u16),
-    /// The hub answered the upgrade with another HTTP status.
-    HandshakeRejected(u16),
+    /// The hub answered the upgrade with another HTTP status, possibly asking to wait before the next attempt.
+    HandshakeRejected {
+        /// The HTTP status, e.g. 429 or 503.
+        status: u16,
+        /// The response's `Retry-After`, in seconds, as sent (not yet capped).
+        retry_after: Option<Duration>,
+    },
     /// Close 4000: another connection with this device id took over.
     Replaced,
     /// Close 4001: the device's credential was revoked or disabled.
@@ -49,6 +59,14 @@ impl DisconnectReason {
     pub fn waits_the_cap(&self) -> bool {
         self.is_auth_failure() || *self == Self::Replaced
     }
+
+    /// How long the hub asked the agent to stay away (`Retry-After` on a refused upgrade).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::HandshakeRejected { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for DisconnectReason {
@@ -60,8 +78,18 @@ impl fmt::Display for DisconnectReason {
                 f,
                 "authentication failed (HTTP {status}): the hub refused the token; check API_TOKEN and DEVICE_ID"
             ),
-            Self::HandshakeRejected(status) => {
-                write!(f, "the hub refused the upgrade with HTTP {status}")
+            Self::HandshakeRejected {
+                status,
+                retry_after,
+            } => {
+                write!(f, "the hub refused the upgrade with HTTP {status}")?;
+                if *status == 429 {
+                    f.write_str(" (too many failed authentications from this address)")?;
+                }
+                match retry_after {
+                    Some(wait) => write!(f, " and asked to retry after {} s", wait.as_secs()),
+                    None => Ok(()),
+                }
             }
             Self::Replaced => {
                 f.write_str("replaced (close 4000): another agent is connected with this DEVICE_ID")
@@ -174,11 +202,12 @@ impl Session {
         {
             self.backoff.reset();
         }
-        let delay = if reason.waits_the_cap() {
+        let own_delay = if reason.waits_the_cap() {
             self.backoff.policy().cap
         } else {
             self.backoff.next_delay()
         };
+        let delay = reconnect_delay(own_delay, reason.retry_after());
         let loudness = self.loudness(&reason);
         self.state = SessionState::Disconnected {
             next_delay: delay,
@@ -188,6 +217,11 @@ impl Session {
     }
 
     fn loudness(&mut self, reason: &DisconnectReason) -> Loudness {
+        if reason.retry_after().is_some() {
+            // The hub is holding the agent off, often because of the failures already reported: warn every
+            // time (each refusal is one line with its wait) without forgetting what was reported.
+            return Loudness::Warn;
+        }
         if !reason.waits_the_cap() {
             self.reported = None;
             // A hub deploy closes every socket with 1001 (or 1000): routine, not a warning.
@@ -203,6 +237,15 @@ impl Session {
         }
         self.reported = Some(reason.clone());
         Loudness::Error
+    }
+}
+
+/// The wait before the next attempt: the session's own delay, stretched to what the hub asked for with
+/// `Retry-After` (capped at [`MAX_RETRY_AFTER`]), never shortened by it.
+pub fn reconnect_delay(own_delay: Duration, retry_after: Option<Duration>) -> Duration {
+    match retry_after {
+        Some(asked) => own_delay.max(asked.min(MAX_RETRY_AFTER)),
+        None => own_delay,
     }
 }
 

@@ -1,5 +1,5 @@
-//! The connection against a fake hub on port 0: the handshake, refusals, takeover, half-open sockets, TLS
-//! failures and shutdown.
+//! The connection against a fake hub on port 0: the handshake, refusals, takeover, half-open sockets, the
+//! text-ping keep-alive, TLS failures and shutdown.
 
 mod support;
 
@@ -125,19 +125,78 @@ async fn a_silent_hub_is_dropped_after_the_read_timeout() {
     assert!(first_gap < Duration::from_millis(1500), "{first_gap:?}");
 }
 
+/// A quiet agent (one sample, then nothing to say) that pings every 0.2 s and gives up after 0.6 s of silence.
+const QUIET: [(&str, &str); 3] = [
+    ("EDGE_SAMPLE_INTERVAL_SECS", "100"),
+    ("EDGE_CONNECTION__PING_INTERVAL_SECS", "0.2"),
+    ("EDGE_CONNECTION__READ_TIMEOUT_SECS", "0.6"),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quiet_hub_that_answers_pings_is_kept() {
+async fn text_pongs_alone_keep_a_quiet_connection() {
     let hub = FakeHub::start(Mode::Accept).await;
     let dir = Scratch::new("quiet");
-    let timing = [
-        ("EDGE_SAMPLE_INTERVAL_SECS", "100"),
-        ("EDGE_CONNECTION__PING_INTERVAL_SECS", "0.2"),
-        ("EDGE_CONNECTION__READ_TIMEOUT_SECS", "0.6"),
-    ];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &timing));
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &QUIET));
     sleep(Duration::from_secs(2)).await;
     agent.stop().await;
-    assert_eq!(hub.record().handshakes.len(), 1, "pongs count as traffic");
+
+    let record = hub.record();
+    assert_eq!(
+        record.handshakes.len(),
+        1,
+        "text pongs count as hearing from the hub"
+    );
+    assert_eq!(
+        record.protocol_pings, 0,
+        "the keep-alive is text, not a WebSocket Ping"
+    );
+    let pings = &record.text_pings;
+    assert!(
+        (6..=11).contains(&pings.len()),
+        "{} text pings in 2 s",
+        pings.len()
+    );
+    let gaps: Vec<Duration> = pings.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|gap| *gap >= Duration::from_millis(150)),
+        "pings follow the interval: {gaps:?}"
+    );
+    assert!(
+        record.frames.iter().all(|f| f["type"] != "ping"),
+        "pings are the exact text, recorded apart"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_that_leaves_text_pings_unanswered_is_dropped() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    hub.set_text_pongs(false);
+    let dir = Scratch::new("unanswered");
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &QUIET));
+    hub.wait_for(WAIT, "a reconnect", |r| r.handshakes.len() >= 2)
+        .await;
+    agent.stop().await;
+    let first_gap = gaps(&hub)[0];
+    assert!(first_gap >= Duration::from_millis(590), "{first_gap:?}");
+    let record = hub.record();
+    let first_reconnect = record.handshakes[1].at;
+    let unanswered = record.text_pings.iter().filter(|at| **at < first_reconnect);
+    assert!(unanswered.count() >= 2, "it kept pinging until it gave up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hubs_protocol_pings_are_still_answered() {
+    let hub = FakeHub::start(Mode::Accept).await;
+    let dir = Scratch::new("protocol-ping");
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
+    hub.wait_for(WAIT, "a sample", |r| !r.accepted.is_empty())
+        .await;
+    assert!(hub.send_protocol_ping(b"are-you-there"));
+    hub.wait_for(WAIT, "the pong", |r| {
+        r.protocol_pongs.iter().any(|p| p == b"are-you-there")
+    })
+    .await;
+    agent.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,27 +4,13 @@ mod support;
 
 use std::time::Duration;
 
-use edge_agent::store::SampleStore;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use support::fake_hub::{FakeHub, Mode};
-use support::{RunningAgent, Scratch, assert_contiguous_from_1, config, device_token};
+use support::{RunningAgent, Scratch, assert_contiguous_from_1, config, device_token, prefill};
 use telemetry_protocol::limits::MAX_BATCH_ITEMS;
 use tokio::time::sleep;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Stores `count` samples of about `bytes` bytes each, as an agent cut off for a long time would have.
-fn prefill(store: &std::path::Path, count: u64, bytes: usize) {
-    let store = SampleStore::open(store, 100_000).expect("store");
-    for n in 1..=count {
-        let mut data = Map::new();
-        data.insert("n".into(), json!(n));
-        data.insert("pad".into(), Value::String("x".repeat(bytes)));
-        store
-            .append("2026-02-03T12:00:00.000Z", data)
-            .expect("append");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_loses_nothing_and_keeps_order() {

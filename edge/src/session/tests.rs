@@ -1,4 +1,5 @@
-//! Unit tests of the session state machine: backoff growth and reset, auth and takeover handling, loudness.
+//! Unit tests of the session state machine: backoff growth and reset, auth and takeover handling, `Retry-After`,
+//! loudness.
 
 use super::*;
 use crate::backoff::BackoffPolicy;
@@ -142,4 +143,114 @@ fn reasons_read_well_and_never_need_the_token() {
             .to_string()
             .contains("45 s")
     );
+}
+
+fn throttled(seconds: u64) -> DisconnectReason {
+    DisconnectReason::HandshakeRejected {
+        status: 429,
+        retry_after: Some(Duration::from_secs(seconds)),
+    }
+}
+
+#[test]
+fn retry_after_stretches_the_delay_but_never_shortens_it() {
+    let second = Duration::from_secs(1);
+    assert_eq!(reconnect_delay(second, None), second);
+    assert_eq!(reconnect_delay(second, Some(2 * second)), 2 * second);
+    assert_eq!(reconnect_delay(5 * second, Some(2 * second)), 5 * second);
+    assert_eq!(reconnect_delay(second, Some(Duration::ZERO)), second);
+}
+
+#[test]
+fn retry_after_is_honoured_up_to_an_hour() {
+    let hour = Duration::from_secs(3600);
+    assert_eq!(MAX_RETRY_AFTER, hour);
+    assert_eq!(reconnect_delay(Duration::ZERO, Some(hour)), hour);
+    assert_eq!(reconnect_delay(Duration::ZERO, Some(2 * hour)), hour);
+    assert_eq!(
+        reconnect_delay(Duration::ZERO, Some(Duration::from_secs(u64::MAX))),
+        hour
+    );
+    // A backoff configured past an hour still wins: the hub's wait only ever adds.
+    assert_eq!(reconnect_delay(3 * hour, Some(2 * hour)), 3 * hour);
+}
+
+#[test]
+fn a_429_waits_what_the_hub_asked_and_still_counts_as_a_failure() {
+    let mut s = session();
+    let now = Instant::now();
+    let r = s.on_disconnected(throttled(2), now);
+    assert_eq!(r.delay, Duration::from_secs(2));
+    assert_eq!(r.loudness, Loudness::Warn);
+    assert_eq!(
+        s.backoff.failures(),
+        1,
+        "the backoff keeps growing underneath"
+    );
+    s.on_attempt();
+    let r = s.on_disconnected(throttled(7200), now);
+    assert_eq!(r.delay, MAX_RETRY_AFTER);
+    let SessionState::Disconnected { next_delay, .. } = s.state() else {
+        panic!("not disconnected");
+    };
+    assert_eq!(*next_delay, MAX_RETRY_AFTER);
+}
+
+#[test]
+fn a_zero_retry_after_leaves_the_backoff_in_charge() {
+    let mut s = session();
+    let now = Instant::now();
+    for ceiling in [1, 2, 4] {
+        let r = s.on_disconnected(throttled(0), now);
+        assert!(r.delay < Duration::from_secs(ceiling), "{r:?}");
+    }
+}
+
+#[test]
+fn a_429_between_auth_failures_does_not_repeat_the_loud_report() {
+    let mut s = session();
+    let now = Instant::now();
+    assert_eq!(
+        s.on_disconnected(DisconnectReason::AuthRejected(401), now)
+            .loudness,
+        Loudness::Error
+    );
+    let held_off = s.on_disconnected(throttled(30), now);
+    assert_eq!(held_off.loudness, Loudness::Warn);
+    assert_eq!(held_off.delay, Duration::from_secs(30));
+    assert_eq!(
+        s.on_disconnected(DisconnectReason::AuthRejected(401), now)
+            .loudness,
+        Loudness::Quiet
+    );
+}
+
+#[test]
+fn a_flood_limit_close_is_an_ordinary_drop() {
+    let mut s = session();
+    let now = Instant::now();
+    s.on_connected(now);
+    let closed = DisconnectReason::Closed(1008, "rate limited".into());
+    assert!(!closed.waits_the_cap());
+    let r = s.on_disconnected(closed.clone(), now);
+    assert!(r.delay < Duration::from_secs(1), "{r:?}");
+    assert_eq!(r.loudness, Loudness::Warn);
+    let text = closed.to_string();
+    assert!(
+        text.contains("1008") && text.contains("rate limited"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_429_reads_with_its_wait_in_seconds() {
+    let text = throttled(120).to_string();
+    assert!(text.contains("HTTP 429"), "{text}");
+    assert!(text.contains("120 s"), "{text}");
+    let plain = DisconnectReason::HandshakeRejected {
+        status: 502,
+        retry_after: None,
+    }
+    .to_string();
+    assert_eq!(plain, "the hub refused the upgrade with HTTP 502");
 }

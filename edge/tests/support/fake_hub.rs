@@ -1,23 +1,35 @@
 //! A tiny fake hub on 127.0.0.1:0, written with tokio-tungstenite: it records every handshake and frame,
 //! keeps the real hub's rule (highest seq per epoch; anything at or below is a resend, acked but not accepted),
-//! and can refuse with an HTTP status, close with a code, go silent, or disappear and come back on its port.
+//! answers the text ping `{"type":"ping"}` with `{"type":"pong"}` as the Cloudflare runtime does, and can
+//! refuse with an HTTP status (429 with `Retry-After`), close with a code, go silent, enforce flood limits
+//! (`rate_limited`, then close 1008), or disappear and come back on its port.
 
-use std::collections::{HashMap, VecDeque};
+#[path = "flood_limit.rs"]
+pub mod flood_limit;
+#[path = "hub_record.rs"]
+mod hub_record;
+#[path = "hub_session.rs"]
+mod hub_session;
+
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use flood_limit::FloodLimit;
+use futures_util::SinkExt;
+pub use hub_record::{Handshake, Record};
+use hub_session::session;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, sleep, sleep_until};
-use tokio_tungstenite::tungstenite::Message;
+use tokio::time::{Instant, sleep};
+use tokio_tungstenite::accept_hdr_async;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{WebSocketStream, accept_hdr_async};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 /// What the hub does with the next connections.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,50 +38,13 @@ pub enum Mode {
     Accept,
     /// Answer the upgrade with this HTTP status.
     Refuse(u16),
+    /// Answer the upgrade with 429 and this `Retry-After` value, as the hub does for an address with too many
+    /// failed authentications.
+    Throttle(&'static str),
     /// Upgrade, then close at once with this code (4000 = replaced).
     CloseWith(u16),
     /// Upgrade, then never read or write again (no pongs either): a half-open socket.
     Silent,
-}
-
-/// One upgrade request as the hub saw it.
-#[derive(Debug, Clone)]
-pub struct Handshake {
-    /// Request path and query, e.g. `/ws/device/edge-test`.
-    pub uri: String,
-    /// `(lowercase name, value)` of every header.
-    pub headers: Vec<(String, String)>,
-    /// When it arrived.
-    pub at: Instant,
-}
-
-impl Handshake {
-    /// The first value of header `name` (lowercase).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Everything the hub recorded.
-#[derive(Debug, Default)]
-pub struct Record {
-    /// Every upgrade request, refused or not.
-    pub handshakes: Vec<Handshake>,
-    /// Every text frame received, parsed.
-    pub frames: Vec<Value>,
-    /// Samples accepted (seq above the epoch's highest), in arrival order.
-    pub accepted: Vec<Value>,
-    /// Highest accepted seq per epoch.
-    pub highest: HashMap<String, u64>,
-    /// Close frames received from the agent: (code, reason).
-    pub closes: Vec<(u16, String)>,
-    /// For each batch: (first seq, last seq, item count, frame bytes).
-    pub batches: Vec<(u64, u64, usize, usize)>,
-    /// Set when a batch arrived while an earlier batch was not yet acked.
-    pub overlapping_batch: bool,
 }
 
 struct Shared {
@@ -77,7 +52,10 @@ struct Shared {
     record: Mutex<Record>,
     ack_delay: Mutex<Duration>,
     ack_epoch: Mutex<Option<String>>,
-    commands: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    outgoing: Mutex<Option<mpsc::UnboundedSender<Message>>>,
+    text_pongs: AtomicBool,
+    flood_limit: Mutex<Option<FloodLimit>>,
+    rate_limit_next: AtomicBool,
 }
 
 /// The running fake hub.
@@ -97,7 +75,10 @@ impl FakeHub {
             record: Mutex::default(),
             ack_delay: Mutex::new(Duration::ZERO),
             ack_epoch: Mutex::new(None),
-            commands: Mutex::new(None),
+            outgoing: Mutex::new(None),
+            text_pongs: AtomicBool::new(true),
+            flood_limit: Mutex::new(None),
+            rate_limit_next: AtomicBool::new(false),
         });
         let mut hub = Self {
             addr,
@@ -128,6 +109,21 @@ impl FakeHub {
         *lock(&self.shared.ack_epoch) = epoch.map(str::to_owned);
     }
 
+    /// Whether text pings are answered with [`PONG_TEXT`] (the default).
+    pub fn set_text_pongs(&self, answer: bool) {
+        self.shared.text_pongs.store(answer, Ordering::Relaxed);
+    }
+
+    /// Applies these flood limits to every connection from its start (`None`: no limits, the default).
+    pub fn set_flood_limit(&self, limit: Option<FloodLimit>) {
+        *lock(&self.shared.flood_limit) = limit;
+    }
+
+    /// Refuses the next telemetry or batch frame with `rate_limited`, then closes with 1008, once.
+    pub fn rate_limit_next_frame(&self) {
+        self.shared.rate_limit_next.store(true, Ordering::Relaxed);
+    }
+
     /// The record so far.
     pub fn record(&self) -> MutexGuard<'_, Record> {
         lock(&self.shared.record)
@@ -145,9 +141,18 @@ impl FakeHub {
     /// Sends a command frame to the connected agent; false if none is connected.
     pub fn send_command(&self, id: &str, name: &str, args: Value) -> bool {
         let frame = json!({"type": "command", "id": id, "name": name, "args": args});
-        lock(&self.shared.commands)
+        self.send(Message::text(frame.to_string()))
+    }
+
+    /// Sends a WebSocket protocol Ping with `payload` to the connected agent; false if none is connected.
+    pub fn send_protocol_ping(&self, payload: &'static [u8]) -> bool {
+        self.send(Message::Ping(Bytes::from_static(payload)))
+    }
+
+    fn send(&self, message: Message) -> bool {
+        lock(&self.shared.outgoing)
             .as_ref()
-            .is_some_and(|tx| tx.send(frame).is_ok())
+            .is_some_and(|tx| tx.send(message).is_ok())
     }
 
     /// Waits until `check` holds for the record, or panics after `wait` with the record.
@@ -166,7 +171,7 @@ impl FakeHub {
     /// Drops the listener and every socket without a close frame, as a Worker restart does.
     pub fn disappear(&mut self) {
         self.tasks.abort_all();
-        *lock(&self.shared.commands) = None;
+        *lock(&self.shared.outgoing) = None;
     }
 
     /// Listens again on the same port with the same record.
@@ -196,11 +201,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[allow(clippy::result_large_err)]
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let mode = lock(&shared.mode).clone();
-    let refuse = match mode {
-        Mode::Refuse(status) => Some(status),
-        _ => None,
-    };
     let recorder = Arc::clone(&shared);
+    let refusal = refusal(&mode);
     let callback =
         move |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
             let headers = request
@@ -218,13 +220,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 headers,
                 at: Instant::now(),
             });
-            match refuse {
-                Some(status) => Err(Response::builder()
-                    .status(status)
-                    .body(Some(
-                        r#"{"error":"forbidden","message":"forbidden"}"#.to_owned(),
-                    ))
-                    .expect("response")),
+            match refusal {
+                Some(refused) => Err(refused),
                 None => Ok(response),
             }
         };
@@ -246,87 +243,28 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
             let _keep_open = socket;
             sleep(Duration::from_secs(3600)).await;
         }
-        Mode::Refuse(_) => {}
+        Mode::Refuse(_) | Mode::Throttle(_) => {}
     }
 }
 
-async fn session(socket: WebSocketStream<TcpStream>, shared: Arc<Shared>) {
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut commands) = mpsc::unbounded_channel();
-    *lock(&shared.commands) = Some(tx);
-    // Acks waiting for their time: (due, ack, acks a batch).
-    let mut acks: VecDeque<(Instant, Value, bool)> = VecDeque::new();
-    loop {
-        let pending_batch = acks.iter().any(|(_, _, batch)| *batch);
-        let next_due = acks.front().map(|(due, _, _)| *due);
-        tokio::select! {
-            frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some((ack, batch)) = receive(&shared, text.as_str(), pending_batch) {
-                        let delay = *lock(&shared.ack_delay);
-                        acks.push_back((Instant::now() + delay, ack, batch));
-                    }
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    let close = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
-                    lock(&shared.record).closes.push(close);
-                    let _ = sink.flush().await;
-                    return;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return,
-            },
-            () = sleep_until(next_due.unwrap_or_else(Instant::now)), if next_due.is_some() => {
-                if let Some((_, ack, _)) = acks.pop_front()
-                    && sink.send(Message::text(ack.to_string())).await.is_err()
-                {
-                    return;
-                }
-            }
-            Some(command) = commands.recv() => {
-                if sink.send(Message::text(command.to_string())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Records a frame; for telemetry and batches returns the ack to send and whether it acks a batch.
-/// `pending_batch`: an earlier batch is not acked yet.
-fn receive(shared: &Shared, text: &str, pending_batch: bool) -> Option<(Value, bool)> {
-    let frame: Value = serde_json::from_str(text).expect("the agent sends JSON");
-    let mut record = lock(&shared.record);
-    record.frames.push(frame.clone());
-    let is_batch = frame["type"] == "batch";
-    let items = match frame["type"].as_str() {
-        Some("telemetry") => vec![frame.clone()],
-        Some("batch") => {
-            let items = frame["items"].as_array().cloned().unwrap_or_default();
-            let first = items.first().and_then(|i| i["seq"].as_u64()).unwrap_or(0);
-            let last = items.last().and_then(|i| i["seq"].as_u64()).unwrap_or(0);
-            record.batches.push((first, last, items.len(), text.len()));
-            items
-        }
+/// The HTTP response refusing the upgrade in `mode`, if it refuses.
+fn refusal(mode: &Mode) -> Option<ErrorResponse> {
+    let (status, retry_after, body) = match mode {
+        Mode::Refuse(status) => (
+            *status,
+            None,
+            r#"{"error":"forbidden","message":"forbidden"}"#,
+        ),
+        Mode::Throttle(after) => (
+            429,
+            Some(*after),
+            r#"{"error":"too_many_requests","message":"too many failed authentications"}"#,
+        ),
         _ => return None,
     };
-    if pending_batch && is_batch {
-        record.overlapping_batch = true;
+    let mut response = Response::builder().status(status);
+    if let Some(after) = retry_after {
+        response = response.header("retry-after", after);
     }
-    let mut epoch = String::new();
-    for item in items {
-        epoch = item["epoch"].as_str().unwrap_or_default().to_owned();
-        let seq = item["seq"].as_u64().unwrap_or(0);
-        let highest = record.highest.entry(epoch.clone()).or_insert(0);
-        if seq > *highest {
-            *highest = seq;
-            record.accepted.push(item);
-        }
-    }
-    let seq = record.highest.get(&epoch).copied().unwrap_or(0);
-    let ack_epoch = lock(&shared.ack_epoch).clone().unwrap_or(epoch);
-    Some((
-        json!({"type": "ack", "seq": seq, "epoch": ack_epoch}),
-        is_batch,
-    ))
+    Some(response.body(Some(body.to_owned())).expect("response"))
 }

@@ -1,16 +1,19 @@
-//! Shared support of the integration tests: the fake hub, a config for it, a scripted sensor and a handle on
-//! an agent running in-process.
+//! Shared support of the integration tests: the fake hub, a config for it, a scripted sensor, a prefilled store,
+//! a handle on an agent running in-process, and a log capture.
 #![allow(dead_code)]
 
 pub mod fake_hub;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use edge_agent::config::{AgentConfig, ConfigFile};
 use edge_agent::gpio::RecordingPins;
 use edge_agent::sensors::{Sensor, SensorError};
+use edge_agent::store::SampleStore;
 use edge_agent::{AgentError, Hardware, run_with};
 use serde_json::{Map, Value, json};
 use telemetry_protocol::{TokenKind, generate_token};
@@ -153,5 +156,56 @@ pub fn assert_contiguous_from_1(seqs: &[u64]) {
             index as u64 + 1,
             "seq out of place at index {index}: {seqs:?}"
         );
+    }
+}
+
+/// Stores `count` samples of about `bytes` bytes each, as an agent cut off for a while would have.
+pub fn prefill(store: &Path, count: u64, bytes: usize) {
+    let store = SampleStore::open(store, 100_000).expect("store");
+    for n in 1..=count {
+        let mut data = Map::new();
+        data.insert("n".into(), json!(n));
+        data.insert("pad".into(), Value::String("x".repeat(bytes)));
+        store
+            .append("2026-02-03T12:00:00.000Z", data)
+            .expect("append");
+    }
+}
+
+/// Collects everything a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Captures every log line, `level` and above, written on this thread while the guard lives: all of an
+    /// agent's status lines when it runs on a current-thread runtime.
+    pub fn on_this_thread(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Self::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }
