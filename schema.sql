@@ -54,3 +54,15 @@ CREATE TABLE IF NOT EXISTS hub_sync (
 );
 
 CREATE INDEX IF NOT EXISTS hub_sync_pending ON hub_sync (next_attempt_ms) WHERE delivered_version < version;
+
+-- Which device objects accepted which dashboard token: revoking a token reaches these first, so its live
+-- sockets close within moments even in a large fleet, before the revocation reaches every other device in
+-- its scope. Written by a device object after it accepts a token it had to look up; rows of a revoked token
+-- are deleted once every object confirmed the revocation.
+CREATE TABLE IF NOT EXISTS dashboard_sessions (
+    token_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    -- When the device object first accepted the token (Unix milliseconds).
+    first_seen_ms INTEGER NOT NULL,
+    PRIMARY KEY (token_id, device_id)
+);

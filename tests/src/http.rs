@@ -58,10 +58,23 @@ pub async fn request_from(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
+    request_within(HTTP_TIMEOUT, source, port, method, path, headers, body).await
+}
+
+/// Like [`request_from`], waiting up to `wait` for the response (for requests that do a lot of work).
+pub async fn request_within(
+    wait: Duration,
+    source: Option<std::net::IpAddr>,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let raw_request = encode_request(port, method, path, headers, body);
-    let raw = timeout(HTTP_TIMEOUT, exchange(source, port, &raw_request))
+    let raw = timeout(wait, exchange(source, port, &raw_request))
         .await
-        .unwrap_or_else(|_| panic!("{method} {path}: no complete response within {HTTP_TIMEOUT:?}"))
+        .unwrap_or_else(|_| panic!("{method} {path}: no complete response within {wait:?}"))
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     parse_response(&raw).unwrap_or_else(|why| {
         panic!(

@@ -118,3 +118,24 @@ pub async fn dashboard_lookup(
         device_exists: row.device_exists > 0.0,
     }))
 }
+
+/// Records that `device_id`'s object accepted dashboard token `token_id` (see `dashboard_sessions`); a failure
+/// only costs speed, since a revocation reaches every device in the token's scope anyway.
+pub async fn register_dashboard_session(env: &Env, token_id: &str, device_id: &DeviceId) {
+    let now = worker::Date::now().as_millis();
+    let result = run(
+        env,
+        "INSERT OR IGNORE INTO dashboard_sessions (token_id, device_id, first_seen_ms) VALUES (?1, ?2, ?3)",
+        &[
+            token_id.into(),
+            device_id.as_str().into(),
+            JsValue::from_f64(now as f64),
+        ],
+    )
+    .await;
+    if let Err(error) = result {
+        worker::console_log!(
+            "recording a dashboard session of {token_id} on {device_id} failed: {error}"
+        );
+    }
+}

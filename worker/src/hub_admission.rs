@@ -124,7 +124,12 @@ impl HubCore {
         match decision {
             Ok(grant) => {
                 core.store.put_grant(&hash, &grant);
-                core.accept_dashboard(&device_id, &grant, handoff).await
+                let response = core.accept_dashboard(&device_id, &grant, handoff).await?;
+                let env = core.env.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    d1::register_dashboard_session(&env, &grant.token_id, &device_id).await;
+                });
+                Ok(response)
             }
             Err(reason) => verdict(ConnectVerdict::Denied { reason }),
         }

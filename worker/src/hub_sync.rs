@@ -84,9 +84,21 @@ pub async fn sync_revocation(
             pending_devices: total,
         };
     }
-    let report = hub_client::fan_out_revocation(env, token_id, targets).await;
+    // First the objects that accepted the token (its live sockets close within moments), then every other
+    // device in its scope (a session whose registration was lost, a lookup in flight).
+    let accepted = accepted_on(env, token_id).await;
+    let (first, rest): (Vec<String>, Vec<String>) =
+        targets.into_iter().partition(|id| accepted.contains(id));
+    let mut report = hub_client::fan_out_revocation(env, token_id, first).await;
+    report.absorb(hub_client::fan_out_revocation(env, token_id, rest).await);
     if report.unreached.is_empty() {
         mark_delivered(env, &subject, version).await;
+        let _ = d1::run(
+            env,
+            "DELETE FROM dashboard_sessions WHERE token_id = ?1",
+            &[token_id.into()],
+        )
+        .await;
     } else {
         console_log!(
             "sync of {subject}: {} of {total} device objects not reached, will retry",
@@ -98,6 +110,22 @@ pub async fn sync_revocation(
         closed: report.closed,
         pending_devices: report.unreached.len() as u64,
     }
+}
+
+/// The devices whose objects accepted `token_id` (empty if unknown: then every device is reached the slow way).
+async fn accepted_on(env: &Env, token_id: &str) -> std::collections::HashSet<String> {
+    #[derive(Deserialize)]
+    struct Row {
+        device_id: String,
+    }
+    let rows: Vec<Row> = d1::all(
+        env,
+        "SELECT device_id FROM dashboard_sessions WHERE token_id = ?1",
+        &[token_id.into()],
+    )
+    .await
+    .unwrap_or_default();
+    rows.into_iter().map(|r| r.device_id).collect()
 }
 
 /// The device ids a scope covers: the listed ones, or every device for `*`.
