@@ -49,8 +49,10 @@ async fn revoking_a_star_token_reaches_a_fleet_of_1000_within_a_second() {
     let auth = format!("Bearer {}", hub.admin_token());
     let path = format!("/admin/dashboard-tokens/{token_id}/revoke");
     let request = tokio::spawn(async move {
+        let headers = [("Authorization", auth.as_str())];
+        let wait = Duration::from_secs(120);
         let response =
-            hub_e2e::http::request(port, "POST", &path, &[("Authorization", &auth)], b"").await;
+            hub_e2e::http::request_within(wait, None, port, "POST", &path, &headers, b"").await;
         (response, started.elapsed())
     });
     let mut closed_after = Vec::new();
