@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
+use telemetry_protocol::token::TokenKind;
 use ureq::Agent;
 use ureq::http::header::AUTHORIZATION;
 use ureq::http::{HeaderValue, Response};
@@ -17,11 +18,11 @@ pub use crate::admin_wire::{RevokedDashboardToken, RotatedDevice};
 
 use crate::admin_token::{AdminToken, TokenOrigin};
 use crate::admin_wire::{
-    CreatedDashboardToken, CreatedDevice, DashboardTokenList, DevicePage, create_device_body,
-    dashboard_token_body, next_page, rotate_body,
+    CreatedDashboardToken, CreatedDevice, DashboardTokenList, DevicePage, RotationAnswer,
+    create_device_body, dashboard_token_body, next_page, rotate_body,
 };
 use crate::api_error::{AdminApiError, Subject, refusal};
-use crate::credential::TokenId;
+use crate::credential::{TokenId, new_token, token_sha256_hex};
 use crate::hub_url::{ApiPath, DeviceAction, HubUrl};
 use crate::scope::{Access, DashboardScope};
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
@@ -106,16 +107,31 @@ impl AdminClient {
     }
 
     /// Gives device `id` a new token; the old one keeps working for `grace` (whole seconds, at most 30 days).
+    ///
+    /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
+    /// can be repeated safely: a second rotation to the same hash changes nothing at the hub.
     pub fn rotate_device(
         &self,
         id: &DeviceId,
         grace: Duration,
     ) -> Result<RotatedDevice, HubctlError> {
-        let body = rotate_body(grace)?;
+        self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
+    }
+
+    /// Like [`AdminClient::rotate_device`] with a token made by the caller (e.g. one already installed on the
+    /// device); only its hash leaves this process.
+    pub fn rotate_device_to(
+        &self,
+        id: &DeviceId,
+        grace: Duration,
+        token: String,
+    ) -> Result<RotatedDevice, HubctlError> {
+        let hash = token_sha256_hex(&token);
+        let body = rotate_body(grace, &hash)?;
         let path = ApiPath::DeviceAction(id, DeviceAction::Rotate);
         let subject = Subject::Device(id.clone());
-        let rotated: RotatedDevice = self.call(&path, Call::Post(Some(&body)), &subject)?;
-        rotated.checked()
+        let answer: RotationAnswer = self.call(&path, Call::Post(Some(&body)), &subject)?;
+        answer.rotated_to(token, &hash)
     }
 
     /// Disables device `id` (its token is refused and a live connection closed with 4001) or enables it

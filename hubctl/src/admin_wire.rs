@@ -69,13 +69,24 @@ pub(crate) fn create_device_body(id: &DeviceId) -> Value {
 }
 
 /// `{"grace_seconds":N}`: whole seconds, at most 30 days.
-pub(crate) fn rotate_body(grace: Duration) -> Result<Value, HubctlError> {
+/// `{"grace_seconds":N,"token_sha256":…}`: the new token is made here and only its hash is sent, so the hub
+/// never sees it and repeating the request after a lost answer changes nothing.
+pub(crate) fn rotate_body(grace: Duration, new_token_sha256: &str) -> Result<Value, HubctlError> {
     if grace > MAX_GRACE {
         return Err(HubctlError::InvalidGrace(
             "it is longer than 30 days (720h)",
         ));
     }
-    Ok(json!({ "grace_seconds": grace.as_secs() }))
+    Ok(json!({ "grace_seconds": grace.as_secs(), "token_sha256": new_token_sha256 }))
+}
+
+/// The answer to a rotation with `token_sha256`.
+#[derive(Deserialize)]
+pub(crate) struct RotationAnswer {
+    /// The hash the device now has; must be the one sent.
+    pub(crate) token_sha256: Option<String>,
+    /// Until when the old token still works.
+    pub(crate) previous_token_valid_until: Option<String>,
 }
 
 /// `{"devices":"*"|[ids],"access":…,"label":…}`, validated as the Worker will.
@@ -125,11 +136,23 @@ impl CreatedDashboardToken {
     }
 }
 
-impl RotatedDevice {
-    /// The rotation with its new token checked.
-    pub(crate) fn checked(self) -> Result<Self, HubctlError> {
-        checked(&self.token, TokenKind::Device)?;
-        Ok(self)
+impl RotationAnswer {
+    /// The rotation to `token`, if the hub confirms it took that token's hash.
+    pub(crate) fn rotated_to(
+        self,
+        token: String,
+        sent_sha256: &str,
+    ) -> Result<RotatedDevice, HubctlError> {
+        if self.token_sha256.as_deref() != Some(sent_sha256) {
+            return Err(unexpected(
+                "the hub did not confirm the new token's hash (is it older than this hubctl?)",
+            ));
+        }
+        checked(&token, TokenKind::Device)?;
+        Ok(RotatedDevice {
+            token,
+            previous_token_valid_until: self.previous_token_valid_until,
+        })
     }
 }
 
@@ -179,9 +202,10 @@ mod tests {
     #[test]
     fn bodies_mirror_the_worker_contract() {
         assert_eq!(create_device_body(&id("a")), json!({"device_id": "a"}));
-        let grace = rotate_body(Duration::from_secs(600)).expect("valid");
-        assert_eq!(grace, json!({"grace_seconds": 600}));
-        assert!(rotate_body(MAX_GRACE + Duration::from_secs(1)).is_err());
+        let hash = "ab".repeat(32);
+        let grace = rotate_body(Duration::from_secs(600), &hash).expect("valid");
+        assert_eq!(grace, json!({"grace_seconds": 600, "token_sha256": hash}));
+        assert!(rotate_body(MAX_GRACE + Duration::from_secs(1), &hash).is_err());
         let scope = DashboardScope::parse("a,b").expect("scope");
         let body = dashboard_token_body(&scope, Access::Control, Some("ops")).expect("valid");
         assert_eq!(

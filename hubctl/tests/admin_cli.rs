@@ -92,10 +92,10 @@ fn a_batch_that_fails_halfway_still_shows_the_tokens_it_made() {
 
 #[test]
 fn rotate_writes_the_token_to_a_new_owner_only_file_when_asked() {
-    let new_token = generate_token(TokenKind::Device, |b| b.fill(5));
     let hub = CannedHub::start(vec![Canned::json(
         200,
-        json!({"device_id": "a", "token": new_token, "previous_token_valid_until": "2026-02-03T12:10:00.000Z"}),
+        json!({"device_id": "a", "token_sha256": canned_hub::REQUEST_TOKEN_SHA256,
+               "previous_token_valid_until": "2026-02-03T12:10:00.000Z", "sync_pending": false}),
     )]);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("a.token");
@@ -111,17 +111,25 @@ fn rotate_writes_the_token_to_a_new_owner_only_file_when_asked() {
     ];
     let output = hubctl(&hub, &admin_token(), &args);
     assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(&path).expect("read");
+    let new_token = written.trim_end().to_owned();
+    assert!(
+        telemetry_protocol::check_token_of_kind(&new_token, TokenKind::Device).is_ok(),
+        "a device token made by hubctl"
+    );
     let stdout = text(&output.stdout);
     assert!(!stdout.contains(&new_token), "{stdout}");
     assert!(stdout.contains(&format!(
         "new token written to {path_text} (mode 0600, not shown)"
     )));
     assert!(stdout.contains("keeps working until 2026-02-03T12:10:00.000Z"));
+    assert_eq!(written, format!("{new_token}\n"));
+    let sent: serde_json::Value = serde_json::from_str(&hub.requests()[0].body).expect("json");
     assert_eq!(
-        std::fs::read_to_string(&path).expect("read"),
-        format!("{new_token}\n")
+        sent,
+        json!({"grace_seconds": 600, "token_sha256": hubctl::token_sha256_hex(&new_token)}),
+        "only the hash of the token in the file left hubctl"
     );
-    assert_eq!(hub.requests()[0].body, r#"{"grace_seconds":600}"#);
 }
 
 #[test]

@@ -96,10 +96,11 @@ fn a_list_that_does_not_advance_is_an_error_not_a_loop() {
 #[test]
 fn rotate_show_disable_and_enable_use_their_paths() {
     let new_token = generate_token(TokenKind::Device, |b| b.fill(2));
+    let new_hash = hubctl::token_sha256_hex(&new_token);
     let hub = CannedHub::start(vec![
         Canned::json(
             200,
-            json!({"device_id": "a", "token": new_token,
+            json!({"device_id": "a", "token_sha256": new_hash,
                                  "previous_token_valid_until": "2026-02-03T13:00:00.000Z"}),
         ),
         Canned::json(200, device_row("a")),
@@ -108,7 +109,7 @@ fn rotate_show_disable_and_enable_use_their_paths() {
     ]);
     let client = client(&hub, &admin_token());
     let rotated = client
-        .rotate_device(&id("a"), Duration::from_secs(600))
+        .rotate_device_to(&id("a"), Duration::from_secs(600), new_token.clone())
         .expect("rotated");
     assert_eq!(rotated.token, new_token);
     assert_eq!(
@@ -135,7 +136,12 @@ fn rotate_show_disable_and_enable_use_their_paths() {
             ("POST", "/admin/devices/a/enable"),
         ]
     );
-    assert_eq!(body(&requests[0]), json!({"grace_seconds": 600}));
+    assert_eq!(
+        body(&requests[0]),
+        json!({"grace_seconds": 600, "token_sha256": new_hash}),
+        "only the hash leaves hubctl"
+    );
+    assert!(!requests[0].body.contains(&new_token));
     assert_eq!(requests[2].body, "");
 }
 
@@ -279,5 +285,20 @@ fn a_malformed_token_in_an_answer_is_refused() {
     assert!(
         error.to_string().contains("the new token is malformed"),
         "{error}"
+    );
+}
+
+#[test]
+fn a_rotation_the_hub_did_not_confirm_is_an_error() {
+    let hub = CannedHub::start(vec![Canned::json(
+        200,
+        json!({"device_id": "a", "token": generate_token(TokenKind::Device, |b| b.fill(5)),
+               "previous_token_valid_until": null}),
+    )]);
+    let client = client(&hub, &admin_token());
+    let refused = client.rotate_device(&id("a"), Duration::ZERO);
+    assert!(
+        refused.is_err(),
+        "an old hub that made its own token: {refused:?}"
     );
 }

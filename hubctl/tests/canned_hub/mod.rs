@@ -19,6 +19,9 @@ pub struct Recorded {
     pub body: String,
 }
 
+/// In a canned body, replaced by the `token_sha256` of the request's JSON body (a hub that took the hash).
+pub const REQUEST_TOKEN_SHA256: &str = "$REQUEST_TOKEN_SHA256";
+
 /// One answer to give.
 pub struct Canned {
     pub status: u16,
@@ -80,19 +83,20 @@ impl CannedHub {
 fn serve(stream: TcpStream, answer: &Canned, log: &Mutex<Vec<Recorded>>) {
     let mut reader = BufReader::new(stream);
     let request = read_request(&mut reader);
+    let body = echo_token_hash(&answer.body, &request.body);
     log.lock().expect("lock").push(request);
     let mut stream = reader.into_inner();
     let mut head = format!(
         "HTTP/1.1 {} Canned\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         answer.status,
-        answer.body.len()
+        body.len()
     );
     for (name, value) in &answer.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(answer.body.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
     let _ = stream.flush();
 }
 
@@ -128,4 +132,13 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Recorded {
         content_type,
         body: String::from_utf8(body).expect("utf-8"),
     }
+}
+
+/// `canned` with [`REQUEST_TOKEN_SHA256`] replaced by the request body's `token_sha256`, if any.
+fn echo_token_hash(canned: &str, request_body: &str) -> String {
+    let hash = serde_json::from_str::<serde_json::Value>(request_body)
+        .ok()
+        .and_then(|v| v["token_sha256"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    canned.replace(REQUEST_TOKEN_SHA256, &hash)
 }
