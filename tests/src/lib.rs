@@ -17,6 +17,7 @@
 
 pub mod backoff;
 pub mod demo_args;
+pub mod dev_server;
 pub mod http;
 pub mod hub_server;
 pub mod logs;
@@ -30,6 +31,7 @@ pub mod wrangler_config;
 pub mod wrangler_process;
 pub mod ws_client;
 
+pub use dev_server::DevServer;
 pub use http::HttpResponse;
 pub use hub_server::HubServer;
 pub use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};
