@@ -1,10 +1,6 @@
-//! `hub-bench`: measures the hub under `wrangler dev` on loopback with real WebSocket clients.
-//!
-//! Latency from device to dashboards, sustained messages per second into one device, batch ingest, and
-//! connect time including the D1 check. Prints a Markdown table (the README's figures come from it).
-//! Sizes can be changed with `HUB_BENCH_MESSAGES`, `HUB_BENCH_DASHBOARDS` and `HUB_BENCH_CONNECTS`.
-
-mod stats;
+//! The default mode: latency from device to dashboards, sustained messages per second into one device, batch
+//! ingest, and connect time including the D1 check, against one hub of the current tree. Prints the Markdown
+//! table the README's figures come from. Sizes: `HUB_BENCH_MESSAGES`, `HUB_BENCH_DASHBOARDS`, `HUB_BENCH_CONNECTS`.
 
 use std::time::{Duration, Instant};
 
@@ -89,8 +85,8 @@ impl Target {
     }
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<()> {
+/// Starts a hub of the current tree and measures it; prints the table.
+pub async fn run() -> Result<()> {
     let settings = Settings::from_env()?;
     eprintln!("hub-bench: building the Worker and starting wrangler dev …");
     let hub = tokio::task::spawn_blocking(HubServer::start).await?;
