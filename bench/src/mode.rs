@@ -11,7 +11,8 @@ usage: hub-bench                          latency, throughput, batch ingest and 
                                           and of the minimal JavaScript hub in bench/js-hub, side by side
 
 environment: HUB_BENCH_MESSAGES (10000), HUB_BENCH_DASHBOARDS (10), HUB_BENCH_CONNECTS (200 handshakes of each
-kind per hub)
+kind per hub); HUB_BENCH_VARS=NAME=VALUE,... adds Worker variables for both Rust hubs of `connect` (they start
+with AUTH_FAILURE_LIMIT and AUTH_FAILURE_ADDRESS_LIMIT out of the way)
 ";
 
 /// A measurement `hub-bench` can run.

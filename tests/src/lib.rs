@@ -31,7 +31,6 @@ pub mod wrangler_config;
 pub mod wrangler_process;
 pub mod ws_client;
 
-pub use dev_server::DevServer;
 pub use http::HttpResponse;
 pub use hub_server::HubServer;
 pub use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};

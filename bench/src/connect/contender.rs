@@ -4,9 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hub_e2e::hub_server::SHARED_HUB_VARS;
+use hub_e2e::dev_server::DevServer;
 use hub_e2e::scratch_dir::ScratchDir;
-use hub_e2e::{Access, DashboardScope, DevServer, workspace};
+use hub_e2e::{Access, DashboardScope, workspace};
 
 use crate::connect::revision::WorkerRevision;
 
@@ -28,10 +28,15 @@ pub struct Contender {
 }
 
 impl Contender {
-    /// The Rust Worker of `revision`, with the failed-authentication limit out of the way.
-    pub fn rust_worker(name: &'static str, revision: &WorkerRevision) -> Result<Self> {
+    /// The Rust Worker of `revision`, started with `vars` (see [`crate::connect::vars`]).
+    pub fn rust_worker(
+        name: &'static str,
+        revision: &WorkerRevision,
+        vars: &[(String, String)],
+    ) -> Result<Self> {
         let dir = revision.dev_dir()?;
-        let server = DevServer::start(name, dir, &revision.schema, SHARED_HUB_VARS);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let server = DevServer::start(name, dir, &revision.schema, &vars);
         Ok(Self::provisioned(
             name,
             revision.description.clone(),

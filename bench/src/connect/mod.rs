@@ -2,7 +2,8 @@
 //! minimal JavaScript hub in `bench/js-hub/`, started side by side and measured in interleaved rounds, so that
 //! a busy shared machine slows all three alike. Prints a Markdown report.
 //!
-//! Size: `HUB_BENCH_CONNECTS` handshakes of each kind per hub (default 200), after a warm-up.
+//! Size: `HUB_BENCH_CONNECTS` handshakes of each kind per hub (default 200), after a warm-up. Worker variables
+//! of both Rust hubs: see [`vars`] (`HUB_BENCH_VARS` adds to them).
 
 mod baseline;
 mod contender;
@@ -13,6 +14,7 @@ mod ratio;
 mod report;
 mod revision;
 mod rounds;
+mod vars;
 
 use std::thread;
 use std::time::Instant;
@@ -81,10 +83,11 @@ fn start_hubs(baseline_rev: &str) -> Result<(Vec<Contender>, bool)> {
     let baseline = baseline::build(baseline_rev)?;
     let commit = git::resolve(workspace::root(), baseline_rev)?;
     let same_worker = git::same_as_work_tree(workspace::root(), &commit, &WORKER_PATHS)?;
+    let vars = vars::from_env()?;
     eprintln!("hub-bench: starting the three hubs under wrangler dev …");
     let hubs = thread::scope(|scope| {
-        let current = scope.spawn(|| Contender::rust_worker("current", &current));
-        let baseline = scope.spawn(|| Contender::rust_worker("baseline", &baseline));
+        let current = scope.spawn(|| Contender::rust_worker("current", &current, &vars));
+        let baseline = scope.spawn(|| Contender::rust_worker("baseline", &baseline, &vars));
         let js = scope.spawn(Contender::js_hub);
         [current, baseline, js]
             .into_iter()
