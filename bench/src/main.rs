@@ -17,7 +17,7 @@ use crate::mode::Mode;
 async fn main() -> Result<()> {
     match mode::parse(std::env::args().skip(1)) {
         Ok(Mode::Figures) => figures::run().await,
-        Ok(Mode::Connect { baseline }) => connect::run(&baseline).await,
+        Ok(Mode::Connect { baseline }) => connect::run(baseline.as_deref()).await,
         Ok(Mode::Help) => {
             print!("{}", mode::USAGE);
             Ok(())

@@ -1,14 +1,12 @@
 //! The command line: which measurement to run.
 
-/// The baseline revision of `connect` when none is named: the commit before the checked-out one, i.e. the
-/// change of a squash-merged pull request. Name the commit before a change of several commits explicitly.
-pub const DEFAULT_BASELINE: &str = "HEAD~1";
-
 /// What `--help` prints.
 pub const USAGE: &str = "\
 usage: hub-bench                          latency, throughput, batch ingest and connect time of the current tree
-       hub-bench connect [--baseline REV] connect time of the current tree, of revision REV (default HEAD~1)
-                                          and of the minimal JavaScript hub in bench/js-hub, side by side
+       hub-bench connect [--baseline REV] connect time of the current tree, of revision REV and of the minimal
+                                          JavaScript hub in bench/js-hub, side by side. Without --baseline: the
+                                          Worker before its latest change (HEAD if the work tree changes the
+                                          Worker, else the parent of the last commit that changed it)
 
 environment: HUB_BENCH_MESSAGES (10000), HUB_BENCH_DASHBOARDS (10), HUB_BENCH_CONNECTS (200 handshakes of each
 kind per hub); HUB_BENCH_VARS=NAME=VALUE,... adds Worker variables for both Rust hubs of `connect` (they start
@@ -22,8 +20,8 @@ pub enum Mode {
     Figures,
     /// Connect time of the current tree against `baseline` (a git revision) and the JavaScript hub.
     Connect {
-        /// The revision to compare against, as git understands it.
-        baseline: String,
+        /// The revision to compare against, as git understands it; `None`: the Worker before its latest change.
+        baseline: Option<String>,
     },
     /// Print [`USAGE`].
     Help,
@@ -59,9 +57,7 @@ fn parse_connect(mut args: impl Iterator<Item = String>) -> Result<Mode, String>
         }
         baseline = Some(value);
     }
-    Ok(Mode::Connect {
-        baseline: baseline.unwrap_or_else(|| DEFAULT_BASELINE.to_owned()),
-    })
+    Ok(Mode::Connect { baseline })
 }
 
 #[cfg(test)]
@@ -81,10 +77,13 @@ mod tests {
     fn connect_takes_a_baseline_or_the_default() {
         let connect = |rev: &str| {
             Ok(Mode::Connect {
-                baseline: rev.to_owned(),
+                baseline: Some(rev.to_owned()),
             })
         };
-        assert_eq!(parse_str(&["connect"]), connect(DEFAULT_BASELINE));
+        assert_eq!(
+            parse_str(&["connect"]),
+            Ok(Mode::Connect { baseline: None })
+        );
         assert_eq!(
             parse_str(&["connect", "--baseline", "abc123"]),
             connect("abc123")

@@ -55,6 +55,21 @@ pub fn describe_work_tree(dir: &Path, paths: &[&str]) -> Result<String> {
     })
 }
 
+/// The revision holding the code under `paths` before its latest change: `HEAD` when the work tree changes
+/// them, else the parent of the last commit that changed them.
+pub fn before_latest_change(dir: &Path, paths: &[&str]) -> Result<String> {
+    if !same_as_work_tree(dir, "HEAD", paths)? {
+        return Ok("HEAD".to_owned());
+    }
+    let mut args = vec!["log", "-1", "--format=%H", "HEAD", "--"];
+    args.extend_from_slice(paths);
+    let last = git(dir, &args)?;
+    if last.is_empty() {
+        bail!("no commit changed {}", paths.join(", "));
+    }
+    Ok(format!("{last}^"))
+}
+
 /// Whether the work tree's `paths` are the same as in `commit` (tracked files only).
 pub fn same_as_work_tree(dir: &Path, commit: &str, paths: &[&str]) -> Result<bool> {
     let mut args = vec!["diff", "--quiet", commit, "--"];

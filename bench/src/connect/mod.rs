@@ -37,10 +37,18 @@ const WORKER_PATHS: [&str; 6] = [
     "schema.sql",
 ];
 
-/// Builds both Workers, starts the three hubs, measures and prints the report.
-pub async fn run(baseline_rev: &str) -> Result<()> {
+/// Builds both Workers, starts the three hubs, measures and prints the report. `baseline_rev` names the
+/// baseline; without it, the Worker before its latest change ([`git::before_latest_change`]).
+pub async fn run(baseline_rev: Option<&str>) -> Result<()> {
     let rounds = connects_from_env()?;
-    let baseline_rev = baseline_rev.to_owned();
+    let baseline_rev = match baseline_rev {
+        Some(rev) => rev.to_owned(),
+        None => {
+            let rev = git::before_latest_change(workspace::root(), &WORKER_PATHS)?;
+            eprintln!("hub-bench: baseline {rev}: the Worker before its latest change");
+            rev
+        }
+    };
     let (hubs, same_worker) = tokio::task::spawn_blocking(move || start_hubs(&baseline_rev))
         .await
         .map_err(|e| anyhow!("starting the hubs failed: {e}"))??;
