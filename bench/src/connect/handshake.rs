@@ -8,9 +8,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{WebSocketStream, client_async};
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{WebSocketStream, client_async, connect_async};
 
 use crate::connect::contender::{Contender, DEVICE_ID};
 
@@ -38,11 +38,43 @@ impl Handshake {
         }
     }
 
-    fn path(self) -> String {
+    fn endpoint(self) -> &'static str {
         match self {
-            Self::Device => format!("/ws/device/{DEVICE_ID}"),
-            Self::Dashboard => format!("/ws/dashboard/{DEVICE_ID}"),
+            Self::Device => "device",
+            Self::Dashboard => "dashboard",
         }
+    }
+
+    fn path(self) -> String {
+        format!("/ws/{}/{DEVICE_ID}", self.endpoint())
+    }
+}
+
+/// Checks that `hub` refuses `handshake` with a token that differs from the real one in its last character:
+/// a hub that let it through would skip the work the comparison is about.
+pub async fn expect_refusal(hub: &Contender, handshake: Handshake) -> Result<()> {
+    let token = match handshake {
+        Handshake::Device => &hub.device_token,
+        Handshake::Dashboard => &hub.dashboard_token,
+    };
+    let mut wrong = token.clone();
+    let last = wrong.pop().context("an empty token")?;
+    wrong.push(if last == 'A' { 'B' } else { 'A' });
+    let mut request = hub.ws_url(&handshake.path()).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {wrong}").parse()?);
+    match timeout(STALL, connect_async(request)).await {
+        Ok(Err(tungstenite::Error::Http(response))) if response.status().is_client_error() => {
+            Ok(())
+        }
+        Ok(Err(other)) => bail!("{} hub: a wrong token failed oddly: {other}", hub.name),
+        Ok(Ok(_)) => bail!(
+            "{} hub accepted a {} handshake with a wrong token, so it checks less than the others",
+            hub.name,
+            handshake.endpoint()
+        ),
+        Err(_) => bail!("{} hub: no answer to a wrong token", hub.name),
     }
 }
 

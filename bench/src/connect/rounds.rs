@@ -26,8 +26,13 @@ impl Timings {
     }
 }
 
-/// Runs [`WARM_UP_ROUNDS`] and then `rounds` kept rounds against `hubs`.
+/// Checks that every hub refuses wrong tokens, then runs [`WARM_UP_ROUNDS`] and `rounds` kept rounds.
 pub async fn run(hubs: &[Contender], rounds: usize) -> Result<Timings> {
+    for hub in hubs {
+        for kind in Handshake::ALL {
+            handshake::expect_refusal(hub, kind).await?;
+        }
+    }
     let orders = permutations(hubs.len());
     let mut timings = Timings {
         per_hub: vec![[Vec::with_capacity(rounds), Vec::with_capacity(rounds)]; hubs.len()],
