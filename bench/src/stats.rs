@@ -26,10 +26,24 @@ impl Samples {
             return Duration::ZERO;
         }
         self.micros.sort_unstable();
-        let rank = ((p / 100.0) * self.micros.len() as f64).ceil() as usize;
-        let index = rank.clamp(1, self.micros.len()) - 1;
-        Duration::from_micros(self.micros[index])
+        Duration::from_micros(self.micros[nearest_rank(self.micros.len(), p)])
     }
+}
+
+impl FromIterator<Duration> for Samples {
+    fn from_iter<I: IntoIterator<Item = Duration>>(durations: I) -> Self {
+        let mut samples = Self::default();
+        for duration in durations {
+            samples.record(duration);
+        }
+        samples
+    }
+}
+
+/// The index of the `p`-th percentile (0 to 100) by nearest rank in `len` sorted values (`len` > 0).
+pub fn nearest_rank(len: usize, p: f64) -> usize {
+    let rank = ((p / 100.0) * len as f64).ceil() as usize;
+    rank.clamp(1, len) - 1
 }
 
 /// Formats a duration in milliseconds with three decimals.

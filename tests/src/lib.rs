@@ -18,6 +18,7 @@
 pub mod admin_http;
 pub mod backoff;
 pub mod demo_args;
+pub mod dev_server;
 pub mod http;
 pub mod hub_server;
 pub mod logs;
