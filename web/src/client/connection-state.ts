@@ -47,6 +47,11 @@ export function decideAfterClose(end: SocketEnd): CloseDecision {
     // Browsers report a refused handshake (401, 403, 429, 500) exactly like an unreachable hub: close 1006.
     return { action: "retry", why: "could not connect", checkAccess: true };
   }
+  if (end.code === CloseCode.PolicyViolation) {
+    // Past a flood limit: too many dashboards on this device, or this socket sent too much. The backoff keeps
+    // the retries polite, and the reason says which limit.
+    return { action: "retry", why: `the hub closed the connection (${end.reason || "a limit"})`, checkAccess: false };
+  }
   if (end.code === CloseCode.MessageTooBig) {
     return { action: "retry", why: "the hub refused a message that was too big", checkAccess: false };
   }

@@ -290,6 +290,16 @@ describe("close", () => {
   });
 });
 
+describe("decideAfterClose after a flood limit", () => {
+  it("retries with the hub's reason after 1008", () => {
+    expect(decideAfterClose({ code: 1008, reason: "too many dashboards", opened: true })).toEqual({
+      action: "retry",
+      why: "the hub closed the connection (too many dashboards)",
+      checkAccess: false,
+    });
+  });
+});
+
 describe("decideAfterClose", () => {
   it("stops only on revocation", () => {
     expect(decideAfterClose({ code: 4001, reason: "revoked", opened: true })).toMatchObject({ action: "stop" });
