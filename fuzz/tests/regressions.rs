@@ -1,38 +1,44 @@
-//! Inputs that showed a bug in code this crate does not own, kept until the owner fixes it: each test replays
-//! `regressions/<target>/` through the strict form of its target and is ignored while the bug stands.
-//! `cargo test -p telemetry-fuzz -- --ignored` shows whether it still does.
+//! Inputs that showed a bug in code this crate does not own, kept in `regressions/<target>/` until the owner
+//! fixes it. Each bug has an ignored test that replays its input through the target with the finding included;
+//! `cargo test -p telemetry-fuzz -- --ignored <name>` shows whether it still stands. Every input also passes the
+//! target as it is fuzzed, which leaves the known findings out.
 
 use std::path::PathBuf;
 
-/// Runs every file of `regressions/<dir>/` through `run`, which panics on the bug.
-fn replay(dir: &str, run: fn(&[u8])) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("regressions")
-        .join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|entry| Some(entry.ok()?.path()))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} is empty", dir.display());
-    for file in files {
-        run(&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())));
-    }
+use telemetry_fuzz::agent_config::{agent_config, agent_config_without_exclusions};
+
+fn regressions() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions")
+}
+
+fn read(path: &str) -> Vec<u8> {
+    let file = regressions().join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// `EDGE_X[99999999999]=1` in the environment aborts the agent at start (exit 134, not 78): the `config` crate
+/// reads the name as a path with an array index and allocates that many elements (`config::path`
+/// `get_mut_forcibly`, from `AgentConfig::load` in edge/src/config.rs). While it stands, this test aborts the
+/// test process with "memory allocation of 9600000000000 bytes failed".
+#[test]
+#[ignore = "edge agent: an environment variable with a huge array index aborts the agent (reported, not fixed)"]
+fn agent_config_huge_env_index() {
+    agent_config_without_exclusions(&read("agent_config/huge-env-index"));
 }
 
 /// A TOML syntax error on the `api_token` line of the agent's config file prints the token: the toml crate's
 /// message quotes the offending line, and `ConfigError::Load` passes it on (edge/src/config.rs).
 #[test]
 #[ignore = "edge agent: a TOML syntax error in the config file quotes the api_token line (reported, not fixed)"]
-fn agent_config_token_never_shows() {
-    replay(
-        "agent_config",
-        telemetry_fuzz::agent_config::agent_config_every_message,
-    );
+fn agent_config_token_in_toml_error() {
+    agent_config_without_exclusions(&read("agent_config/token-in-toml-syntax-error"));
 }
 
-/// The same inputs pass the target as it is fuzzed, which leaves that one message out.
 #[test]
-fn agent_config_regressions_pass_the_fuzzed_property() {
-    replay("agent_config", telemetry_fuzz::agent_config::agent_config);
+fn every_regression_passes_the_fuzzed_target() {
+    let dir = regressions().join("agent_config");
+    let files = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for file in files.filter_map(Result::ok) {
+        agent_config(&std::fs::read(file.path()).expect("a regression input"));
+    }
 }
