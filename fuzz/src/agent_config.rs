@@ -11,6 +11,8 @@
 //!
 //! - an environment variable such as `EDGE_X[99999999999]=1` aborts the agent: the `config` crate reads the
 //!   name as a path with an array index and allocates that many elements;
+//! - so does one nested thousands of levels deep (`EDGE_A__A__...__B=1`, about 30 KB): the crate clones the
+//!   nested tables recursively and overflows the stack;
 //! - a TOML syntax error in the file quotes the line it is on, so a broken `api_token = ..` line prints the
 //!   token (`ConfigError::Load`).
 
@@ -37,11 +39,14 @@ thread_local! {
 /// Largest array index in an environment variable's name that the fuzzed target passes on.
 const MAX_ENV_INDEX: u64 = 10_000;
 
+/// Most levels of nesting (`__`, `.` or `[`) in an environment variable's name that the fuzzed target passes on.
+const MAX_ENV_DEPTH: usize = 64;
+
 /// Whether the known findings are left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Findings {
-    /// Left out: inputs with a huge index in an environment variable's name are skipped, and a token from the
-    /// file is not looked for in the `config` crate's own messages.
+    /// Left out: inputs with a huge index or a deep nesting in an environment variable's name are skipped, and a
+    /// token from the file is not looked for in the `config` crate's own messages.
     Excluded,
     /// Kept in: every input is loaded, and the token must show in no message at all, as `ConfigError` promises.
     Included,
@@ -53,7 +58,7 @@ pub fn agent_config(data: &[u8]) {
 }
 
 /// `AgentConfig::load` on any environment and config file, known findings included (an input with a huge index
-/// aborts the process: it is an allocation failure, not a panic).
+/// or a deep name aborts the process: an allocation failure or a stack overflow is not a panic).
 pub fn agent_config_without_exclusions(data: &[u8]) {
     load_and_check(data, Findings::Included);
 }
@@ -66,7 +71,8 @@ fn load_and_check(data: &[u8], findings: Findings) {
         .filter_map(|line| line.split_once('='))
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
-    if findings == Findings::Excluded && env.keys().any(|name| has_huge_index(name)) {
+    let known_abort = |name: &String| has_huge_index(name) || env_depth(name) > MAX_ENV_DEPTH;
+    if findings == Findings::Excluded && env.keys().any(known_abort) {
         return;
     }
     let result = match fields.body() {
@@ -108,6 +114,11 @@ fn has_huge_index(name: &str) -> bool {
             .collect();
         !digits.is_empty() && digits.parse::<u64>().map_or(true, |n| n > MAX_ENV_INDEX)
     })
+}
+
+/// How deeply the `config` crate nests the value of the environment variable `name`.
+fn env_depth(name: &str) -> usize {
+    name.matches("__").count() + name.matches(['.', '[']).count()
 }
 
 /// The token the environment gives, if any.
@@ -178,5 +189,7 @@ mod tests {
         for small in ["X", "X[10000]", "X[-1]", "X[]", "X[a]", "X]99999999999["] {
             assert!(!has_huge_index(small), "{small}");
         }
+        assert_eq!(env_depth("EDGE_STORE__PATH"), 1);
+        assert_eq!(env_depth("EDGE_A__B.C[0]"), 3);
     }
 }

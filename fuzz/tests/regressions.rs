@@ -26,6 +26,15 @@ fn agent_config_huge_env_index() {
     agent_config_without_exclusions(&read("agent_config/huge-env-index"));
 }
 
+/// An environment variable nested 20,000 levels deep (`EDGE_A__A__...__B=1`, 60 KB) aborts the agent with a stack
+/// overflow in `config::value::Value::clone`, called from `config::path::Expression::set` while
+/// `AgentConfig::load` builds the config (edge/src/config.rs). While it stands, this test aborts the test process.
+#[test]
+#[ignore = "edge agent: a deeply nested environment variable overflows the stack (reported, not fixed)"]
+fn agent_config_deep_env_name() {
+    agent_config_without_exclusions(&read("agent_config/deep-env-name"));
+}
+
 /// A TOML syntax error on the `api_token` line of the agent's config file prints the token: the toml crate's
 /// message quotes the offending line, and `ConfigError::Load` passes it on (edge/src/config.rs).
 #[test]
