@@ -221,7 +221,8 @@ fn device_session(s: &mut Seeds, golden: &dyn Fn(&str) -> String) {
         .add("empty-cursor-epoch", format!("cursor-epoch: \nframe: {}", telemetry("e", 0)))
         .add("binary", "binary: 10\n")
         .add("binary-too-big", "binary: 65537\n")
-        .add("text-too-big", format!("oversize: 0\nframe: {}", telemetry("e", 1)));
+        .add("text-at-limit", format!("pad: 2048\nframe: {}", telemetry("e", 1)))
+        .add("text-too-big", format!("pad: 2049\nframe: {}", telemetry("e", 1)));
 }
 
 fn dashboard_session(s: &mut Seeds, golden: &dyn Fn(&str) -> String) {
@@ -253,7 +254,7 @@ fn dashboard_session(s: &mut Seeds, golden: &dyn Fn(&str) -> String) {
     .add("binary", "access: control\nbinary: 3\n")
     .add(
         "text-too-big",
-        format!("access: control\nonline: true\noversize: 7\nframe: {command}"),
+        format!("access: control\nonline: true\npad: 2055\nframe: {command}"),
     );
 }
 
@@ -297,7 +298,8 @@ fn admin_bodies(s: &mut Seeds) {
             "token-too-many",
             format!("body: {}", json!({"devices": many, "access": "read"})),
         )
-        .add("too-big", "oversize: 0\nbody: {}");
+        .add("at-limit", "pad: 2048\nbody: {\"grace_seconds\":1}")
+        .add("too-big", "pad: 2049\nbody: {}");
 }
 
 fn agent_config(s: &mut Seeds, example: &str) {
@@ -381,5 +383,6 @@ fn sensor_output(s: &mut Seeds) {
             "long-stderr",
             format!("status: 512\nstderr: {}\nstdout: ", "é".repeat(400)),
         )
-        .add("too-much", "oversize: 0\nstdout: {}");
+        .add("at-limit", "pad: 2048\nstdout: {\"a\":1}")
+        .add("too-much", "pad: 2049\nstdout: {}");
 }

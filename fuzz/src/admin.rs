@@ -2,8 +2,8 @@
 //! body parsers.
 //!
 //! `admin_routes` input: `method:` and any number of `path:` lines; each path goes through both routers.
-//! `admin_bodies` input: an optional `oversize: N` line (the body padded with spaces to N bytes past the 64 KiB
-//! limit), then `body:` and the request body, which goes through every body parser.
+//! `admin_bodies` input: an optional `pad: N` line (the body padded with spaces to near the 64 KiB limit, see
+//! [`pad_near_limit`]), then `body:` and the request body, which goes through every body parser.
 
 use serde_json::{Value, json};
 use telemetry_hub::admin::{
@@ -14,7 +14,7 @@ use telemetry_hub::error::HubError;
 use telemetry_hub::route::{Endpoint, route};
 use telemetry_protocol::DeviceId;
 
-use crate::fields::{Fields, text};
+use crate::fields::{Fields, pad_near_limit, text};
 
 /// `route` and `admin_op` on any method and paths.
 pub fn admin_routes(data: &[u8]) {
@@ -61,11 +61,11 @@ fn check_op(op: &AdminOp, method: &str, path: &str) {
 pub fn admin_bodies(data: &[u8]) {
     let text = text(data);
     let fields = Fields::parse(&text, "body");
-    let mut body = fields.body().unwrap_or("").to_owned();
-    if let Some(extra) = fields.number("oversize") {
-        let target = MAX_BODY_BYTES + 1 + usize::try_from(extra % 4096).unwrap_or(0);
-        body.extend(std::iter::repeat_n(' ', target.saturating_sub(body.len())));
-    }
+    let body = pad_near_limit(
+        fields.body().unwrap_or(""),
+        MAX_BODY_BYTES,
+        fields.number("pad"),
+    );
     let too_big = body.len() > MAX_BODY_BYTES;
     let device = parse_create_device(&body);
     let grace = parse_rotate(&body);

@@ -81,6 +81,25 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Bytes either side of a size limit that a `pad:` line reaches: padding to `limit - PAD_SPAN + N % (2 *
+/// PAD_SPAN)` bytes puts the input just under, at or just over the limit.
+pub const PAD_SPAN: usize = 2048;
+
+/// `text` with spaces appended up to `limit - PAD_SPAN + pad % (2 * PAD_SPAN)` bytes, when `pad` is given
+/// (`pad: 2048` is exactly at the limit, `pad: 2049` one byte over); longer text is left as it is.
+pub fn pad_near_limit(text: &str, limit: usize, pad: Option<u64>) -> String {
+    let mut padded = text.to_owned();
+    if let Some(pad) = pad {
+        let offset = usize::try_from(pad % (2 * PAD_SPAN as u64)).unwrap_or(0);
+        let target = limit - PAD_SPAN + offset;
+        padded.extend(std::iter::repeat_n(
+            ' ',
+            target.saturating_sub(padded.len()),
+        ));
+    }
+    padded
+}
+
 /// The fuzz input as text. Invalid UTF-8 is replaced rather than skipped, so every input reaches the code.
 pub fn text(data: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(data)
@@ -110,5 +129,20 @@ mod tests {
         assert_eq!(Fields::parse("", "body").get("a"), None);
         assert_eq!(Fields::parse("body:", "body").body(), Some(""));
         assert!(Fields::parse("f: true", "body").flag("f"));
+    }
+
+    #[test]
+    fn padding_lands_on_either_side_of_a_limit() {
+        assert_eq!(pad_near_limit("{}", 10_000, None), "{}");
+        assert_eq!(pad_near_limit("{}", 10_000, Some(2048)).len(), 10_000);
+        assert_eq!(pad_near_limit("{}", 10_000, Some(2049)).len(), 10_001);
+        assert_eq!(
+            pad_near_limit("{}", 10_000, Some(4096)).len(),
+            10_000 - 2048
+        );
+        assert_eq!(
+            pad_near_limit(&"x".repeat(20_000), 10_000, Some(0)).len(),
+            20_000
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! Input: `name: value` lines, then `frame:` and the text frame. Lines: `device:` (the authenticated id,
 //! default `ems_001`), `cursor-epoch:` and `cursor-seq:` (no cursor without an epoch), `now:`, `access:`
 //! (`control`, else read), `online: true`, `binary: N` (a binary frame of N bytes instead of the text) and
-//! `oversize: N` (the frame padded with spaces to N bytes past the 64 KiB limit).
+//! `pad: N` (the frame padded with spaces to near the 64 KiB limit: see [`pad_near_limit`]).
 
 use telemetry_hub::access::Access;
 use telemetry_hub::cursor::SeqCursor;
@@ -16,7 +16,7 @@ use telemetry_protocol::{
     parse_device_frame,
 };
 
-use crate::fields::{Fields, text};
+use crate::fields::{Fields, pad_near_limit, text};
 
 /// The receive time when the input names none.
 const DEFAULT_NOW: &str = "2026-02-03T12:00:01.000Z";
@@ -43,9 +43,10 @@ impl<'a> Received<'a> {
             .unwrap_or_else(|| DeviceId::parse("ems_001").expect("a valid id"));
         let frame = match fields.number("binary") {
             Some(len) => Frame::Binary(usize::try_from(len).unwrap_or(usize::MAX)),
-            None => Frame::Text(padded(
+            None => Frame::Text(pad_near_limit(
                 fields.body().unwrap_or(""),
-                fields.number("oversize"),
+                MAX_FRAME_BYTES,
+                fields.number("pad"),
             )),
         };
         Self {
@@ -84,17 +85,6 @@ impl<'a> Received<'a> {
             _ => None,
         }
     }
-}
-
-/// `frame` with spaces appended up to `MAX_FRAME_BYTES + 1 + extra % 4096` bytes, when `oversize` is given.
-fn padded(frame: &str, oversize: Option<u64>) -> String {
-    let mut text = frame.to_owned();
-    if let Some(extra) = oversize {
-        let target = MAX_FRAME_BYTES + 1 + usize::try_from(extra % 4096).unwrap_or(0);
-        let missing = target.saturating_sub(text.len());
-        text.extend(std::iter::repeat_n(' ', missing));
-    }
-    text
 }
 
 /// `on_device_frame` with any cursor and receive time.

@@ -1,7 +1,8 @@
 //! Target for the `command` sensor's reading of a program's output (`edge_agent::sensors::external_command`).
 //!
 //! Input: optional `status: N` (the raw wait status, default 0: exit code 0) and `stderr:` lines and an
-//! `oversize: N` line (stdout padded past its 64 KiB limit), then `stdout:` and what the program printed.
+//! `pad: N` line (stdout padded to near its 64 KiB limit, see [`pad_near_limit`]), then `stdout:` and what the
+//! program printed.
 //! Properties: an accepted reading is exactly the object printed; an over-long stdout is always refused; the
 //! stderr excerpt is one bounded line of printable text.
 
@@ -11,7 +12,7 @@ use std::process::ExitStatus;
 use edge_agent::sensors::external_command::{MAX_STDOUT, ProgramOutput, excerpt, parse_output};
 use serde_json::Value;
 
-use crate::fields::{Fields, text};
+use crate::fields::{Fields, pad_near_limit, text};
 use crate::json_equivalence::assert_equivalent;
 
 /// Most characters in an excerpt: 300 and an ellipsis.
@@ -22,11 +23,12 @@ pub fn sensor_output(data: &[u8]) {
     let text = text(data);
     let fields = Fields::parse(&text, "stdout");
     let raw_status = fields.number("status").unwrap_or(0);
-    let mut stdout = fields.body().unwrap_or("").as_bytes().to_vec();
-    if let Some(extra) = fields.number("oversize") {
-        let target = MAX_STDOUT + 1 + usize::try_from(extra % 4096).unwrap_or(0);
-        stdout.resize(stdout.len().max(target), b' ');
-    }
+    let stdout = pad_near_limit(
+        fields.body().unwrap_or(""),
+        MAX_STDOUT,
+        fields.number("pad"),
+    )
+    .into_bytes();
     let output = ProgramOutput {
         status: ExitStatus::from_raw(i32::try_from(raw_status % (1 << 31)).unwrap_or(0)),
         stdout,
