@@ -4,6 +4,10 @@
 //! quietly otherwise. The same functions run under libFuzzer (the binaries in `fuzz_targets/`, built with the
 //! `libfuzzer` feature by `scripts/fuzz`) and under `cargo test`, which replays the committed seed corpus in
 //! `corpus/<target>/` through them. Structured inputs use the readable layout of [`fields`].
+//!
+//! A new target is a function here and an entry in [`TARGETS`], a binary in `fuzz_targets/` with its `[[bin]]`
+//! in Cargo.toml, a replay test in `tests/corpus.rs` and seeds in `corpus/<name>/` (written by
+//! `examples/seed_corpus.rs`); `tests/corpus.rs` fails until all of them agree.
 
 pub mod admin;
 pub mod agent_commands;
