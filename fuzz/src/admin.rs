@@ -1,0 +1,117 @@
+//! Targets for the hub's routers (`telemetry_hub::route`, `telemetry_hub::admin::admin_op`) and the admin API's
+//! body parsers.
+//!
+//! `admin_routes` input: `method:` and any number of `path:` lines; each path goes through both routers.
+//! `admin_bodies` input: an optional `pad: N` line (the body padded with spaces to near the 64 KiB limit, see
+//! [`pad_near_limit`]), then `body:` and the request body, which goes through every body parser.
+
+use serde_json::{Value, json};
+use telemetry_hub::admin::{
+    AdminOp, AdminRefusal, MAX_BODY_BYTES, MAX_GRACE_SECONDS, MAX_LABEL_LEN, MAX_SCOPE_DEVICES,
+    NewDashboardToken, admin_op, parse_create_dashboard_token, parse_create_device, parse_rotate,
+};
+use telemetry_hub::error::HubError;
+use telemetry_hub::route::{Endpoint, route};
+use telemetry_protocol::DeviceId;
+
+use crate::fields::{Fields, pad_near_limit, text};
+
+/// `route` and `admin_op` on any method and paths.
+pub fn admin_routes(data: &[u8]) {
+    let text = text(data);
+    let fields = Fields::lines(&text);
+    let method = fields.get("method").unwrap_or("GET");
+    for path in fields.all("path") {
+        if let Ok(routed) = route(path) {
+            let prefix = match routed.endpoint {
+                Endpoint::Device => "/ws/device/",
+                Endpoint::Dashboard => "/ws/dashboard/",
+            };
+            assert_eq!(format!("{prefix}{}", routed.device_id), path);
+        }
+        match admin_op(method, path) {
+            Ok(op) => check_op(&op, method, path),
+            Err(refusal) => {
+                let status = HubError::from(refusal).status();
+                assert!(matches!(status, 400 | 404 | 405), "status {status}");
+            }
+        }
+    }
+}
+
+fn check_op(op: &AdminOp, method: &str, path: &str) {
+    assert!(matches!(method, "GET" | "POST"), "{op:?} for {method}");
+    match op {
+        AdminOp::ShowDevice(id)
+        | AdminOp::RotateDevice(id)
+        | AdminOp::DisableDevice(id)
+        | AdminOp::EnableDevice(id) => {
+            assert!(path.contains(&format!("/{id}")), "{op:?} from {path:?}");
+        }
+        AdminOp::RevokeDashboardToken(token_id) => {
+            let hex = token_id.strip_prefix("dt_").unwrap_or("");
+            assert!(hex.len() == 12 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+            assert!(path.contains(token_id.as_str()));
+        }
+        _ => {}
+    }
+}
+
+/// Every admin body parser on any body.
+pub fn admin_bodies(data: &[u8]) {
+    let text = text(data);
+    let fields = Fields::parse(&text, "body");
+    let body = pad_near_limit(
+        fields.body().unwrap_or(""),
+        MAX_BODY_BYTES,
+        fields.number("pad"),
+    );
+    let too_big = body.len() > MAX_BODY_BYTES;
+    let device = parse_create_device(&body);
+    let grace = parse_rotate(&body);
+    let token = parse_create_dashboard_token(&body);
+    if too_big {
+        for refusal in [device.err(), grace.err(), token.err()] {
+            assert!(matches!(
+                refusal,
+                Some(AdminRefusal::Invalid { field: "body", .. })
+            ));
+        }
+        return;
+    }
+    if body.trim().is_empty() {
+        assert_eq!(grace, Ok(0), "an empty rotation body is no grace period");
+    }
+    if let Ok(seconds) = grace {
+        assert!(seconds <= MAX_GRACE_SECONDS);
+    }
+    if let Ok(token) = token {
+        check_new_token(&token);
+    }
+}
+
+/// A parsed token request is within its limits and parses again, written out, to the same request.
+fn check_new_token(token: &NewDashboardToken) {
+    let devices: Value = if token.devices == "*" {
+        json!("*")
+    } else {
+        let ids: Vec<&str> = token.devices.split(',').collect();
+        assert!((1..=MAX_SCOPE_DEVICES).contains(&ids.len()));
+        for (i, id) in ids.iter().enumerate() {
+            assert!(
+                DeviceId::parse(id).is_ok() && !ids[..i].contains(id),
+                "{id:?}"
+            );
+        }
+        json!(ids)
+    };
+    if let Some(label) = &token.label {
+        assert!((1..=MAX_LABEL_LEN).contains(&label.chars().count()));
+        assert!(!label.chars().any(char::is_control));
+    }
+    let body = json!({"devices": devices, "access": token.access, "label": token.label});
+    assert_eq!(
+        parse_create_dashboard_token(&body.to_string()).as_ref(),
+        Ok(token)
+    );
+}
