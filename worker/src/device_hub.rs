@@ -3,7 +3,8 @@
 //!
 //! It uses the WebSocket Hibernation API: who a socket is lives in its attachment, the cursor, the last sample
 //! and the credential copy live in storage, so nothing that matters is lost when the object sleeps or restarts.
-//! Handshakes are decided in `hub_admission`; this file holds the object, its frames and its alarm.
+//! Handshakes are decided in `hub_admission`, presence and the alarm in `hub_presence`; this file holds the object,
+//! its frames and its flood limits.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -13,27 +14,23 @@ use telemetry_protocol::limits::{
     CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED_REASON, PING_TEXT, PONG_TEXT,
 };
 use telemetry_protocol::{
-    DeviceId, ErrorCode, ErrorFrame, HubToDashboard, HubToDevice, Presence, PresenceReason,
+    DeviceId, ErrorCode, ErrorFrame, HubToDashboard, HubToDevice, PresenceReason,
 };
 use worker::{
     Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketRequestResponsePair, console_log, durable_object, js_sys,
+    WebSocketIncomingMessage, WebSocketRequestResponsePair, console_log, durable_object,
 };
 
 use crate::access::{Access, DeviceRecord};
 use crate::clock::rfc3339_millis;
 use crate::config::HubConfig;
-use crate::credentials::grace_end_ms;
 use crate::fanout::RevokeFanout;
 use crate::flood::{DeviceBuckets, TokenBucket, command_flood, dashboard_flood};
 use crate::handoff::Role;
-use crate::hub_client::DeviceStatus;
 use crate::hub_sockets::{
-    Attachment, TAG_DEVICE, attachment, auto_pong_ms, broadcast, live_device_sockets, open_sockets,
-    send_json, to_json,
+    Attachment, attachment, broadcast, live_device_sockets, send_json, to_json,
 };
 use crate::hub_store::HubStore;
-use crate::presence::{SilenceCheck, check_silence, earliest, last_activity};
 use crate::session::{
     DashboardOutcome, DeviceOutcome, Inbound, on_dashboard_frame, on_device_frame,
 };
@@ -52,7 +49,7 @@ pub struct HubCore {
     pub(crate) config: HubConfig,
     pub(crate) store: HubStore,
     limits: RefCell<LiveLimits>,
-    alarm_at: Cell<Option<u64>>,
+    pub(crate) alarm_at: Cell<Option<u64>>,
 }
 
 /// Flood buckets, in memory: a flooding socket keeps the object awake, and a fresh object starts them full.
@@ -316,142 +313,7 @@ impl HubCore {
     }
 
     /// Forgets a closed dashboard's bucket.
-    fn forget_socket(&self, socket_id: u64) {
+    pub(crate) fn forget_socket(&self, socket_id: u64) {
         self.limits.borrow_mut().dashboards.remove(&socket_id);
-    }
-
-    /// Tells every dashboard that the device came online or went offline.
-    pub(crate) fn announce(&self, device_id: &DeviceId, online: bool, reason: PresenceReason) {
-        broadcast(
-            &self.state,
-            &HubToDashboard::Presence(Presence {
-                device_id: device_id.to_string(),
-                online,
-                at: now_text(),
-                reason,
-            }),
-        );
-    }
-
-    /// After a socket closed or failed: if it was the device and no newer device socket is live, it is offline.
-    async fn on_socket_gone(&self, ws: &WebSocket, reason: PresenceReason) {
-        let Some(attachment) = attachment(ws) else {
-            return;
-        };
-        if attachment.role != Role::Device {
-            self.forget_socket(attachment.socket_id);
-            return;
-        }
-        self.store.mark_seen(&now_text()).await;
-        if attachment.gone_announced || attachment.timed_out {
-            return;
-        }
-        if let Ok(device_id) = DeviceId::parse(&attachment.device_id)
-            && live_device_sockets(&self.state).is_empty()
-        {
-            self.announce(&device_id, false, reason);
-        }
-    }
-
-    async fn status(&self) -> DeviceStatus {
-        let live = live_device_sockets(&self.state);
-        let heard = open_sockets(&self.state, TAG_DEVICE)
-            .iter()
-            .filter_map(|ws| {
-                attachment(ws).map(|a| {
-                    last_activity(
-                        a.connected_ms,
-                        Some(a.last_frame_ms),
-                        auto_pong_ms(&self.state, ws),
-                    )
-                })
-            })
-            .max();
-        let stored = self.store.last_seen().await;
-        let last_seen = match (heard, stored) {
-            (Some(heard), stored) => {
-                let live = rfc3339_millis(heard);
-                Some(stored.filter(|s| *s > live).unwrap_or(live))
-            }
-            (None, stored) => stored,
-        };
-        DeviceStatus {
-            online: !live.is_empty(),
-            last_seen,
-            last_seq: self.store.cursor().await.map(|c| c.seq),
-        }
-    }
-
-    /// Makes sure the alarm runs no later than `at_ms`.
-    pub(crate) async fn ensure_alarm_by(&self, at_ms: u64) {
-        let current = match self.alarm_at.get() {
-            Some(at) => Some(at),
-            None => self
-                .state
-                .storage()
-                .get_alarm()
-                .await
-                .ok()
-                .flatten()
-                .and_then(|at| u64::try_from(at).ok()),
-        };
-        if current.is_some_and(|at| at <= at_ms) {
-            self.alarm_at.set(current);
-            return;
-        }
-        self.set_alarm(at_ms);
-    }
-
-    /// Schedules the alarm at `at_ms` without holding outgoing messages for the write (`allowUnconfirmed`): a
-    /// lost alarm is rescheduled by the next event, while a held 101 would slow every connect.
-    fn set_alarm(&self, at_ms: u64) {
-        let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"allowUnconfirmed".into(), &true.into());
-        let when = js_sys::Date::new(&(at_ms as f64).into());
-        match self.state.storage().as_raw().set_alarm(when, options) {
-            Ok(_) => self.alarm_at.set(Some(at_ms)),
-            Err(error) => console_log!("setting the alarm failed: {error:?}"),
-        }
-    }
-
-    async fn on_alarm(&self) {
-        self.alarm_at.set(None);
-        let now = now_ms();
-        let mut wake = Vec::new();
-        if let Some(record) = self.store.device_record() {
-            self.enforce_device_record(&record, now);
-            wake.push(grace_end_ms(&record).filter(|end| *end > now));
-        }
-        let policy = self.config.presence;
-        for ws in open_sockets(&self.state, TAG_DEVICE) {
-            let Some(mut attachment) = attachment(&ws) else {
-                continue;
-            };
-            if attachment.timed_out {
-                continue;
-            }
-            let heard = last_activity(
-                attachment.connected_ms,
-                Some(attachment.last_frame_ms),
-                auto_pong_ms(&self.state, &ws),
-            );
-            match check_silence(heard, now, policy) {
-                SilenceCheck::Alive { next_check_ms } => wake.push(Some(next_check_ms)),
-                SilenceCheck::Silent => {
-                    attachment.timed_out = true;
-                    let _ = ws.serialize_attachment(&attachment);
-                    self.store.mark_seen(&rfc3339_millis(heard)).await;
-                    if let Ok(device_id) = DeviceId::parse(&attachment.device_id)
-                        && live_device_sockets(&self.state).is_empty()
-                    {
-                        console_log!("device {device_id} silent for {} ms: offline", now - heard);
-                        self.announce(&device_id, false, PresenceReason::Timeout);
-                    }
-                }
-            }
-        }
-        if let Some(at) = earliest(wake) {
-            self.set_alarm(at);
-        }
     }
 }

@@ -42,6 +42,8 @@ mod hub_admission;
 #[cfg(target_arch = "wasm32")]
 mod hub_client;
 #[cfg(target_arch = "wasm32")]
+mod hub_presence;
+#[cfg(target_arch = "wasm32")]
 mod hub_sockets;
 #[cfg(target_arch = "wasm32")]
 mod hub_store;
