@@ -5,7 +5,9 @@
 //! `EnvironmentFile=` provides) and, for every other key, `EDGE_` plus the key in capitals with `__` between
 //! table and key: `EDGE_SAMPLE_INTERVAL_SECS=5`, `EDGE_STORE__PATH=/data/samples.redb`,
 //! `EDGE_CONNECTION__PING_INTERVAL_SECS=20`, `EDGE_GPIO_OUTPUTS=17,27`. The plain names win over `EDGE_` ones.
+//! An `EDGE_` name that is not such a key is refused before it is read; other variables are ignored.
 
+mod env_names;
 mod validate;
 
 use std::collections::HashMap;
@@ -50,7 +52,8 @@ const PLAIN_ENV: [(&str, &str); 3] = [
     ("SERVER_URL", "server_url"),
 ];
 
-/// A configuration that could not be loaded. Every message names the key (and never shows the token).
+/// A configuration that could not be loaded. Every message names the key or the variable (and never shows the
+/// token).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A value is missing or out of range.
@@ -59,6 +62,15 @@ pub enum ConfigError {
         /// The key, e.g. `store.max_samples` or `api_token (API_TOKEN)`.
         key: String,
         /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// An environment variable has the `EDGE_` prefix but its name is not a config key (`EDGE_X[1]`, `EDGE_A.B`,
+    /// `EDGE_A__B__C`), so it was not read.
+    #[error("environment variable {name} is not a config key: {reason}")]
+    Variable {
+        /// The variable's name, quoted, and cut short if long; never its value.
+        name: String,
+        /// What is wrong with it and what is expected.
         reason: String,
     },
     /// The file could not be read or parsed, or a value has the wrong type (the message names the key).
@@ -144,6 +156,7 @@ impl AgentConfig {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut env: HashMap<String, String> = env.into_iter().collect();
+        env_names::check(env.keys().map(String::as_str))?;
         let mut builder =
             Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
         builder = match file {
@@ -157,9 +170,9 @@ impl AgentConfig {
             .filter_map(|(var, key)| env.remove(*var).map(|value| (*key, value)))
             .collect();
         builder = builder.add_source(
-            Environment::with_prefix("EDGE")
-                .prefix_separator("_")
-                .separator("__")
+            Environment::with_prefix(env_names::PREFIX)
+                .prefix_separator(env_names::PREFIX_SEPARATOR)
+                .separator(env_names::SEPARATOR)
                 .source(Some(env.into_iter().collect())),
         );
         if let Some(pins) = pins {

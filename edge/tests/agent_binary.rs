@@ -1,5 +1,6 @@
 //! The `edge-agent` binary as a real process against the fake hub on port 0: configured by a file and the
-//! environment, it connects, streams samples with the simulated and command sensors' fields, and exits 0 on SIGTERM.
+//! environment, it connects, streams samples with the simulated and command sensors' fields, and exits 0 on SIGTERM;
+//! a configuration it cannot use stops it with exit code 78 and a message that names the culprit, never an abort.
 //!
 //! By default it runs the binary cargo built next to this test. `scripts/cross-test` points it at the cross-built
 //! binaries with `EDGE_AGENT_BIN` (a path) and `EDGE_AGENT_RUNNER` (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`),
@@ -19,6 +20,9 @@ use tokio::time::{Instant, sleep, timeout};
 
 /// Generous: an emulated binary starts slowly, more so on a loaded 2-core machine.
 const WAIT: Duration = Duration::from_secs(60);
+
+/// `EX_CONFIG`: the agent's exit code for a configuration it refuses.
+const EXIT_CONFIG: i32 = 78;
 
 const CONFIG: &str = r#"
 sample_interval_secs = 0.2
@@ -146,4 +150,59 @@ async fn the_binary_connects_streams_sensor_fields_and_stops_on_sigterm() {
         "exit after SIGTERM: {status}\n{}",
         agent_log(dir.path())
     );
+}
+
+/// Runs the binary with `config` as its file and only `vars` (besides the plain three and `PATH`) in its
+/// environment, and returns its exit code (`None` if a signal ended it) and what it wrote to stderr.
+async fn run_refused(dir: &Path, config: &str, vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let file = dir.join("config.toml");
+    std::fs::write(&file, config).expect("write the config");
+    let (binary, mut command) = agent_command();
+    command
+        .arg("--config")
+        .arg(&file)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DEVICE_ID", DEVICE_ID)
+        .env("API_TOKEN", device_token())
+        .env("SERVER_URL", "wss://hub.example.com")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let output = timeout(WAIT, command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{} did not exit within {WAIT:?}", binary.display()))
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+/// A value no message may show.
+const HIDDEN_VALUE: &str = "value-never-shown";
+
+#[tokio::test]
+async fn a_huge_array_index_in_a_variable_name_exits_78_naming_the_variable() {
+    let dir = Scratch::new("huge-index");
+    for name in ["EDGE_X[99999999999]", "EDGE_X[-99999999999]"] {
+        let (code, stderr) = run_refused(dir.path(), "", &[(name, HIDDEN_VALUE)]).await;
+        assert_eq!(code, Some(EXIT_CONFIG), "{name}: {stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert!(!stderr.contains(HIDDEN_VALUE), "{name}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_deeply_nested_variable_name_exits_78_naming_the_variable() {
+    let dir = Scratch::new("deep-name");
+    for level in ["A__", "A."] {
+        let name = format!("EDGE_{}B", level.repeat(20_000));
+        let (code, stderr) = run_refused(dir.path(), "", &[(&name, HIDDEN_VALUE)]).await;
+        let start = &name[..30];
+        assert_eq!(code, Some(EXIT_CONFIG), "{start}…: {stderr}");
+        assert!(stderr.contains(start), "{start}…: {stderr}");
+        assert!(stderr.len() < 1_000, "the whole name is quoted: {stderr}");
+        assert!(!stderr.contains(HIDDEN_VALUE), "{start}…: {stderr}");
+    }
 }

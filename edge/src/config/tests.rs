@@ -188,6 +188,36 @@ fn a_bad_token_is_refused_without_showing_it() {
 }
 
 #[test]
+fn prefixed_variables_that_are_not_keys_are_refused_by_name_before_the_config_crate_reads_them() {
+    let deep = format!("EDGE_{}B", "A__".repeat(20_000));
+    let dotted = format!("EDGE_{}B", "A.".repeat(20_000));
+    for name in [
+        "EDGE_X[99999999999]",
+        "EDGE_X[-99999999999]",
+        deep.as_str(),
+        dotted.as_str(),
+    ] {
+        let refused = load_env(&[(name, "value-never-shown")]).expect_err("refused");
+        let shown = format!("{refused} {refused:?}");
+        assert!(matches!(refused, ConfigError::Variable { .. }), "{shown}");
+        assert!(shown.contains(&name[..name.len().min(40)]), "{shown}");
+        assert!(!shown.contains("value-never-shown"), "{shown}");
+    }
+}
+
+#[test]
+fn variables_without_the_prefix_are_still_ignored() {
+    let config = load_env(&[
+        ("X[99999999999]", "1"),
+        ("A__A__A__A__B", "1"),
+        ("EDGEX.Y", "1"),
+        ("RUST_LOG", "debug"),
+    ])
+    .expect("valid");
+    assert_eq!(config.device_id.as_str(), "ems_001");
+}
+
+#[test]
 fn the_example_config_parses_through_the_real_loader() {
     let config = load_file(EXAMPLE, &[]).expect("example parses");
     assert_eq!(config.device_id.as_str(), "ems_001");
