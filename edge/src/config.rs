@@ -8,13 +8,15 @@
 //! An `EDGE_` name that is not such a key is refused before it is read; other variables are ignored.
 
 mod env_names;
+mod load_message;
 mod validate;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use config::{Config, Environment, File, FileFormat};
+use config::builder::DefaultState;
+use config::{Config, ConfigBuilder, Environment, File, FileFormat};
 use telemetry_protocol::DeviceId;
 
 use crate::backoff::BackoffPolicy;
@@ -52,8 +54,8 @@ const PLAIN_ENV: [(&str, &str); 3] = [
     ("SERVER_URL", "server_url"),
 ];
 
-/// A configuration that could not be loaded. Every message names the key or the variable (and never shows the
-/// token).
+/// A configuration that could not be loaded. Every message names the key, the variable or the file, and none shows
+/// the token.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A value is missing or out of range.
@@ -73,9 +75,10 @@ pub enum ConfigError {
         /// What is wrong with it and what is expected.
         reason: String,
     },
-    /// The file could not be read or parsed, or a value has the wrong type (the message names the key).
+    /// The file could not be read or parsed, or a value has the wrong type. The message names the key, or the file
+    /// with line and column; it quotes no line of the file, and anything shaped like a token in it is hidden.
     #[error("{0}")]
-    Load(#[from] config::ConfigError),
+    Load(String),
 }
 
 impl ConfigError {
@@ -148,6 +151,16 @@ pub enum ConfigFile {
     Required(PathBuf),
 }
 
+impl ConfigFile {
+    /// The file's path, if there is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Self::None => None,
+            Self::Optional(path) | Self::Required(path) => Some(path),
+        }
+    }
+}
+
 impl AgentConfig {
     /// Builds the config from the defaults, `file` and `env` (the process environment in production, a map in
     /// tests), and validates it.
@@ -155,33 +168,12 @@ impl AgentConfig {
         file: &ConfigFile,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut env: HashMap<String, String> = env.into_iter().collect();
+        let env: HashMap<String, String> = env.into_iter().collect();
         env_names::check(env.keys().map(String::as_str))?;
-        let mut builder =
-            Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
-        builder = match file {
-            ConfigFile::None => builder,
-            ConfigFile::Optional(path) => builder.add_source(toml_file(path).required(false)),
-            ConfigFile::Required(path) => builder.add_source(toml_file(path).required(true)),
-        };
-        let pins = env.remove("EDGE_GPIO_OUTPUTS");
-        let plain: Vec<(&str, String)> = PLAIN_ENV
-            .iter()
-            .filter_map(|(var, key)| env.remove(*var).map(|value| (*key, value)))
-            .collect();
-        builder = builder.add_source(
-            Environment::with_prefix(env_names::PREFIX)
-                .prefix_separator(env_names::PREFIX_SEPARATOR)
-                .separator(env_names::SEPARATOR)
-                .source(Some(env.into_iter().collect())),
-        );
-        if let Some(pins) = pins {
-            builder = builder.set_override("gpio_outputs", validate::split_pins(&pins)?)?;
-        }
-        for (key, value) in plain {
-            builder = builder.set_override(key, value)?;
-        }
-        let raw: validate::RawConfig = builder.build()?.try_deserialize()?;
+        let raw: validate::RawConfig = layers(file, env)?
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|error| load_error(&error, file))?;
         raw.validate()
     }
 
@@ -191,8 +183,48 @@ impl AgentConfig {
     }
 }
 
+/// The defaults, then `file`, then `env` (whose names [`env_names::check`] has passed), not yet read.
+fn layers(
+    file: &ConfigFile,
+    mut env: HashMap<String, String>,
+) -> Result<ConfigBuilder<DefaultState>, ConfigError> {
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+    builder = match file {
+        ConfigFile::None => builder,
+        ConfigFile::Optional(path) => builder.add_source(toml_file(path).required(false)),
+        ConfigFile::Required(path) => builder.add_source(toml_file(path).required(true)),
+    };
+    let pins = env.remove("EDGE_GPIO_OUTPUTS");
+    let plain: Vec<(&str, String)> = PLAIN_ENV
+        .iter()
+        .filter_map(|(var, key)| env.remove(*var).map(|value| (*key, value)))
+        .collect();
+    builder = builder.add_source(
+        Environment::with_prefix(env_names::PREFIX)
+            .prefix_separator(env_names::PREFIX_SEPARATOR)
+            .separator(env_names::SEPARATOR)
+            .source(Some(env.into_iter().collect())),
+    );
+    if let Some(pins) = pins {
+        builder = builder
+            .set_override("gpio_outputs", validate::split_pins(&pins)?)
+            .map_err(|error| load_error(&error, file))?;
+    }
+    for (key, value) in plain {
+        builder = builder
+            .set_override(key, value)
+            .map_err(|error| load_error(&error, file))?;
+    }
+    Ok(builder)
+}
+
 fn toml_file(path: &Path) -> File<config::FileSourceFile, FileFormat> {
     File::from(path).format(FileFormat::Toml)
+}
+
+/// A [`ConfigError::Load`] whose message quotes nothing from `file` and hides anything shaped like a token.
+fn load_error(error: &config::ConfigError, file: &ConfigFile) -> ConfigError {
+    ConfigError::Load(load_message::describe(error, file.path()))
 }
 
 #[cfg(test)]

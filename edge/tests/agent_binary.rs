@@ -206,3 +206,28 @@ async fn a_deeply_nested_variable_name_exits_78_naming_the_variable() {
         assert!(!stderr.contains(HIDDEN_VALUE), "{start}…: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_toml_syntax_error_on_the_token_line_exits_78_without_showing_the_token() {
+    let dir = Scratch::new("token-syntax");
+    let token = device_token();
+    let config = format!("sample_interval_secs = 1\napi_token = \"{token}\n");
+    let (code, stderr) = run_refused(dir.path(), &config, &[]).await;
+    assert_eq!(code, Some(EXIT_CONFIG), "{stderr}");
+    assert!(
+        stderr.contains("config.toml") && stderr.contains("line 2, column"),
+        "the file, line and column: {stderr}"
+    );
+    let tail = &token["tdev_".len()..];
+    for piece in tail.as_bytes().chunks_exact(8) {
+        let piece = std::str::from_utf8(piece).expect("base62");
+        assert!(
+            !stderr.contains(piece),
+            "a piece of the token shows: {stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("api_token = "),
+        "the line is quoted: {stderr}"
+    );
+}

@@ -218,6 +218,33 @@ fn variables_without_the_prefix_are_still_ignored() {
 }
 
 #[test]
+fn a_syntax_error_names_file_line_and_column_but_never_quotes_the_token() {
+    let secret = token();
+    let result = load_file(&format!("device_id = \"a\"\napi_token = \"{secret}"), &[]);
+    let refused = result.expect_err("refused");
+    let shown = format!("{refused} {refused:?}");
+    assert!(matches!(refused, ConfigError::Load(_)), "{shown}");
+    assert!(
+        shown.contains("config.toml") && shown.contains("line 2, column "),
+        "{shown}"
+    );
+    assert!(!shown.contains(&secret[5..21]), "{shown}");
+    assert!(!shown.contains("api_token"), "the line is quoted: {shown}");
+}
+
+#[test]
+fn token_like_values_are_hidden_in_the_config_crate_s_other_messages() {
+    let secret = token();
+    let from_file = load_file(&format!("sample_interval_secs = \"{secret}\"\n"), &[]);
+    let from_env = load_env(&[("EDGE_SAMPLE_INTERVAL_SECS", &secret)]);
+    for refused in [from_file, from_env].map(|r| r.expect_err("refused")) {
+        let shown = format!("{refused} {refused:?}");
+        assert!(shown.contains("sample_interval_secs"), "{shown}");
+        assert!(!shown.contains(&secret[5..21]), "{shown}");
+    }
+}
+
+#[test]
 fn the_example_config_parses_through_the_real_loader() {
     let config = load_file(EXAMPLE, &[]).expect("example parses");
     assert_eq!(config.device_id.as_str(), "ems_001");
