@@ -68,7 +68,11 @@ pub fn admin_bodies(data: &[u8]) {
     );
     let too_big = body.len() > MAX_BODY_BYTES;
     let device = parse_create_device(&body);
-    let grace = parse_rotate(&body);
+    let rotation = parse_rotate(&body);
+    let grace = rotation
+        .as_ref()
+        .map(|request| request.grace_seconds)
+        .map_err(Clone::clone);
     let token = parse_create_dashboard_token(&body);
     if too_big {
         for refusal in [device.err(), grace.err(), token.err()] {
@@ -84,6 +88,18 @@ pub fn admin_bodies(data: &[u8]) {
     }
     if let Ok(seconds) = grace {
         assert!(seconds <= MAX_GRACE_SECONDS);
+    }
+    if let Ok(Some(hash)) = rotation
+        .as_ref()
+        .map(|request| request.token_sha256.as_deref())
+    {
+        let lower_hex = hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        assert!(
+            hash.len() == 64 && lower_hex,
+            "a new token's hash is 64 lowercase hex digits"
+        );
     }
     if let Ok(token) = token {
         check_new_token(&token);
