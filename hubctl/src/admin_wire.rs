@@ -31,6 +31,9 @@ pub struct RevokedDashboardToken {
     pub token_id: String,
     /// How many open dashboard connections with it were closed.
     pub closed_sockets: u64,
+    /// Device connections the hub has not reached yet (it retries every minute); 0 from older hubs.
+    #[serde(default)]
+    pub pending_devices: u64,
 }
 
 /// The answer to `POST /admin/devices`.

@@ -53,6 +53,7 @@ pub fn device_text(device: &Value) -> String {
         ("last seq", "last_seq"),
         ("disabled", "disabled_at"),
         ("grace until", "previous_token_valid_until"),
+        ("sync pending", "sync_pending"),
     ];
     let rows: Vec<Vec<String>> = pairs
         .iter()
@@ -63,6 +64,17 @@ pub fn device_text(device: &Value) -> String {
 
 /// What `device disable` or `device enable` did.
 pub fn device_state_text(id: &DeviceId, device: &Value, disabled: bool) -> String {
+    let text = device_state_line(id, device, disabled);
+    if device["sync_pending"] == Value::Bool(true) {
+        return format!("{text}{SYNC_PENDING}");
+    }
+    text
+}
+
+/// Said when the hub could not yet tell a device's connection about a change it committed.
+const SYNC_PENDING: &str = "The hub has not reached the device's connection yet; it retries every minute                             (`hubctl device show` says `sync pending` until it has).\n";
+
+fn device_state_line(id: &DeviceId, device: &Value, disabled: bool) -> String {
     if disabled {
         format!(
             "device {id} disabled (since {}); its token is refused and a live connection was closed \
@@ -102,10 +114,17 @@ pub fn revoked_text(revoked: &RevokedDashboardToken) -> String {
     } else {
         "connections"
     };
-    format!(
+    let mut text = format!(
         "dashboard token {} revoked; {closed} open dashboard {connections} closed (4001 revoked).\n",
         clean(&revoked.token_id)
-    )
+    );
+    if revoked.pending_devices > 0 {
+        text.push_str(&format!(
+            "{} device connections not reached yet; the hub retries every minute.\n",
+            revoked.pending_devices
+        ));
+    }
+    text
 }
 
 /// The admin API's answer to a revocation, as one line of JSON.
@@ -114,6 +133,7 @@ pub fn revoked_json(revoked: &RevokedDashboardToken) -> String {
         "token_id": revoked.token_id,
         "revoked": true,
         "closed_sockets": revoked.closed_sockets,
+        "pending_devices": revoked.pending_devices,
     }))
 }
 
@@ -189,10 +209,10 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
     fn one_device_is_a_field_per_line() {
         let shown = device_text(&device("ems_001", true, json!(7), Value::Null));
         assert!(shown.starts_with(
-            "device       ems_001\ncreated      2026-02-01T10:00:00.000Z\nonline       yes\n"
+            "device        ems_001\ncreated       2026-02-01T10:00:00.000Z\nonline        yes\n"
         ));
         assert!(
-            shown.ends_with("disabled     -\ngrace until  -\n"),
+            shown.ends_with("disabled      -\ngrace until   -\nsync pending  -\n"),
             "{shown}"
         );
     }
@@ -209,8 +229,16 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
         let text = device_state_text(&id, &disabled, true);
         assert!(text.starts_with("device ems_001 disabled (since 2026-02-02T08:00:00.000Z);"));
         assert!(text.contains("`hubctl device enable ems_001`"));
+        assert!(!text.contains("not reached"));
         let text = device_state_text(&id, &disabled, false);
         assert!(text.starts_with("device ems_001 enabled;"));
+        let mut pending = disabled.clone();
+        pending["sync_pending"] = json!(true);
+        let text = device_state_text(&id, &pending, true);
+        assert!(
+            text.contains("has not reached the device's connection yet"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -229,9 +257,10 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
 
     #[test]
     fn revocations_count_closed_connections() {
-        let revoked = RevokedDashboardToken {
+        let mut revoked = RevokedDashboardToken {
             token_id: "dt_0123456789ab".into(),
             closed_sockets: 1,
+            pending_devices: 0,
         };
         assert_eq!(
             revoked_text(&revoked),
@@ -239,7 +268,12 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
         );
         assert_eq!(
             revoked_json(&revoked),
-            "{\"token_id\":\"dt_0123456789ab\",\"revoked\":true,\"closed_sockets\":1}\n"
+            "{\"token_id\":\"dt_0123456789ab\",\"revoked\":true,\"closed_sockets\":1,\"pending_devices\":0}\n"
+        );
+        revoked.pending_devices = 3;
+        assert!(
+            revoked_text(&revoked)
+                .ends_with("3 device connections not reached yet; the hub retries every minute.\n")
         );
     }
 }

@@ -51,6 +51,7 @@ impl HubCore {
         }
     }
 
+    /// `/status`: whether the device is online (connected and not silent), and when it was last heard from.
     pub(crate) async fn status(&self) -> DeviceStatus {
         let live = live_device_sockets(&self.state);
         let heard = open_sockets(&self.state, TAG_DEVICE)
