@@ -162,6 +162,13 @@ impl HubServer {
         self.logs.snapshot()
     }
 
+    /// The last `lines` lines of the log, to explain a failed assertion.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let all = self.logs.snapshot();
+        let kept: Vec<&str> = all.lines().rev().take(lines).collect();
+        kept.into_iter().rev().collect::<Vec<_>>().join("\n")
+    }
+
     /// The live log, for waiting on a line ([`Logs::wait_for`]) or reading only new output ([`Logs::since`]).
     pub fn log_stream(&self) -> &Logs {
         &self.logs

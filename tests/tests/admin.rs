@@ -169,7 +169,8 @@ async fn rotation_with_grace_keeps_the_old_token_until_it_ends() {
         on_old.expect_close(Duration::from_secs(8)).await,
         (4001, "revoked".to_owned())
     );
-    assert_eq!(device_status(hub, "adm-rotate-grace", &old).await, 403);
+    let status = device_status(hub, "adm-rotate-grace", &old).await;
+    assert_eq!(status, 403, "hub log:\n{}", hub.log_tail(60));
     let mut on_new = device(hub, "adm-rotate-grace", &new).await;
     on_new.expect_silence(Duration::from_millis(500)).await;
 }

@@ -27,20 +27,26 @@ pub const DEVICE_RECORD_SQL: &str = "SELECT d.token_sha256, d.disabled_at, d.pre
      d.previous_valid_until, COALESCE(s.version, 0) AS version \
      FROM devices d LEFT JOIN hub_sync s ON s.subject = 'device:' || d.id WHERE d.id = ?1";
 
-/// The first row of `sql` with `params` bound, if any.
+/// The first row of `sql` with `params` bound, if any (a read: retried on a passing failure).
 pub async fn first<T: DeserializeOwned>(
     env: &Env,
     sql: &str,
     params: &[JsValue],
 ) -> Result<Option<T>> {
-    let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
-    statement.first::<T>(None).await
+    with_retries(|| async {
+        let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
+        statement.first::<T>(None).await
+    })
+    .await
 }
 
-/// Every row of `sql` with `params` bound.
+/// Every row of `sql` with `params` bound (a read: retried on a passing failure).
 pub async fn all<T: DeserializeOwned>(env: &Env, sql: &str, params: &[JsValue]) -> Result<Vec<T>> {
-    let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
-    statement.all().await?.results::<T>()
+    with_retries(|| async {
+        let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
+        statement.all().await?.results::<T>()
+    })
+    .await
 }
 
 /// Runs a write with `params` bound and returns how many rows it changed.
@@ -73,6 +79,27 @@ pub fn changes(result: &D1Result) -> usize {
 /// The device's credentials as D1 has them now, or `None` if there is no such device.
 pub async fn device_record(env: &Env, device_id: &DeviceId) -> Result<Option<DeviceRecord>> {
     first(env, DEVICE_RECORD_SQL, &[device_id.as_str().into()]).await
+}
+
+/// Runs a read, trying twice more after a short pause if D1 fails (a busy or restarting database): a
+/// handshake should not fail for a hiccup that is over in milliseconds.
+async fn with_retries<T, F, Fut>(read: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut pause_ms = 25;
+    let mut outcome = read().await;
+    for _ in 0..2 {
+        let Err(error) = &outcome else {
+            break;
+        };
+        worker::console_log!("D1 read failed, retrying in {pause_ms} ms: {error}");
+        worker::Delay::from(std::time::Duration::from_millis(pause_ms)).await;
+        pause_ms *= 4;
+        outcome = read().await;
+    }
+    outcome
 }
 
 /// A dashboard token looked up by hash for one device: the token's row, and whether the device exists.
