@@ -11,9 +11,7 @@ use crate::logs::Logs;
 use crate::provisioning::Provisioner;
 use crate::scratch_dir::ScratchDir;
 use crate::wrangler_config::write_dev_vars;
-use crate::wrangler_process::{EXITED_MARKER, WranglerProcess};
-
-const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
+use crate::wrangler_process::{WranglerProcess, ready_or_exit};
 
 /// A running `wrangler dev`. Dropping it stops wrangler and deletes its directory.
 pub struct DevServer {
@@ -119,7 +117,7 @@ impl DevServer {
         ]
         .map(str::to_owned);
         self.process = Some(WranglerProcess::spawn(&args, self.dir.path(), &self.logs));
-        match self.logs.wait_for(0, READY_TIMEOUT, ready_port) {
+        match self.logs.wait_for(0, READY_TIMEOUT, ready_or_exit) {
             Some(Ok(port)) => self.port = port,
             Some(Err(())) => self.fail("wrangler dev exited before it was ready"),
             None => self.fail(&format!(
@@ -152,32 +150,5 @@ impl std::fmt::Debug for DevServer {
 impl Drop for DevServer {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// `Ok(port)` once wrangler printed its ready line, `Err(())` if it exited first.
-fn ready_port(text: &str) -> Option<Result<u16, ()>> {
-    if let Some(rest) = text.split(READY_PREFIX).nth(1) {
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(port) = digits.parse() {
-            return Some(Ok(port));
-        }
-    }
-    text.contains(EXITED_MARKER).then_some(Err(()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_port_or_the_exit() {
-        let ready = "[out] [wrangler:info] Ready on http://127.0.0.1:40123\n";
-        assert_eq!(ready_port(ready), Some(Ok(40123)));
-        assert_eq!(ready_port("[out] Ready on http://127.0.0.1:"), None);
-        assert_eq!(
-            ready_port("[err] [hub-e2e] wrangler exited with status 1\n"),
-            Some(Err(()))
-        );
     }
 }

@@ -16,12 +16,10 @@ use crate::provisioning::Provisioner;
 use crate::scratch_dir::ScratchDir;
 use crate::worker_build::worker_bundle;
 use crate::wrangler_config::{write_dev_vars, write_test_config};
-use crate::wrangler_process::{EXITED_MARKER, WranglerProcess};
+use crate::wrangler_process::{WranglerProcess, ready_or_exit};
 
 /// How long `wrangler dev` may take to print `Ready on`.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
-
-const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
 
 /// Variables of the shared hub: many tests refuse authentication on purpose, all from 127.0.0.1, so the
 /// Worker's default limit (10 failures a minute per address) would turn later refusals into 429. Tests of
@@ -283,33 +281,5 @@ impl std::fmt::Debug for HubServer {
 impl Drop for HubServer {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// `Ok(port)` once the ready line is there, `Err(())` if wrangler exited first.
-fn ready_or_exit(text: &str) -> Option<Result<u16, ()>> {
-    if let Some(rest) = text.split(READY_PREFIX).nth(1) {
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(port) = digits.parse() {
-            return Some(Ok(port));
-        }
-    }
-    text.contains(EXITED_MARKER).then_some(Err(()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_port_in_the_ready_line() {
-        let log = "[out] ⎔ Starting local server...\n[out] [wrangler:info] Ready on http://127.0.0.1:41234\n";
-        assert_eq!(ready_or_exit(log), Some(Ok(41234)));
-        assert_eq!(ready_or_exit("[out] Ready on http://127.0.0.1:"), None);
-        assert_eq!(ready_or_exit("[out] Starting"), None);
-        assert_eq!(
-            ready_or_exit("[err] [hub-e2e] wrangler exited with status 1\n"),
-            Some(Err(()))
-        );
     }
 }

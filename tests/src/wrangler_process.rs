@@ -18,6 +18,20 @@ use crate::workspace;
 /// Printed by the supervisor when wrangler exits on its own; the harness stops waiting when it sees it.
 pub const EXITED_MARKER: &str = "[hub-e2e] wrangler exited with status";
 
+/// What `wrangler dev` prints once it listens; the port follows.
+const READY_PREFIX: &str = "Ready on http://127.0.0.1:";
+
+/// In a `wrangler dev` log: `Ok(port)` once the ready line is there, `Err(())` if wrangler exited first.
+pub fn ready_or_exit(text: &str) -> Option<Result<u16, ()>> {
+    if let Some(rest) = text.split(READY_PREFIX).nth(1) {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(port) = digits.parse() {
+            return Some(Ok(port));
+        }
+    }
+    text.contains(EXITED_MARKER).then_some(Err(()))
+}
+
 /// The supervisor: `$@` is the wrangler command line.
 ///
 /// It ignores `SIGTERM` and `SIGPIPE` itself (set after wrangler is forked, so wrangler keeps the defaults):
@@ -123,4 +137,21 @@ fn kill_group(pgid: u32) {
         .args(["-KILL", "--", &format!("-{pgid}")])
         .stderr(Stdio::null())
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_port_in_the_ready_line() {
+        let log = "[out] ⎔ Starting local server...\n[out] [wrangler:info] Ready on http://127.0.0.1:41234\n";
+        assert_eq!(ready_or_exit(log), Some(Ok(41234)));
+        assert_eq!(ready_or_exit("[out] Ready on http://127.0.0.1:"), None);
+        assert_eq!(ready_or_exit("[out] Starting"), None);
+        assert_eq!(
+            ready_or_exit("[err] [hub-e2e] wrangler exited with status 1\n"),
+            Some(Err(()))
+        );
+    }
 }
