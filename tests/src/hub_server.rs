@@ -96,6 +96,12 @@ impl HubServer {
         hub
     }
 
+    /// Like [`HubServer::start_with_vars`], with the shared hub's failure limits ([`SHARED_HUB_VARS`]) before
+    /// `vars`: for a private hub whose tests refuse authentication on purpose but do not test the limit.
+    pub fn start_lenient(vars: &[(&str, &str)]) -> Self {
+        Self::start_with_vars(&[SHARED_HUB_VARS, vars].concat())
+    }
+
     /// One hub for the whole test binary, started on first use (with [`SHARED_HUB_VARS`]) and stopped when the
     /// process exits.
     pub fn shared() -> &'static Self {

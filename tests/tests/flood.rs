@@ -13,9 +13,7 @@ const WAIT: Duration = Duration::from_secs(10);
 fn hub() -> &'static HubServer {
     static HUB: OnceLock<HubServer> = OnceLock::new();
     HUB.get_or_init(|| {
-        HubServer::start_with_vars(&[
-            ("AUTH_FAILURE_LIMIT", "1000"),
-            ("AUTH_FAILURE_ADDRESS_LIMIT", "1000"),
+        HubServer::start_lenient(&[
             ("MAX_DASHBOARDS_PER_DEVICE", "2"),
             ("DASHBOARD_FRAMES_PER_SEC", "1"),
             ("COMMANDS_PER_MINUTE", "3"),
