@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use worker::{Date, DurableObject, Env, Request, Response, Result, State, durable_object};
 
 use crate::auth_guard::{AddressLedger, GuardPolicy, GuardRequest};
-use crate::config::HubConfig;
 
 /// Counts the failures of one address in memory. An evicted guard starts from zero, which only ever shortens a
 /// block; an address that keeps failing keeps its guard awake.
@@ -18,7 +17,7 @@ pub struct AuthGuard {
 
 impl DurableObject for AuthGuard {
     fn new(_state: State, env: Env) -> Self {
-        let config = HubConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        let config = crate::http::config(&env);
         Self {
             ledger: RefCell::new(AddressLedger::default()),
             policy: config.guard,

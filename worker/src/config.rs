@@ -78,10 +78,18 @@ impl HubConfig {
             guard,
             flood,
             presence,
-            test_faults: var("HUB_TEST_FAULTS").is_some_and(|v| v.trim() == "enabled"),
+            test_faults: Self::test_faults_enabled(var(TEST_FAULTS_VAR)),
         }
     }
+
+    /// Whether the `HUB_TEST_FAULTS` value enables test faults (exactly `enabled`).
+    pub fn test_faults_enabled(value: Option<String>) -> bool {
+        value.is_some_and(|v| v.trim() == "enabled")
+    }
 }
+
+/// The variable that lets requests inject failures (end-to-end tests only).
+pub const TEST_FAULTS_VAR: &str = "HUB_TEST_FAULTS";
 
 /// The request header through which a test injects failures, honoured only with `HUB_TEST_FAULTS = "enabled"`.
 pub const TEST_FAULT_HEADER: &str = "X-Hub-Test-Fault";

@@ -66,7 +66,7 @@ impl DurableObject for DeviceHub {
         if let Ok(pair) = WebSocketRequestResponsePair::new(PING_TEXT, PONG_TEXT) {
             state.set_websocket_auto_response(&pair);
         }
-        let config = HubConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        let config = crate::http::config(&env);
         let store = HubStore::open(&state);
         Self {
             core: Rc::new(HubCore {

@@ -18,14 +18,14 @@ use crate::handshake::{
     HandshakeHeaders, dashboard_credential, device_credential, reject_credentials_in_url,
     require_websocket_upgrade,
 };
-use crate::http::{client_address, config, error_response, header, test_faults};
+use crate::http::{client_address, error_response, header, test_faults};
 use crate::hub_client;
 use crate::route::{Endpoint, route};
 
 /// Handles one request; every refusal becomes a [`HubError`] response here, in one place.
 pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let path = req.path();
-    let faults = test_faults(&req, &config(env));
+    let faults = test_faults(&req, env);
     let outcome = if path == "/api/devices" {
         crate::dashboard_api::handle(req, env, ctx, faults).await
     } else if path == "/admin" || path.starts_with("/admin/") {

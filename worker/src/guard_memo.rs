@@ -27,9 +27,19 @@ impl BlockMemo {
 
     /// Remembers that `address` is blocked for `target` for `retry_after_secs` from `now_ms`.
     ///
-    /// The guard does not say which of its two counters blocked, so the memo only blocks the pair; the
-    /// address-wide block is learnt again per target, one guard call each.
+    /// The guard says whether its address-wide counter blocked ([`BlockMemo::remember_address`]); otherwise only
+    /// the pair is blocked.
     pub fn remember(&mut self, address: &str, target: &str, retry_after_secs: u64, now_ms: u64) {
+        self.insert(target_key(address, target), retry_after_secs, now_ms);
+    }
+
+    /// Remembers that every target of `address` is blocked (the address-wide limit).
+    pub fn remember_address(&mut self, address: &str, retry_after_secs: u64, now_ms: u64) {
+        self.insert(address_key(address), retry_after_secs, now_ms);
+    }
+
+    /// Keeps `key` blocked until `retry_after_secs` from `now_ms`, never holding more than [`MAX_BLOCKS`] keys.
+    fn insert(&mut self, key: String, retry_after_secs: u64, now_ms: u64) {
         if self.until_ms.len() >= MAX_BLOCKS {
             self.until_ms.retain(|_, until| *until > now_ms);
             if self.until_ms.len() >= MAX_BLOCKS {
@@ -37,13 +47,7 @@ impl BlockMemo {
             }
         }
         let until = now_ms.saturating_add(retry_after_secs.saturating_mul(1000));
-        self.until_ms.insert(target_key(address, target), until);
-    }
-
-    /// Remembers that every target of `address` is blocked (the address-wide limit).
-    pub fn remember_address(&mut self, address: &str, retry_after_secs: u64, now_ms: u64) {
-        let until = now_ms.saturating_add(retry_after_secs.saturating_mul(1000));
-        self.until_ms.insert(address_key(address), until);
+        self.until_ms.insert(key, until);
     }
 
     /// How many keys are remembered.
@@ -104,7 +108,9 @@ mod tests {
     fn stays_bounded() {
         let mut memo = BlockMemo::default();
         for i in 0..(MAX_BLOCKS + 5) {
-            memo.remember(&format!("10.0.{}.{}", i / 256, i % 256), "t", 60, 0);
+            let address = format!("10.0.{}.{}", i / 256, i % 256);
+            memo.remember(&address, "t", 60, 0);
+            memo.remember_address(&address, 60, 0);
         }
         assert!(memo.len() <= MAX_BLOCKS);
         assert!(!memo.is_empty());

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use worker::{Env, Headers, Request, Response, Result, console_log};
 
-use crate::config::{HubConfig, TEST_FAULT_HEADER, TestFaults};
+use crate::config::{HubConfig, TEST_FAULT_HEADER, TEST_FAULTS_VAR, TestFaults};
 use crate::error::HubError;
 
 /// The client's address as Cloudflare reports it (`CF-Connecting-IP`).
@@ -22,11 +22,13 @@ pub fn config(env: &Env) -> HubConfig {
     HubConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
 }
 
-/// The failures a test asks this request for (none unless `HUB_TEST_FAULTS = "enabled"`).
-pub fn test_faults(req: &Request, config: &HubConfig) -> TestFaults {
+/// The failures a test asks this request for (none unless `HUB_TEST_FAULTS = "enabled"`). Reads that one
+/// variable only, since it runs for every request.
+pub fn test_faults(req: &Request, env: &Env) -> TestFaults {
+    let value = env.var(TEST_FAULTS_VAR).ok().map(|v| v.to_string());
     TestFaults::parse(
         header(req, TEST_FAULT_HEADER).as_deref(),
-        config.test_faults,
+        HubConfig::test_faults_enabled(value),
     )
 }
 
