@@ -56,6 +56,16 @@ pub async fn run(env: &Env, sql: &str, params: &[JsValue]) -> Result<usize> {
     Ok(changes(&result))
 }
 
+/// The first row of a write with `RETURNING`, tried once (a retry could apply the write twice).
+pub async fn write_returning<T: DeserializeOwned>(
+    env: &Env,
+    sql: &str,
+    params: &[JsValue],
+) -> Result<Option<T>> {
+    let statement = env.d1(DB_BINDING)?.prepare(sql).bind(params)?;
+    statement.first::<T>(None).await
+}
+
 /// A prepared statement for [`batch`].
 pub fn statement(env: &Env, sql: &str, params: &[JsValue]) -> Result<D1PreparedStatement> {
     env.d1(DB_BINDING)?.prepare(sql).bind(params)

@@ -180,33 +180,29 @@ impl HubStore {
 
     /// Whether this object was told that `token_id` is revoked.
     pub fn is_revoked(&self, token_id: &str) -> bool {
-        if self.revoked_here.borrow().contains(token_id) {
-            return true;
-        }
-        #[derive(Deserialize)]
-        struct Row {
-            #[allow(dead_code)]
-            token_id: String,
-        }
-        let rows: Vec<Row> = self.rows(
-            "SELECT token_id FROM revoked_token WHERE token_id = ?",
-            vec![token_id.into()],
-        );
-        !rows.is_empty()
+        self.revoked_here.borrow().contains(token_id)
+            || self.any_row(
+                "SELECT 1 AS found FROM revoked_token WHERE token_id = ? LIMIT 1",
+                token_id,
+            )
     }
 
     /// Whether this object holds a grant of `token_id` (so its revocation must be durable here).
     pub fn has_grant_of(&self, token_id: &str) -> bool {
+        self.any_row(
+            "SELECT 1 AS found FROM dashboard_grant WHERE token_id = ? LIMIT 1",
+            token_id,
+        )
+    }
+
+    /// Whether `query` (selecting `found`, with one binding) returns a row.
+    fn any_row(&self, query: &str, binding: &str) -> bool {
         #[derive(Deserialize)]
-        struct Row {
+        struct Found {
             #[allow(dead_code)]
-            token_id: String,
+            found: u8,
         }
-        let rows: Vec<Row> = self.rows(
-            "SELECT token_id FROM dashboard_grant WHERE token_id = ? LIMIT 1",
-            vec![token_id.into()],
-        );
-        !rows.is_empty()
+        !self.rows::<Found>(query, vec![binding.into()]).is_empty()
     }
 
     /// Records that `token_id` is revoked: in memory always, and durably (with its grant forgotten, in one

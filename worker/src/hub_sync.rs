@@ -168,7 +168,7 @@ async fn mark_failed(env: &Env, subject: &str, version: u64) {
     struct Attempts {
         attempts: u32,
     }
-    let counted: worker::Result<Option<Attempts>> = d1::first(
+    let counted: worker::Result<Option<Attempts>> = d1::write_returning(
         env,
         "UPDATE hub_sync SET attempts = attempts + 1 WHERE subject = ?1 AND delivered_version < ?2 \
          RETURNING attempts",
