@@ -59,6 +59,9 @@ pub enum HubToDevice {
     Error(ErrorFrame),
     /// Extension: the answer to `{"type":"ping"}` ([`crate::limits::PONG_TEXT`]).
     Pong,
+    /// Extension, only to a device that asked for it (see [`crate::history::STORED_ACK_HEADER`]): these samples
+    /// are in the hub's history, so the device may delete them.
+    Stored(Stored),
 }
 
 /// `{"type":"ack","seq":N,"epoch":".."}`: every sample of `epoch` up to `seq` is safe at the hub.
@@ -70,4 +73,17 @@ pub struct Ack {
     /// Absent only when the hub has no epoch yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+}
+
+/// `{"type":"stored","epoch":"..","from":A,"to":B}`: every sample of `epoch` with `from <= seq <= to` is written to
+/// the hub's history. Sent after each group the hub writes (one message per contiguous run of seqs), and at once
+/// when the device resends a sample the hub already stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    /// The epoch the seqs belong to.
+    pub epoch: String,
+    /// First stored seq of the run.
+    pub from: u64,
+    /// Last stored seq of the run (inclusive).
+    pub to: u64,
 }

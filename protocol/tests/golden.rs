@@ -104,6 +104,14 @@ fn hub_to_device() {
     );
     check("hub_pong", &HubToDevice::Pong);
     check(
+        "hub_stored",
+        &HubToDevice::Stored(Stored {
+            epoch: "01J9Z3K8B2".into(),
+            from: 42,
+            to: 641,
+        }),
+    );
+    check(
         "hub_error_rate_limited",
         &HubToDevice::Error(ErrorFrame::new(
             ErrorCode::RateLimited,
@@ -192,4 +200,49 @@ fn legacy_flat_payload_example_is_accepted() {
         parse_device_frame(&text),
         Ok(DeviceFrame::Legacy(_))
     ));
+}
+
+#[test]
+fn history_answers() {
+    check(
+        "history_samples",
+        &HistoryResponse {
+            device_id: "ems_001".into(),
+            from: "2026-02-03T11:00:00.000Z".into(),
+            to: "2026-02-03T12:00:00.000Z".into(),
+            fields: vec!["battery.soc".into(), "battery.voltage".into()],
+            bucket_ms: 0,
+            samples: vec![
+                HistorySample {
+                    t: 1_770_116_400_000,
+                    v: vec![Some(85.0), Some(53.2)],
+                },
+                HistorySample {
+                    t: 1_770_116_401_000,
+                    v: vec![Some(85.0), None],
+                },
+            ],
+            buckets: Vec::new(),
+            truncated: false,
+        },
+    );
+    check(
+        "history_buckets",
+        &HistoryResponse {
+            device_id: "ems_001".into(),
+            from: "2026-02-02T12:00:00.000Z".into(),
+            to: "2026-02-03T12:00:00.000Z".into(),
+            fields: vec!["battery.soc".into()],
+            bucket_ms: 86_400,
+            samples: Vec::new(),
+            buckets: vec![HistoryBucket {
+                t: 1_770_033_600_000,
+                n: 87,
+                min: vec![Some(84.0)],
+                max: vec![Some(86.5)],
+                mean: vec![Some(85.25)],
+            }],
+            truncated: false,
+        },
+    );
 }
