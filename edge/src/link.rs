@@ -215,6 +215,8 @@ impl<'a> Link<'a> {
             Ok(HubToDevice::Error(error)) => self.on_error(&error),
             // Hearing from the hub at all is what keeps the link alive; a pong says nothing more.
             Ok(HubToDevice::Pong) => None,
+            // Only sent to agents that ask for it with `Telemetry-Ack: stored`; this one does not yet.
+            Ok(HubToDevice::Stored(_)) => None,
             Err(error) => {
                 let excerpt: String = text.chars().take(120).collect();
                 tracing::warn!(%error, message = %excerpt, "unexpected message from the hub, ignored");
