@@ -311,7 +311,7 @@ async fn workerd_killed_between_receipt_and_write_loses_nothing_and_stores_nothi
     let id = "hist-kill";
     let token = admin.create_device(id).await;
     let (_, reader) = admin.create_dashboard(json!([id]), "read").await;
-    drop(admin);
+
     let now = now_ms();
     let at = |seq: u64| now - MINUTE_MS + seq * 1_000;
     let sample = |seq: u64| item("k", seq, at(seq));
