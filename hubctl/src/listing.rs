@@ -55,10 +55,26 @@ pub fn device_text(device: &Value) -> String {
         ("grace until", "previous_token_valid_until"),
         ("sync pending", "sync_pending"),
     ];
-    let rows: Vec<Vec<String>> = pairs
+    let mut rows: Vec<Vec<String>> = pairs
         .iter()
         .map(|(name, key)| vec![(*name).to_owned(), field(device, key)])
         .collect();
+    // What the device's object stored and what it cost, since it last started (hubs with history only).
+    let storage = [
+        ("samples stored", "samples_written"),
+        ("history writes", "groups_written"),
+        ("rows written", "rows_written"),
+        ("rows read", "rows_read"),
+        ("alarms set", "alarms_set"),
+        ("database bytes", "database_bytes"),
+    ];
+    if let Some(meter) = device.get("storage").filter(|m| m.is_object()) {
+        rows.extend(
+            storage
+                .iter()
+                .map(|(name, key)| vec![(*name).to_owned(), field(meter, key)]),
+        );
+    }
     table(&[], &rows)
 }
 
@@ -215,6 +231,16 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
             shown.ends_with("disabled      -\ngrace until   -\nsync pending  -\n"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_device_with_history_shows_what_its_object_stored() {
+        let mut shown = device("ems_001", true, json!(7), Value::Null);
+        shown["storage"] = json!({"rows_read": 3, "rows_written": 12, "groups_written": 5,
+            "samples_written": 3000, "alarms_set": 9, "database_bytes": 40960});
+        let text = device_text(&shown);
+        assert!(text.contains("samples stored  3000\n"), "{text}");
+        assert!(text.ends_with("database bytes  40960\n"), "{text}");
     }
 
     #[test]
