@@ -75,6 +75,7 @@ fn main() {
         ("admin_bodies", |s, _| admin_bodies(s)),
         ("agent_commands", agent_commands),
         ("sensor_output", |s, _| sensor_output(s)),
+        ("history_query", |s, _| history_query(s)),
     ] {
         let mut seeds = Seeds::new(&root, target);
         write(&mut seeds, &golden);
@@ -385,4 +386,26 @@ fn sensor_output(s: &mut Seeds) {
         )
         .add("at-limit", "pad: 2048\nstdout: {\"a\":1}")
         .add("too-much", "pad: 2049\nstdout: {}");
+}
+
+fn history_query(s: &mut Seeds) {
+    let data = r#"{"battery":{"voltage":53.2,"soc":85},"pv_power_w":1250.5,"mode":"eco"}"#;
+    let many = vec![data; 40].join("\n");
+    s.add("defaults", format!("\n{data}"))
+        .add(
+            "raw",
+            format!("from=1770119990000&to=1770120000000&points=100\n{many}"),
+        )
+        .add(
+            "buckets",
+            format!("from=1770119990000&to=1770120000000&points=3&fields=battery.soc,pv_power_w\n{many}"),
+        )
+        .add(
+            "rfc3339",
+            format!("from=2026-02-03T11:59:00Z&to=2026-02-03T12:00:00.000Z\n{data}"),
+        )
+        .add("backwards", "from=1770120000000&to=1770119990000")
+        .add("bad-points", "points=0")
+        .add("many-fields", format!("fields={}", vec!["a"; 40].join(",")))
+        .add("odd-values", "from=1770119990000&to=1770120000000&points=1\n{\"a\":1e308}\n{\"a\":-1e308}\n{\"a\":null}\n[1]");
 }

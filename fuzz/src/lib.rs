@@ -15,6 +15,7 @@ pub mod agent_config;
 pub mod fields;
 pub mod frames;
 pub mod handshake;
+pub mod history;
 pub mod hub_session;
 pub mod json_equivalence;
 pub mod sensor_output;
@@ -30,7 +31,7 @@ pub struct Target {
 }
 
 /// Every target, in the order `scripts/fuzz` runs them.
-pub const TARGETS: [Target; 12] = [
+pub const TARGETS: [Target; 13] = [
     Target {
         name: "device_frame",
         run: frames::device_frame,
@@ -78,5 +79,9 @@ pub const TARGETS: [Target; 12] = [
     Target {
         name: "sensor_output",
         run: sensor_output::sensor_output,
+    },
+    Target {
+        name: "history_query",
+        run: history::history_query,
     },
 ];

@@ -88,6 +88,7 @@ replay_tests!(
     agent_config,
     agent_commands,
     sensor_output,
+    history_query,
 );
 
 #[test]

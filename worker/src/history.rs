@@ -433,7 +433,8 @@ struct BucketAcc {
 struct FieldAcc {
     min: f64,
     max: f64,
-    sum: f64,
+    /// The running mean (a sum of values near `f64::MAX` would overflow).
+    mean: f64,
     count: u32,
 }
 
@@ -443,14 +444,15 @@ impl FieldAcc {
             Some(acc) => {
                 acc.min = acc.min.min(value);
                 acc.max = acc.max.max(value);
-                acc.sum += value;
                 acc.count += 1;
+                let n = f64::from(acc.count);
+                acc.mean = (acc.mean - acc.mean / n + value / n).clamp(acc.min, acc.max);
                 None
             }
             None => Some(FieldAcc {
                 min: value,
                 max: value,
-                sum: value,
+                mean: value,
                 count: 1,
             }),
         }
@@ -543,10 +545,7 @@ impl HistoryFold {
                     n: acc.n,
                     min: per_field.iter().map(|a| a.map(|a| a.min)).collect(),
                     max: per_field.iter().map(|a| a.map(|a| a.max)).collect(),
-                    mean: per_field
-                        .iter()
-                        .map(|a| a.map(|a| a.sum / f64::from(a.count)))
-                        .collect(),
+                    mean: per_field.iter().map(|a| a.map(|a| a.mean)).collect(),
                 }
             })
             .collect();

@@ -295,3 +295,20 @@ fn the_policy_is_clamped() {
     let big = HistoryPolicy::new(u64::MAX, u64::MAX, u64::MAX);
     assert_eq!(big.flush_samples, 5000);
 }
+
+#[test]
+fn a_mean_of_huge_values_stays_between_min_and_max() {
+    let entries: Vec<Entry> = [1e308, 1e308, -1.3e10, 1e308]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| entry(i as u64 + 1, T0 + i as u64, json!({ "a": v })))
+        .collect();
+    let q = query(T0, T0 + 10, 1);
+    let refs = in_range(&q, &entries, &[]);
+    let out = answer("d", &q, &refs, false);
+    let mean = out.buckets[0].mean[0].expect("a mean");
+    assert!(
+        mean.is_finite() && mean <= 1e308 && mean >= -1.3e10,
+        "{mean}"
+    );
+}
