@@ -1,10 +1,14 @@
-//! Opening the device socket: the handshake request with the bearer header, TLS, the connect timeout, and the
-//! mapping of every failure to a [`DisconnectReason`] (with the `Retry-After` of a refused upgrade).
+//! Opening the device socket: the handshake request with the bearer header and the offer of stored
+//! acknowledgements, TLS, the connect timeout, the [`AckMode`] the hub's answer chose, and the mapping of every
+//! failure to a [`DisconnectReason`] (with the `Retry-After` of a refused upgrade).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ClientConfig;
+use telemetry_protocol::history::{
+    STORED_ACK_HEADER, STORED_ACK_REQUEST, parse_stored_ack_response,
+};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
@@ -15,6 +19,7 @@ use tokio_tungstenite::{
     Connector, MaybeTlsStream, WebSocketStream, connect_async_tls_with_config,
 };
 
+use crate::delivery::AckMode;
 use crate::session::DisconnectReason;
 use crate::token::ApiToken;
 
@@ -49,8 +54,9 @@ impl Dialer {
         &self.url
     }
 
-    /// Connects once: TCP, TLS for `wss://`, and the upgrade, all within the timeout.
-    pub async fn connect(&self) -> Result<DeviceSocket, DisconnectReason> {
+    /// Connects once: TCP, TLS for `wss://`, and the upgrade, all within the timeout; returns the socket and
+    /// what the hub's acknowledgements mean on it.
+    pub async fn connect(&self) -> Result<(DeviceSocket, AckMode), DisconnectReason> {
         let request = self.request()?;
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_INCOMING_BYTES))
@@ -59,12 +65,13 @@ impl Dialer {
         let attempt = connect_async_tls_with_config(request, Some(config), true, Some(connector));
         match tokio::time::timeout(self.timeout, attempt).await {
             Err(_) => Err(DisconnectReason::ConnectTimeout),
-            Ok(Ok((socket, _response))) => Ok(socket),
+            Ok(Ok((socket, response))) => Ok((socket, ack_mode(response.headers()))),
             Ok(Err(error)) => Err(refusal(error)),
         }
     }
 
-    /// The upgrade request with `Authorization: Bearer …` (marked sensitive) and a `User-Agent`.
+    /// The upgrade request with `Authorization: Bearer …` (marked sensitive), a `User-Agent` and
+    /// `Telemetry-Ack: stored`.
     fn request(&self) -> Result<Request, DisconnectReason> {
         let mut request = self
             .url
@@ -82,7 +89,26 @@ impl Dialer {
             header::USER_AGENT,
             HeaderValue::from_static(concat!("edge-agent/", env!("CARGO_PKG_VERSION"))),
         );
+        headers.insert(
+            STORED_ACK_HEADER,
+            HeaderValue::from_static(STORED_ACK_REQUEST),
+        );
         Ok(request)
+    }
+}
+
+/// What the hub's 101 says about its acknowledgements: `Telemetry-Ack: stored; within=…` turns on stored
+/// acknowledgements; no such header (an older hub) or any other value keeps the plain acks.
+fn ack_mode(headers: &HeaderMap) -> AckMode {
+    let answer = headers
+        .get(STORED_ACK_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_stored_ack_response);
+    match answer {
+        Some(within_secs) => AckMode::OnStored {
+            within: Duration::from_secs(within_secs),
+        },
+        None => AckMode::OnAck,
     }
 }
 
@@ -142,6 +168,37 @@ mod tests {
             !format!("{auth:?}").contains(&raw[5..]),
             "Debug of a sensitive header hides it"
         );
+    }
+
+    #[test]
+    fn the_request_offers_stored_acknowledgements() {
+        let (dialer, _) = dialer("ws://127.0.0.1:9/ws/device/ems_001");
+        let request = dialer.request().expect("request");
+        let offer = request.headers().get("telemetry-ack").expect("offered");
+        assert_eq!(offer, "stored");
+    }
+
+    #[test]
+    fn the_hubs_answer_chooses_the_ack_mode() {
+        let mode = |value: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = value {
+                headers.insert(
+                    STORED_ACK_HEADER,
+                    HeaderValue::from_str(value).expect("ascii"),
+                );
+            }
+            ack_mode(&headers)
+        };
+        let within = |secs| AckMode::OnStored {
+            within: Duration::from_secs(secs),
+        };
+        assert_eq!(mode(None), AckMode::OnAck);
+        assert_eq!(mode(Some("stored; within=600")), within(600));
+        assert_eq!(mode(Some("Stored;within=1")), within(1));
+        assert_eq!(mode(Some("stored")), within(0));
+        assert_eq!(mode(Some("acked")), AckMode::OnAck);
+        assert_eq!(mode(Some("")), AckMode::OnAck);
     }
 
     fn http_refusal(status: u16, retry_after: Option<&str>) -> DisconnectReason {

@@ -7,6 +7,7 @@ use tokio::time::{Instant, sleep};
 
 use crate::agent::AgentError;
 use crate::connection::Dialer;
+use crate::delivery::AckMode;
 use crate::link::{Link, LinkContext, Served};
 use crate::session::{Loudness, Session};
 
@@ -37,10 +38,10 @@ impl EventLoop {
                 attempt = self.dialer.connect() => attempt,
             };
             let reason = match attempt {
-                Ok(socket) => {
+                Ok((socket, mode)) => {
                     self.session.on_connected(Instant::now());
-                    tracing::info!(url = self.dialer.url(), "connected");
-                    let link = Link::new(socket, &mut self.context).await?;
+                    report_connected(self.dialer.url(), mode);
+                    let link = Link::new(socket, mode, &mut self.context).await?;
                     match link.serve(&mut shutdown).await? {
                         Served::Shutdown => return Ok(()),
                         Served::Lost(reason) => reason,
@@ -64,6 +65,18 @@ impl EventLoop {
         } else {
             tracing::info!(url = self.dialer.url(), "connecting");
         }
+    }
+}
+
+/// One status line for a new connection, with what its acknowledgements mean.
+fn report_connected(url: &str, mode: AckMode) {
+    match mode {
+        AckMode::OnAck => tracing::info!(url, "connected"),
+        AckMode::OnStored { within } => tracing::info!(
+            url,
+            within_secs = within.as_secs(),
+            "connected; the hub confirms stored samples"
+        ),
     }
 }
 

@@ -1,9 +1,10 @@
-//! The edge agent: samples sensors, keeps every sample until the hub acks it, and obeys allowlisted commands.
+//! The edge agent: samples sensors, keeps every sample until the hub confirms it (its `ack`, or its `stored`
+//! when the hub offers stored acknowledgements), and obeys allowlisted commands.
 //!
 //! [`run`] is the whole agent; `main` only loads the [`config::AgentConfig`] and passes a shutdown signal.
-//! Pure cores ([`backoff`], [`session`], [`outbox`], [`commands`]) decide; thin shells do the I/O: the
-//! sampler task (sensors into the [`store`]), the event loop (reconnects) and the link (the one place that
-//! reads and writes the socket).
+//! Pure cores ([`backoff`], [`session`], [`delivery`] over [`outbox`] and [`stored_window`], [`commands`])
+//! decide; thin shells do the I/O: the sampler task (sensors into the [`store`]), the event loop (reconnects)
+//! and the link (the one place that reads and writes the socket).
 
 pub mod agent;
 pub mod backoff;
@@ -11,6 +12,7 @@ mod command_runner;
 pub mod commands;
 pub mod config;
 mod connection;
+pub mod delivery;
 pub mod endpoint;
 mod event_loop;
 pub mod gpio;
@@ -18,8 +20,10 @@ mod link;
 pub mod outbox;
 mod sampler;
 pub mod sensors;
+pub mod seq_ranges;
 pub mod session;
 pub mod store;
+pub mod stored_window;
 pub mod tls;
 pub mod token;
 

@@ -3,7 +3,8 @@
 //! shutdown, so sending and receiving never block each other.
 //!
 //! Messages are queued with `feed` (no waiting) and written by the flush branch, so a slow write never stops
-//! acks and commands from being read. What to send comes from the [`Outbox`]; the samples come from the store.
+//! acks and commands from being read. What to send, and what the store may forget on an `ack` or a `stored`,
+//! comes from the [`Delivery`] the handshake chose; the samples come from the store.
 //!
 //! The keep-alive is the text frame `{"type":"ping"}` ([`PING_TEXT`]), not a WebSocket Ping: the Cloudflare
 //! runtime answers that exact text with `{"type":"pong"}` without waking the hub's Durable Object, and the hub
@@ -16,7 +17,7 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use telemetry_protocol::limits::{CLOSE_REPLACED, CLOSE_REVOKED, PING_TEXT};
-use telemetry_protocol::{Ack, DeviceMessage, ErrorFrame, HubToDevice};
+use telemetry_protocol::{Ack, DeviceMessage, ErrorFrame, HubToDevice, Stored};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -27,7 +28,8 @@ use crate::agent::AgentError;
 use crate::command_runner::CommandRunner;
 use crate::config::ConnectionConfig;
 use crate::connection::DeviceSocket;
-use crate::outbox::{Outbox, Refusal, SendPlan, encode};
+use crate::delivery::{AckMode, Delivery};
+use crate::outbox::{Refusal, SendPlan, encode};
 use crate::session::DisconnectReason;
 use crate::store::SampleStore;
 
@@ -48,7 +50,7 @@ pub enum Served {
 pub struct LinkContext {
     /// The sample store (the send queue).
     pub store: Arc<SampleStore>,
-    /// The store's epoch; acks of other epochs are ignored.
+    /// The store's epoch; acks and `stored` of other epochs are ignored.
     pub epoch: String,
     /// The newest stored seq, published by the sampler.
     pub newest: watch::Receiver<u64>,
@@ -62,7 +64,7 @@ pub struct LinkContext {
 pub struct Link<'a> {
     sink: SplitSink<DeviceSocket, Message>,
     stream: SplitStream<DeviceSocket>,
-    outbox: Outbox,
+    delivery: Delivery,
     context: &'a mut LinkContext,
     unflushed: bool,
     last_read: Instant,
@@ -71,24 +73,26 @@ pub struct Link<'a> {
 }
 
 impl<'a> Link<'a> {
-    /// Wraps a freshly connected socket; the whole unacked backlog is due first.
+    /// Wraps a freshly connected socket whose hub acknowledges as `mode` says; the whole unconfirmed backlog
+    /// is due first.
     pub async fn new(
         socket: DeviceSocket,
+        mode: AckMode,
         context: &'a mut LinkContext,
     ) -> Result<Self, AgentError> {
         let store = Arc::clone(&context.store);
-        let acked = blocking(move || store.acked_through()).await?;
+        let confirmed = blocking(move || store.acked_through()).await?;
         let newest = *context.newest.borrow_and_update();
-        let outbox = Outbox::new(acked, newest);
-        let backlog = newest.saturating_sub(acked);
+        let delivery = Delivery::new(mode, confirmed, newest);
+        let backlog = newest.saturating_sub(confirmed);
         if backlog > 1 {
-            tracing::info!(samples = backlog, "sending unacked samples first");
+            tracing::info!(samples = backlog, "sending unconfirmed samples first");
         }
         let (sink, stream) = socket.split();
         Ok(Self {
             sink,
             stream,
-            outbox,
+            delivery,
             context,
             unflushed: false,
             last_read: Instant::now(),
@@ -110,8 +114,9 @@ impl<'a> Link<'a> {
                 return Ok(Served::Lost(reason));
             }
             let silent_at = self.last_read + timing.read_timeout;
-            let ack_deadline = self.outbox.ack_deadline(timing.ack_timeout);
-            let batch_due = self.outbox.batch_due();
+            let ack_deadline = self.delivery.ack_deadline(timing.ack_timeout);
+            let batch_due = self.delivery.batch_due();
+            let resend_due = self.delivery.resend_due();
             tokio::select! {
                 () = &mut *shutdown => {
                     self.close().await;
@@ -125,14 +130,19 @@ impl<'a> Link<'a> {
                 }
                 Ok(()) = self.context.newest.changed() => {
                     let seq = *self.context.newest.borrow_and_update();
-                    self.outbox.on_sampled(seq);
+                    self.delivery.on_sampled(seq);
                 }
-                _ = ping.tick(), if !self.outbox.is_held() => {
+                _ = ping.tick(), if !self.delivery.is_held() => {
                     if let Err(reason) = self.queue(Message::text(PING_TEXT)).await {
                         return Ok(Served::Lost(reason));
                     }
                 }
                 () = sleep_until(batch_due.unwrap_or(silent_at)), if batch_due.is_some() => {}
+                () = sleep_until(resend_due.unwrap_or(silent_at)), if resend_due.is_some() => {
+                    if let Some(from) = self.delivery.on_resend_due(Instant::now()) {
+                        tracing::warn!(from, "acked samples not stored in time; sending again");
+                    }
+                }
                 flushed = self.sink.flush(), if self.unflushed => {
                     if let Err(error) = flushed {
                         return Ok(Served::Lost(io(error)));
@@ -154,26 +164,33 @@ impl<'a> Link<'a> {
         }
     }
 
-    /// Queues every message the outbox allows now. The outer error is fatal (the store failed), the inner one
+    /// Queues every message the send window allows now. The outer error is fatal (the store failed), the inner one
     /// ends the connection.
     async fn send_due(&mut self) -> Result<Result<(), DisconnectReason>, AgentError> {
-        while let Some(SendPlan::Samples { after, max_items }) = self.outbox.next(Instant::now()) {
+        while let Some(SendPlan::Samples { after, max_items }) = self.delivery.next(Instant::now())
+        {
             let store = Arc::clone(&self.context.store);
             let samples = blocking(move || store.unacked(after, max_items)).await?;
-            let Some(encoded) = encode(samples).map_err(AgentError::Encode)? else {
-                // Everything after `after` was acked or dropped meanwhile.
-                let newest = *self.context.newest.borrow();
-                self.outbox.on_sent(newest, Instant::now());
+            let first = samples.first().map(|sample| sample.seq);
+            let (Some(first), Some(encoded)) =
+                (first, encode(samples).map_err(AgentError::Encode)?)
+            else {
+                // Everything after `after` was confirmed or dropped meanwhile.
+                self.delivery.on_all_gone(Instant::now());
                 continue;
             };
             if let Err(reason) = self.queue(Message::text(encoded.text)).await {
                 return Ok(Err(reason));
             }
-            self.outbox.on_sent(encoded.through, Instant::now());
+            self.delivery
+                .on_sent(first, encoded.through, Instant::now());
         }
-        if self.catching_up && self.outbox.in_flight() == 0 {
+        if self.catching_up && self.delivery.is_idle() {
             self.catching_up = false;
-            tracing::info!(acked_through = self.outbox.acked(), "backlog delivered");
+            tracing::info!(
+                confirmed_through = self.delivery.confirmed(),
+                "backlog delivered"
+            );
         }
         Ok(Ok(()))
     }
@@ -215,8 +232,10 @@ impl<'a> Link<'a> {
             Ok(HubToDevice::Error(error)) => self.on_error(&error),
             // Hearing from the hub at all is what keeps the link alive; a pong says nothing more.
             Ok(HubToDevice::Pong) => None,
-            // Only sent to agents that ask for it with `Telemetry-Ack: stored`; this one does not yet.
-            Ok(HubToDevice::Stored(_)) => None,
+            Ok(HubToDevice::Stored(stored)) => {
+                self.on_stored(&stored);
+                None
+            }
             Err(error) => {
                 let excerpt: String = text.chars().take(120).collect();
                 tracing::warn!(%error, message = %excerpt, "unexpected message from the hub, ignored");
@@ -227,7 +246,7 @@ impl<'a> Link<'a> {
 
     /// Decides with the outbox what a refusal means; `Some` ends the connection.
     fn on_error(&mut self, error: &ErrorFrame) -> Option<DisconnectReason> {
-        match self.outbox.on_error(error.code) {
+        match self.delivery.on_error(error.code) {
             Refusal::Noted => {
                 tracing::warn!(code = ?error.code, message = %error.message, "the hub refused a message");
                 None
@@ -246,21 +265,37 @@ impl<'a> Link<'a> {
         }
     }
 
-    /// Moves the window and removes the acked samples from the store (in the background: a lost removal only
-    /// means a harmless resend).
+    /// Moves the window and, without stored acknowledgements, removes the acked samples from the store.
     fn on_ack(&mut self, ack: &Ack) {
         if ack.epoch.as_deref() != Some(self.context.epoch.as_str()) {
             tracing::debug!(seq = ack.seq, epoch = ?ack.epoch, "ack for another epoch ignored");
             return;
         }
-        if let Some(seq) = self.outbox.on_ack(ack.seq, Instant::now()) {
-            let store = Arc::clone(&self.context.store);
-            tokio::task::spawn_blocking(move || {
-                if let Err(error) = store.ack_through(seq) {
-                    tracing::error!(%error, "cannot remove acked samples");
-                }
-            });
+        if let Some(seq) = self.delivery.on_ack(ack.seq, Instant::now()) {
+            self.forget_through(seq);
         }
+    }
+
+    /// Removes the samples the hub has now stored, as far as they form a prefix of the store.
+    fn on_stored(&mut self, stored: &Stored) {
+        if stored.epoch != self.context.epoch {
+            tracing::debug!(epoch = %stored.epoch, "stored for another epoch ignored");
+            return;
+        }
+        if let Some(seq) = self.delivery.on_stored(stored.from, stored.to) {
+            self.forget_through(seq);
+        }
+    }
+
+    /// Removes every sample up to `seq` from the store, in the background: a lost removal only means a
+    /// harmless resend.
+    fn forget_through(&self, seq: u64) {
+        let store = Arc::clone(&self.context.store);
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = store.ack_through(seq) {
+                tracing::error!(%error, "cannot remove confirmed samples");
+            }
+        });
     }
 
     /// Queues a message for the flush branch to write. Queueing only waits if the write buffer is full, and

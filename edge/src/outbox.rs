@@ -1,5 +1,6 @@
-//! What to send next, and when: a pure window over the store's seq range, plus the encoder that fits batches
-//! under the hub's frame limit.
+//! What to send next, and when, to a hub that confirms samples with its `ack`: a pure window over the store's
+//! seq range, plus the encoder that fits batches under the hub's frame limit. (A hub that confirms with
+//! `stored` gets the [`crate::stored_window`] instead.)
 //!
 //! The hub keeps the highest seq per epoch and takes anything at or below it for a resend, so samples must
 //! reach it in seq order. The store is the queue; this type only tracks three numbers of one connection:

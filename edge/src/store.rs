@@ -1,4 +1,5 @@
-//! The persistent sample store: every sample stays on disk, in seq order, until the hub's ack covers it.
+//! The persistent sample store: every sample stays on disk, in seq order, until the hub confirms it (its `ack`,
+//! or its `stored` when the hub offers stored acknowledgements).
 //!
 //! Built on [redb](https://docs.rs/redb) (pure Rust, copy-on-write B-trees, checksummed commit slots), so a
 //! power cut leaves either the last commit or the one before, never a torn file. Appends commit durably

@@ -1,8 +1,9 @@
-//! Shared support of the integration tests: the fake hub, a config for it, a scripted sensor, a prefilled store,
-//! a handle on an agent running in-process, and a log capture.
+//! Shared support of the integration tests: the fake hubs (a plain one and one that keeps a history), a config
+//! for them, a scripted sensor, a prefilled store, a handle on an agent running in-process, and a log capture.
 #![allow(dead_code)]
 
 pub mod fake_hub;
+pub mod history_hub;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
