@@ -8,6 +8,7 @@ import uPlot from "uplot";
 
 import { fieldLabel, fieldUnit, formatValue, type ChartSeries, type HistoryRange, type SampleHistory } from "../client";
 import { tooltipLines, tooltipPlugin } from "./chart-tooltip";
+import { axisSpan } from "./time-axis";
 
 interface Props {
   history: SampleHistory;
@@ -18,8 +19,6 @@ interface Props {
 }
 
 const HEIGHT = 180;
-/** The narrowest time span a chart shows, in seconds. */
-const MIN_SPAN_S = 60;
 
 /** A chart of `path`, with an accessible summary of what it shows. */
 export function FieldChart({ history, version, path, visible, range }: Props) {
@@ -60,6 +59,7 @@ export function FieldChart({ history, version, path, visible, range }: Props) {
   }, [series, visible, range.ms, range.to]);
 
   const drawn = useMemo(() => drawnPoints(series), [series]);
+  const axis = axisSpan(range, series.columns[0]);
   const { values } = drawn;
   const summary = values.length
     ? `${label}: ${values.length} points${series.gaps > 0 ? ` with ${series.gaps} ${series.gaps === 1 ? "gap" : "gaps"}` : ""}, ` +
@@ -75,6 +75,8 @@ export function FieldChart({ history, version, path, visible, range }: Props) {
       data-gaps={series.gaps}
       data-first={drawn.first ?? undefined}
       data-last={drawn.last ?? undefined}
+      data-axis-from={axis ? Math.round(axis[0] * 1000) : undefined}
+      data-axis-to={axis ? Math.round(axis[1] * 1000) : undefined}
     >
       <figcaption>
         {label}
@@ -117,19 +119,8 @@ function drawnPoints(series: ChartSeries) {
   return { values, first, last, min, max };
 }
 
-/**
- * The time axis: the chosen range up to now (or up to the newest point, if later) once the history is loaded,
- * so a device opens on its past; before that, the data, at least a minute wide.
- */
 function xRange(u: uPlot, min: number, max: number, range: HistoryRange): uPlot.Range.MinMax {
-  const times = u.data[0];
-  if (range.to !== null) {
-    const end = Math.max(range.to / 1000, times.length > 0 ? times[times.length - 1] : 0);
-    return [end - range.ms / 1000, end];
-  }
-  if (times.length === 0) return [min, max];
-  const last = times[times.length - 1];
-  return last - times[0] < MIN_SPAN_S ? [last - MIN_SPAN_S, last] : [min, max];
+  return axisSpan(range, u.data[0]) ?? [min, max];
 }
 
 function options(
@@ -151,8 +142,7 @@ function options(
     height: HEIGHT,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    // At least a minute wide, so a young chart fills from the right instead of zooming into seconds (uPlot
-    // itself widens a single point to 86,400 units, i.e. 1,000 days of seconds).
+    // The chosen range once loaded, else at least a minute (see time-axis.ts).
     scales: { x: { time: true, range } },
     plugins: [tooltip],
     axes: [axis, { ...axis, size: 56, values: (_u, ticks) => ticks.map((v) => formatValue(v)) }],
