@@ -6,7 +6,7 @@
 //! `pad: N` (the frame padded with spaces to near the 64 KiB limit: see [`pad_near_limit`]).
 
 use telemetry_hub::access::Access;
-use telemetry_hub::cursor::SeqCursor;
+use telemetry_hub::seq_ranges::SeqRanges;
 use telemetry_hub::session::{
     DashboardOutcome, DeviceOutcome, Inbound, Ingested, on_dashboard_frame, on_device_frame,
 };
@@ -56,12 +56,11 @@ impl<'a> Received<'a> {
         }
     }
 
-    /// The stored cursor: none without a `cursor-epoch:` line.
-    fn cursor(&self) -> Option<SeqCursor> {
-        self.fields.get("cursor-epoch").map(|epoch| SeqCursor {
-            epoch: epoch.to_owned(),
-            seq: self.fields.number("cursor-seq").unwrap_or(0),
-        })
+    /// The seqs held, `1..=cursor-seq` of `cursor-epoch`: none without a `cursor-epoch:` line.
+    fn cursor(&self) -> Option<SeqRanges> {
+        self.fields
+            .get("cursor-epoch")
+            .map(|epoch| SeqRanges::up_to(epoch, self.fields.number("cursor-seq").unwrap_or(0)))
     }
 
     fn inbound(&self) -> Inbound<'_> {
@@ -109,7 +108,7 @@ pub fn device_session(data: &[u8]) {
         (DeviceOutcome::Samples(ingested), Some(Ok(frame))) => {
             check_ingested(ingested, cursor, id, now);
             let legacy = matches!(frame, DeviceFrame::Legacy(_));
-            let expected = SeqCursor::next_legacy_seq(received.cursor().as_ref());
+            let expected = SeqRanges::next_legacy_seq(received.cursor().as_ref());
             if legacy && let Some(sample) = ingested.accepted.first() {
                 assert_eq!(sample.seq, expected, "legacy numbering");
             }
@@ -126,34 +125,50 @@ pub fn device_session(data: &[u8]) {
     }
 }
 
-/// No accepted sample is at or below the cursor of its epoch, where the cursor starts at the stored one and
-/// follows each accepted sample (a sample of another epoch starts that epoch afresh, as the contract says).
-fn check_ingested(ingested: &Ingested, mut cursor: Option<SeqCursor>, id: &DeviceId, now: &str) {
+/// No accepted sample was held before it and every resend was, where the held seqs start at the stored ones and
+/// take each sample in turn (a sample of another epoch starts that epoch afresh, as the contract says); the ack
+/// names the highest seq held and its epoch.
+fn check_ingested(ingested: &Ingested, mut held: Option<SeqRanges>, id: &DeviceId, now: &str) {
+    let before = held.clone();
     for sample in &ingested.accepted {
         let epoch = sample.epoch.clone().unwrap_or_default();
-        if let Some(current) = cursor.as_ref().filter(|c| c.epoch == epoch) {
-            assert!(
-                sample.seq > current.seq,
-                "accepted seq {} of epoch {epoch:?} at or below the cursor {}",
-                sample.seq,
-                current.seq
-            );
-        }
+        assert!(
+            !held
+                .as_ref()
+                .is_some_and(|h| h.contains(&epoch, sample.seq)),
+            "accepted seq {} of epoch {epoch:?} that was held already",
+            sample.seq
+        );
         assert_eq!(
             (sample.device_id.as_str(), sample.received_at.as_str()),
             (id.as_str(), now)
         );
-        cursor = Some(SeqCursor {
-            epoch,
-            seq: sample.seq,
-        });
+        SeqRanges::admit(&mut held, &epoch, sample.seq);
     }
-    if let Some(expected) = cursor {
-        assert_eq!(ingested.cursor, expected, "the cursor after the frame");
+    let held_at_some_point = |epoch: &str, seq: u64| {
+        [&before, &held]
+            .iter()
+            .any(|h| h.as_ref().is_some_and(|h| h.contains(epoch, seq)))
+            || ingested
+                .accepted
+                .iter()
+                .any(|s| s.seq == seq && s.epoch.as_deref() == Some(epoch))
+    };
+    for (epoch, seq) in &ingested.resent {
+        assert!(
+            held_at_some_point(epoch, *seq),
+            "seq {seq} of {epoch:?} called a resend but never held"
+        );
     }
-    assert_eq!(ingested.ack.seq, ingested.cursor.seq);
-    let epoch = Some(ingested.cursor.epoch.clone()).filter(|e| !e.is_empty());
-    assert_eq!(ingested.ack.epoch, epoch);
+    if !ingested.accepted.is_empty() {
+        assert_eq!(ingested.held, held, "the seqs held after the frame");
+    }
+    let highest = ingested.held.as_ref().map_or(0, SeqRanges::highest);
+    assert_eq!(ingested.ack.seq, highest);
+    assert_eq!(
+        ingested.ack.epoch,
+        ingested.held.as_ref().map(|h| h.epoch.clone())
+    );
 }
 
 /// `on_dashboard_frame` with any access and presence.

@@ -302,6 +302,10 @@ pub struct DeviceSummary {
     /// Extension: a credential change (rotate, disable, enable) committed in D1 that the device's Durable Object
     /// has not confirmed yet; the hub retries every minute until it has.
     pub sync_pending: bool,
+    /// Extension: what the device's Durable Object wrote and read since it last started (rows as billed, history
+    /// groups and samples written, alarms set, database size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<crate::storage_meter::StorageMeter>,
 }
 
 #[cfg(test)]

@@ -211,6 +211,7 @@ async fn summarize(env: &Env, row: DeviceRow) -> DeviceSummary {
         last_seen: status.last_seen,
         last_seq: status.last_seq,
         sync_pending: row.sync_pending > 0.0,
+        storage: status.storage,
     }
 }
 

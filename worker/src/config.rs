@@ -3,6 +3,7 @@
 
 use crate::auth_guard::GuardPolicy;
 use crate::flood::FloodPolicy;
+use crate::history::HistoryPolicy;
 use crate::presence::PresencePolicy;
 
 /// Every tunable of the Worker and its Durable Objects.
@@ -14,6 +15,8 @@ pub struct HubConfig {
     pub flood: FloodPolicy,
     /// When a silent device is reported offline.
     pub presence: PresencePolicy,
+    /// When samples are written to history and how long they are kept.
+    pub history: HistoryPolicy,
     /// `HUB_TEST_FAULTS = "enabled"`: requests may inject failures with the `X-Hub-Test-Fault` header. For the
     /// end-to-end tests only; never set it on a deployed hub.
     pub test_faults: bool,
@@ -25,6 +28,7 @@ impl Default for HubConfig {
             guard: GuardPolicy::DEFAULT,
             flood: FloodPolicy::DEFAULT,
             presence: PresencePolicy::DEFAULT,
+            history: HistoryPolicy::DEFAULT,
             test_faults: false,
         }
     }
@@ -74,10 +78,22 @@ impl HubConfig {
             "DEVICE_SILENCE_SECS",
             defaults.presence.silence_ms / 1000,
         ));
+        let history = HistoryPolicy::new(
+            whole(
+                "HISTORY_FLUSH_SAMPLES",
+                defaults.history.flush_samples as u64,
+            ),
+            whole("HISTORY_FLUSH_SECS", defaults.history.flush_ms / 1000),
+            whole(
+                "HISTORY_RETENTION_DAYS",
+                defaults.history.retention_ms / 86_400_000,
+            ),
+        );
         Self {
             guard,
             flood,
             presence,
+            history,
             test_faults: Self::test_faults_enabled(var(TEST_FAULTS_VAR)),
         }
     }
@@ -154,6 +170,9 @@ mod tests {
             ("DEVICE_FRAMES_PER_SEC", "4"),
             ("DEVICE_BYTES_PER_SEC", "1000"),
             ("DEVICE_SILENCE_SECS", "6"),
+            ("HISTORY_FLUSH_SAMPLES", "50"),
+            ("HISTORY_FLUSH_SECS", "2"),
+            ("HISTORY_RETENTION_DAYS", "30"),
             ("HUB_TEST_FAULTS", "enabled"),
         ]);
         assert_eq!(
@@ -170,6 +189,8 @@ mod tests {
         assert_eq!(c.flood.device_frames_per_sec, 4.0);
         assert_eq!(c.flood.device_bytes_per_sec, 1000.0);
         assert_eq!(c.presence.silence_ms, 6_000);
+        assert_eq!((c.history.flush_samples, c.history.flush_ms), (50, 2_000));
+        assert_eq!(c.history.retention_ms, 30 * 86_400_000);
         assert!(c.test_faults);
     }
 

@@ -1,10 +1,10 @@
 //! The Durable Object of one device: holds its socket and its dashboards' sockets, relays between them, enforces
 //! the device's credentials and flood limits, and tells dashboards the truth about presence.
 //!
-//! It uses the WebSocket Hibernation API: who a socket is lives in its attachment, the cursor, the last sample
-//! and the credential copy live in storage, so nothing that matters is lost when the object sleeps or restarts.
-//! Handshakes are decided in `hub_admission`, presence and the alarm in `hub_presence`; this file holds the object,
-//! its frames and its flood limits.
+//! It uses the WebSocket Hibernation API: who a socket is lives in its attachment, the written seqs, the last
+//! sample, the history and the credential copy live in storage, so nothing written is lost when the object sleeps
+//! or restarts. Handshakes are decided in `hub_admission`, presence and the alarm in `hub_presence`, the history in
+//! `hub_history`; this file holds the object, its frames and its flood limits.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -27,6 +27,8 @@ use crate::config::HubConfig;
 use crate::fanout::RevokeFanout;
 use crate::flood::{DeviceBuckets, TokenBucket, command_flood, dashboard_flood};
 use crate::handoff::Role;
+use crate::history::HistoryQuery;
+use crate::hub_history::HistoryCell;
 use crate::hub_sockets::{
     Attachment, attachment, broadcast, live_device_sockets, send_json, to_json,
 };
@@ -50,6 +52,16 @@ pub struct HubCore {
     pub(crate) store: HubStore,
     limits: RefCell<LiveLimits>,
     pub(crate) alarm_at: Cell<Option<u64>>,
+    pub(crate) history: HistoryCell,
+}
+
+/// `POST /history` from the gateway: a validated query of an authorised dashboard token.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct HistoryRequest {
+    /// The device (the object does not otherwise know its own name).
+    pub device_id: String,
+    /// The query.
+    pub query: HistoryQuery,
 }
 
 /// Flood buckets, in memory: a flooding socket keeps the object awake, and a fresh object starts them full.
@@ -76,12 +88,13 @@ impl DurableObject for DeviceHub {
                 store,
                 limits: RefCell::new(LiveLimits::default()),
                 alarm_at: Cell::new(None),
+                history: HistoryCell::default(),
             }),
         }
     }
 
-    /// Internal requests: `/connect` from the gateway, `/status` and `/credentials` from the admin API and the
-    /// sync sweeper, `/fanout` from them and from other device objects.
+    /// Internal requests: `/connect` and `/history` from the gateway, `/status` and `/credentials` from the admin
+    /// API and the sync sweeper, `/fanout` from them and from other device objects.
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
             "/connect" => HubCore::admit(&self.core, &req).await,
@@ -94,6 +107,12 @@ impl DurableObject for DeviceHub {
             "/fanout" => {
                 let order: RevokeFanout = req.json().await?;
                 Response::from_json(&self.core.on_fanout(order).await)
+            }
+            "/history" => {
+                let request: HistoryRequest = req.json().await?;
+                self.core
+                    .answer_history(&request.device_id, &request.query)
+                    .await
             }
             _ => Response::error("bad internal request", 400),
         }
@@ -216,23 +235,30 @@ impl HubCore {
             attachment.last_frame_ms = now;
             let _ = ws.serialize_attachment(&attachment);
         }
-        let cursor = self.store.cursor().await;
-        match on_device_frame(device_id, frame, cursor, &rfc3339_millis(now)) {
+        let quiet_for = self.note_device_frame(now);
+        self.load_history().await;
+        match on_device_frame(device_id, frame, self.held_seqs(), &rfc3339_millis(now)) {
             DeviceOutcome::Samples(ingested) => {
-                // Without the cursor saved nothing is acked: the device keeps the samples and resends.
-                if let Some(last) = ingested.accepted.last()
-                    && let Err(error) = self.store.save_samples(&ingested.cursor, last).await
-                {
-                    console_log!("storage write failed for {device_id}: {error}");
+                // A group whose writes keep failing takes no more: without an ack the device keeps its samples.
+                if !ingested.accepted.is_empty() && self.history_full() {
+                    console_log!("history of {device_id} cannot be written; refusing samples");
                     let refusal =
                         ErrorFrame::new(ErrorCode::Internal, "storage unavailable; resend later");
                     send_json(ws, &HubToDevice::Error(refusal));
                     return Ok(());
                 }
-                for sample in ingested.accepted {
-                    broadcast(&self.state, &HubToDashboard::Telemetry(sample));
+                for sample in &ingested.accepted {
+                    broadcast(&self.state, &HubToDashboard::Telemetry(sample.clone()));
                 }
-                send_json(ws, &HubToDevice::Ack(ingested.ack));
+                send_json(ws, &HubToDevice::Ack(ingested.ack.clone()));
+                let resent_stored = self.keep_samples(ingested, now);
+                if attachment.stored_acks {
+                    for run in resent_stored {
+                        send_json(ws, &HubToDevice::Stored(run));
+                    }
+                }
+                // Written after the ack and the broadcast, so the output gate holds only `stored` messages.
+                self.write_history_if_due(now, quiet_for);
             }
             DeviceOutcome::CommandResult(result) => {
                 broadcast(&self.state, &HubToDashboard::CommandResult(result));

@@ -1,11 +1,12 @@
-//! The Worker's fetch handler: sends `/api/devices` and `/admin/…` to their handlers, and hands each WebSocket
-//! handshake to the device's Durable Object.
+//! The Worker's fetch handler: sends `/api/devices`, the history under `/api/devices/{id}/` and `/admin/…` to
+//! their handlers, and hands each WebSocket handshake to the device's Durable Object.
 //!
 //! A handshake costs one subrequest when the object's copy of the credential accepts it (the usual reconnect).
 //! Only when the copy cannot decide does the client's address meet the failed-authentication guard, before the
 //! object reads D1; so an address that keeps failing is refused with 429 before any D1 read, and a credential
 //! that verifies is never refused because someone else failed.
 
+use telemetry_protocol::history::{STORED_ACK_HEADER, asks_for_stored_acks};
 use telemetry_protocol::token::{TokenKind, check_token_format};
 use worker::{Context, Env, Method, Request, Response, Result, console_log};
 
@@ -28,6 +29,8 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
     let faults = test_faults(&req, env);
     let outcome = if path == "/api/devices" {
         crate::dashboard_api::handle(req, env, ctx, faults).await
+    } else if path.starts_with("/api/devices/") {
+        crate::history_api::handle(req, env, ctx, faults).await
     } else if path == "/admin" || path.starts_with("/admin/") {
         crate::admin_api::handle(req, env, ctx, faults).await
     } else {
@@ -102,6 +105,8 @@ async fn handshake(
         token_sha256: TokenHash::of(credential.token).to_hex(),
         select_subprotocol: credential.select_subprotocol,
         lookup: false,
+        stored_acks: role == Role::Device
+            && asks_for_stored_acks(header(&req, STORED_ACK_HEADER).as_deref()),
         hold_lookup_ms: 0,
     };
     let first = hub_client::connect(env, &handoff)

@@ -34,9 +34,16 @@ pub struct Handoff {
     /// Whether the object may look the credential up in D1: the gateway sets it only after the client's address
     /// cleared the failed-authentication guard.
     pub lookup: bool,
+    /// Devices: the handshake asked for `stored` messages (`Telemetry-Ack: stored`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stored_acks: bool,
     /// Test fault (`HUB_TEST_FAULTS`): hold a D1 lookup's answer this long before using it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hold_lookup_ms: u64,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -86,6 +93,7 @@ mod tests {
             token_sha256: "ab".repeat(32),
             select_subprotocol: true,
             lookup: false,
+            stored_acks: false,
             hold_lookup_ms: 0,
         }
     }

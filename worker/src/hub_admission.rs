@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
+use telemetry_protocol::history::{STORED_ACK_HEADER, stored_ack_response};
 use telemetry_protocol::limits::{
     CLOSE_POLICY_VIOLATION, CLOSE_REPLACED, CLOSE_REPLACED_REASON, CLOSE_REVOKED,
     CLOSE_REVOKED_REASON, CLOSE_TOO_MANY_DASHBOARDS_REASON, SUBPROTOCOL,
@@ -169,6 +170,7 @@ impl HubCore {
             connected_ms: now,
             last_frame_ms: now,
             timed_out: false,
+            stored_acks: handoff.stored_acks,
         })?;
         let reason = if was_online {
             PresenceReason::Replaced
@@ -178,7 +180,16 @@ impl HubCore {
         self.announce(device_id, true, reason);
         self.ensure_alarm_by(now + self.config.presence.report_within_ms)
             .await;
-        upgrade_response(pair.client, handoff.select_subprotocol)
+        let response = upgrade_response(pair.client, handoff.select_subprotocol)?;
+        if !handoff.stored_acks {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        headers.set(
+            STORED_ACK_HEADER,
+            &stored_ack_response(self.config.history.flush_ms.div_ceil(1000)),
+        )?;
+        Ok(response.with_headers(headers))
     }
 
     /// Accepts a dashboard's socket and sends it the snapshot at once; past the device's dashboard limit the
@@ -221,11 +232,13 @@ impl HubCore {
             connected_ms: now_ms(),
             last_frame_ms: 0,
             timed_out: false,
+            stored_acks: false,
         })?;
+        self.load_history().await;
         let snapshot = HubToDashboard::Snapshot(Snapshot {
             device_id: device_id.to_string(),
             online: !live_device_sockets(&self.state).is_empty(),
-            last: self.store.last_sample().await,
+            last: self.last_sample(),
         });
         send_json(&pair.server, &snapshot);
         upgrade_response(pair.client, handoff.select_subprotocol)

@@ -33,6 +33,9 @@ pub struct DeviceStatus {
     pub last_seen: Option<String>,
     /// Highest seq of the current epoch.
     pub last_seq: Option<u64>,
+    /// What the object's storage cost since it last started (rows as the SQL cursors report them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<crate::storage_meter::StorageMeter>,
 }
 
 /// The Durable Object stub of `device_id`.
@@ -52,6 +55,19 @@ pub async fn connect(env: &Env, handoff: &Handoff) -> Result<Response> {
     let request = Request::new_with_init("https://device-hub/connect", &init)?;
     stub(env, &handoff.device_id)?
         .fetch_with_request(request)
+        .await
+}
+
+/// Asks the device's object for its history; its answer (JSON or CSV) goes to the client as it is.
+pub async fn history(env: &Env, request: &crate::device_hub::HistoryRequest) -> Result<Response> {
+    let text =
+        serde_json::to_string(request).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&text)));
+    let request_to_object = Request::new_with_init("https://device-hub/history", &init)?;
+    stub(env, &request.device_id)?
+        .fetch_with_request(request_to_object)
         .await
 }
 

@@ -40,6 +40,8 @@ impl HubCore {
             self.forget_socket(attachment.socket_id);
             return;
         }
+        // Nothing keeps the object awake now: write what it holds before it can hibernate.
+        self.write_history(now_ms());
         self.store.mark_seen(&now_text()).await;
         if attachment.gone_announced || attachment.timed_out {
             return;
@@ -66,7 +68,15 @@ impl HubCore {
                 })
             })
             .max();
-        let stored = self.store.last_seen().await;
+        self.load_history().await;
+        let last = self.last_sample();
+        let stored = [
+            self.store.last_seen().await,
+            last.as_ref().map(|l| l.received_at.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
         let last_seen = match (heard, stored) {
             (Some(heard), stored) => {
                 let live = rfc3339_millis(heard);
@@ -77,7 +87,8 @@ impl HubCore {
         DeviceStatus {
             online: !live.is_empty(),
             last_seen,
-            last_seq: self.store.cursor().await.map(|c| c.seq),
+            last_seq: self.held_seqs().map(|h| h.highest()),
+            storage: Some(self.store.meter()),
         }
     }
 
@@ -108,7 +119,10 @@ impl HubCore {
         let _ = js_sys::Reflect::set(&options, &"allowUnconfirmed".into(), &true.into());
         let when = js_sys::Date::new(&(at_ms as f64).into());
         match self.state.storage().as_raw().set_alarm(when, options) {
-            Ok(_) => self.alarm_at.set(Some(at_ms)),
+            Ok(_) => {
+                self.alarm_at.set(Some(at_ms));
+                self.store.count_alarm();
+            }
             Err(error) => console_log!("setting the alarm failed: {error:?}"),
         }
     }
@@ -116,6 +130,7 @@ impl HubCore {
     pub(crate) async fn on_alarm(&self) {
         self.alarm_at.set(None);
         let now = now_ms();
+        self.write_history_on_alarm(now);
         let mut wake = Vec::new();
         if let Some(record) = self.store.device_record() {
             self.enforce_device_record(&record, now);

@@ -51,6 +51,9 @@ pub struct Attachment {
     /// Devices: reported offline after falling silent; cleared by the next frame.
     #[serde(default)]
     pub timed_out: bool,
+    /// Devices: asked for `stored` messages (`Telemetry-Ack: stored`).
+    #[serde(default)]
+    pub stored_acks: bool,
 }
 
 impl Attachment {

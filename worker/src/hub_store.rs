@@ -1,6 +1,7 @@
 //! A device object's durable state. In its SQLite: the newest copy of the device's credentials, the dashboard
-//! grants it verified, and the dashboard tokens it was told are revoked. In its key-value storage: the seq
-//! cursor, the last sample and when the device was last seen.
+//! grants it verified, the dashboard tokens it was told are revoked, and the history: rows of compressed samples
+//! keyed by time, and one head row with the seqs stored and the last sample. In its key-value storage: when the
+//! device was last seen (and, in objects older than the history, the seq cursor and the last sample).
 //!
 //! The SQL calls are synchronous, so a decision and the writes it makes commit together in one event.
 
@@ -14,7 +15,9 @@ use worker::{SqlStorage, SqlStorageValue, State, Storage, console_log};
 
 use crate::access::{Access, DeviceRecord};
 use crate::credentials::CachedGrant;
-use crate::cursor::SeqCursor;
+use crate::history::ChunkRow;
+use crate::seq_ranges::SeqRanges;
+use crate::storage_meter::StorageMeter;
 
 const KEY_CURSOR: &str = "cursor";
 const KEY_LAST: &str = "last";
@@ -34,7 +37,31 @@ CREATE TABLE IF NOT EXISTS dashboard_grant (
 CREATE TABLE IF NOT EXISTS revoked_token (
     token_id TEXT PRIMARY KEY,
     revoked_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    held TEXT NOT NULL,
+    last TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history_chunk (
+    id INTEGER PRIMARY KEY,
+    end_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    body BLOB NOT NULL
 );";
+
+/// Rows of `history_chunk` are keyed `start_ms * CHUNK_KEY_SCALE + n`, so the table's own order is time order
+/// (no index to write) and rows that start in the same millisecond still get keys of their own.
+const CHUNK_KEY_SCALE: i64 = 1024;
+
+/// What the history head row holds.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryHead {
+    /// The seqs written, for the current epoch.
+    pub held: Option<SeqRanges>,
+    /// The newest sample accepted.
+    pub last: Option<DashboardTelemetry>,
+}
 
 /// The object's storage.
 pub struct HubStore {
@@ -46,6 +73,8 @@ pub struct HubStore {
     /// Tokens revoked while this object is in memory, durable or not: enough to refuse a handshake whose D1
     /// lookup was in flight when the revocation arrived.
     revoked_here: RefCell<HashSet<String>>,
+    /// What the SQL calls cost so far.
+    meter: Cell<StorageMeter>,
 }
 
 impl HubStore {
@@ -58,10 +87,12 @@ impl HubStore {
             storage,
             schema_ready: Cell::new(false),
             revoked_here: RefCell::new(HashSet::new()),
+            meter: Cell::new(StorageMeter::default()),
         }
     }
 
-    /// Whether the tables exist, without creating them.
+    /// Whether the tables exist, without creating them; an object from before the history gets its new tables
+    /// here, once.
     fn has_schema(&self) -> bool {
         if self.schema_ready.get() {
             return true;
@@ -73,24 +104,65 @@ impl HubStore {
         let found = self
             .sql
             .exec(
-                "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' AND name = 'credential'",
+                "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' \
+                 AND name IN ('credential', 'history_chunk')",
                 None,
             )
             .and_then(|c| c.one::<Count>())
-            .is_ok_and(|c| c.tables > 0);
-        self.schema_ready.set(found);
-        found
+            .map_or(0, |c| c.tables);
+        let ready = match found {
+            0 => false,
+            1 => self.create_tables(),
+            _ => true,
+        };
+        self.schema_ready.set(ready);
+        ready
+    }
+
+    fn create_tables(&self) -> bool {
+        match self.sql.exec(SCHEMA, None) {
+            Ok(cursor) => {
+                self.count(&cursor);
+                true
+            }
+            Err(error) => {
+                console_log!("device object: creating tables failed: {error}");
+                false
+            }
+        }
+    }
+
+    /// Adds what `cursor` read and wrote to the meter.
+    fn count(&self, cursor: &worker::SqlCursor) {
+        let mut meter = self.meter.get();
+        meter.rows_read += cursor.rows_read() as u64;
+        meter.rows_written += cursor.rows_written() as u64;
+        self.meter.set(meter);
+    }
+
+    /// Records that an alarm was set.
+    pub fn count_alarm(&self) {
+        let mut meter = self.meter.get();
+        meter.alarms_set += 1;
+        self.meter.set(meter);
+    }
+
+    /// What storage cost so far, with the database's size now.
+    pub fn meter(&self) -> StorageMeter {
+        let mut meter = self.meter.get();
+        meter.database_bytes = self.sql.database_size() as u64;
+        meter
     }
 
     fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Vec<T> {
         if !self.has_schema() {
             return Vec::new();
         }
-        match self
-            .sql
-            .exec(query, bindings)
-            .and_then(|c| c.to_array::<T>())
-        {
+        match self.sql.exec(query, bindings).and_then(|c| {
+            let rows = c.to_array::<T>();
+            self.count(&c);
+            rows
+        }) {
             Ok(rows) => rows,
             Err(error) => {
                 console_log!("device object: query failed: {error}");
@@ -101,14 +173,16 @@ impl HubStore {
 
     fn write(&self, query: &str, bindings: Vec<SqlStorageValue>) -> bool {
         if !self.schema_ready.get() {
-            if let Err(error) = self.sql.exec(SCHEMA, None) {
-                console_log!("device object: creating tables failed: {error}");
+            if !self.create_tables() {
                 return false;
             }
             self.schema_ready.set(true);
         }
         match self.sql.exec(query, bindings) {
-            Ok(_) => true,
+            Ok(cursor) => {
+                self.count(&cursor);
+                true
+            }
             Err(error) => {
                 console_log!("device object: write failed: {error}");
                 false
@@ -229,14 +303,127 @@ impl HubStore {
         )
     }
 
-    /// The seq cursor of the current epoch.
-    pub async fn cursor(&self) -> Option<SeqCursor> {
-        self.load_json(KEY_CURSOR).await
+    /// The history head: the seqs written and the last sample. An object from before the history has none yet
+    /// and keeps its cursor and last sample in key-value storage; those are read instead, once.
+    pub async fn history_head(&self) -> HistoryHead {
+        #[derive(Deserialize)]
+        struct Row {
+            held: String,
+            last: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT held, last FROM history_head WHERE id = 1",
+            Vec::new(),
+        );
+        if let Some(row) = rows.first() {
+            return HistoryHead {
+                held: serde_json::from_str(&row.held).ok(),
+                last: serde_json::from_str(&row.last).ok(),
+            };
+        }
+        #[derive(Deserialize)]
+        struct LegacyCursor {
+            epoch: String,
+            seq: u64,
+        }
+        let cursor: Option<LegacyCursor> = self.load_json(KEY_CURSOR).await;
+        HistoryHead {
+            held: cursor.map(|c| SeqRanges::up_to(&c.epoch, c.seq)),
+            last: self.load_json(KEY_LAST).await,
+        }
     }
 
-    /// The last accepted sample.
-    pub async fn last_sample(&self) -> Option<DashboardTelemetry> {
-        self.load_json(KEY_LAST).await
+    /// Writes a group in one transaction (no `await` between the statements): its rows, the head with the seqs
+    /// now written and the last sample, and the deletion of rows that ended before `prune_before_ms`.
+    pub fn write_group(
+        &self,
+        rows: &[ChunkRow],
+        head: &HistoryHead,
+        prune_before_ms: u64,
+    ) -> worker::Result<()> {
+        if !self.schema_ready.get() && !self.has_schema() {
+            if !self.create_tables() {
+                return Err("creating the history tables failed".into());
+            }
+            self.schema_ready.set(true);
+        }
+        let held = serde_json::to_string(&head.held).unwrap_or_default();
+        let last = serde_json::to_string(&head.last).unwrap_or_default();
+        let cursor = self.sql.exec(
+            "INSERT INTO history_head (id, held, last) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last",
+            vec![held.into(), last.into()],
+        )?;
+        self.count(&cursor);
+        let mut samples = 0;
+        for row in rows {
+            let key = row.start_ms as i64 * CHUNK_KEY_SCALE;
+            let cursor = self.sql.exec(
+                "INSERT INTO history_chunk (id, end_ms, count, body) VALUES \
+                 ((SELECT COALESCE(MAX(id) + 1, ?) FROM history_chunk WHERE id >= ? AND id < ?), ?, ?, ?)",
+                vec![
+                    key.into(),
+                    key.into(),
+                    (key + CHUNK_KEY_SCALE).into(),
+                    (row.end_ms as i64).into(),
+                    i64::from(row.count).into(),
+                    row.body.clone().into(),
+                ],
+            )?;
+            self.count(&cursor);
+            samples += u64::from(row.count);
+        }
+        let cursor = self.sql.exec(
+            "DELETE FROM history_chunk WHERE id < ?",
+            vec![(prune_before_ms as i64 * CHUNK_KEY_SCALE).into()],
+        )?;
+        self.count(&cursor);
+        let mut meter = self.meter.get();
+        meter.groups_written += 1;
+        meter.samples_written += samples;
+        self.meter.set(meter);
+        Ok(())
+    }
+
+    /// The bodies of the history rows that start in `[from_ms, to_ms)` and end at or after `ends_from_ms`, oldest
+    /// first, at most `limit`; and whether there were more.
+    pub fn history_rows(
+        &self,
+        from_ms: u64,
+        to_ms: u64,
+        ends_from_ms: u64,
+        limit: u32,
+    ) -> (Vec<Vec<u8>>, bool) {
+        if !self.has_schema() {
+            return (Vec::new(), false);
+        }
+        let cursor = match self.sql.exec(
+            "SELECT body FROM history_chunk WHERE id >= ? AND id < ? AND end_ms >= ? ORDER BY id LIMIT ?",
+            vec![
+                (from_ms as i64 * CHUNK_KEY_SCALE).into(),
+                (to_ms as i64 * CHUNK_KEY_SCALE).into(),
+                (ends_from_ms as i64).into(),
+                (i64::from(limit) + 1).into(),
+            ],
+        ) {
+            Ok(cursor) => cursor,
+            Err(error) => {
+                console_log!("device object: reading history failed: {error}");
+                return (Vec::new(), false);
+            }
+        };
+        let mut bodies = Vec::new();
+        for row in cursor.raw() {
+            if let Ok(values) = row
+                && let Some(SqlStorageValue::Blob(body)) = values.into_iter().next()
+            {
+                bodies.push(body);
+            }
+        }
+        self.count(&cursor);
+        let more = bodies.len() > limit as usize;
+        bodies.truncate(limit as usize);
+        (bodies, more)
     }
 
     /// When the hub last heard from the device, as stored (RFC 3339).
@@ -247,27 +434,6 @@ impl HubStore {
     /// Records when the hub last heard from the device; a failed write only loses this hint.
     pub async fn mark_seen(&self, at: &str) {
         let _ = self.storage.put(KEY_SEEN, at).await;
-    }
-
-    /// Saves the cursor and the last sample (and the time it arrived) atomically.
-    pub async fn save_samples(
-        &self,
-        cursor: &SeqCursor,
-        last: &DashboardTelemetry,
-    ) -> worker::Result<()> {
-        // A struct becomes a plain object with one property per key; the keys are written atomically.
-        #[derive(serde::Serialize)]
-        struct Entries {
-            cursor: String,
-            last: String,
-            seen: String,
-        }
-        let entries = Entries {
-            cursor: serde_json::to_string(cursor).unwrap_or_default(),
-            last: serde_json::to_string(last).unwrap_or_default(),
-            seen: last.received_at.clone(),
-        };
-        self.storage.put_multiple(entries).await
     }
 
     /// Reads a value stored as JSON text; a missing or unreadable value is `None`.

@@ -9,7 +9,6 @@ pub mod auth_guard;
 pub mod clock;
 pub mod config;
 pub mod credentials;
-pub mod cursor;
 pub mod delivery;
 pub mod error;
 pub mod fanout;
@@ -17,9 +16,12 @@ pub mod flood;
 pub mod guard_memo;
 pub mod handoff;
 pub mod handshake;
+pub mod history;
 pub mod presence;
 pub mod route;
+pub mod seq_ranges;
 pub mod session;
+pub mod storage_meter;
 
 #[cfg(target_arch = "wasm32")]
 mod admin_api;
@@ -36,11 +38,15 @@ mod gateway;
 #[cfg(target_arch = "wasm32")]
 mod guard_client;
 #[cfg(target_arch = "wasm32")]
+mod history_api;
+#[cfg(target_arch = "wasm32")]
 mod http;
 #[cfg(target_arch = "wasm32")]
 mod hub_admission;
 #[cfg(target_arch = "wasm32")]
 mod hub_client;
+#[cfg(target_arch = "wasm32")]
+mod hub_history;
 #[cfg(target_arch = "wasm32")]
 mod hub_presence;
 #[cfg(target_arch = "wasm32")]

@@ -40,9 +40,67 @@ pub fn route(path: &str) -> Result<Route, HubError> {
     })
 }
 
+/// What a history path asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRoute {
+    /// Whose history.
+    pub device_id: DeviceId,
+    /// `history.csv` rather than `history`.
+    pub csv: bool,
+}
+
+/// Maps `/api/devices/{device_id}/history` and `/api/devices/{device_id}/history.csv` (still percent-encoded);
+/// anything else under `/api/devices/` is 404, a bad device id 400.
+pub fn history_route(path: &str) -> Result<HistoryRoute, HubError> {
+    let rest = path
+        .strip_prefix("/api/devices/")
+        .ok_or(HubError::NotFound)?;
+    let (raw_id, csv) = if let Some(id) = rest.strip_suffix("/history") {
+        (id, false)
+    } else if let Some(id) = rest.strip_suffix("/history.csv") {
+        (id, true)
+    } else {
+        return Err(HubError::NotFound);
+    };
+    let device_id = DeviceId::parse(raw_id).map_err(|_| {
+        HubError::BadRequest("device id must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'")
+    })?;
+    Ok(HistoryRoute { device_id, csv })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_history_and_its_csv() {
+        let json = history_route("/api/devices/ems_001/history").expect("routes");
+        assert_eq!((json.device_id.as_str(), json.csv), ("ems_001", false));
+        let csv = history_route("/api/devices/ems-1/history.csv").expect("routes");
+        assert!(csv.csv);
+        assert_eq!(
+            history_route("/api/devices/a.b/history")
+                .expect_err("bad id")
+                .status(),
+            400
+        );
+        for unknown in [
+            "/api/devices/x",
+            "/api/devices/x/history/more",
+            "/api/devices//history.json",
+            "/api/devices/x/y/history",
+        ] {
+            let status = history_route(unknown).map_err(|e| e.status());
+            assert!(
+                matches!(status, Err(404) | Err(400)),
+                "{unknown}: {status:?}"
+            );
+        }
+        assert_eq!(
+            history_route("/api/devices/x/history.json"),
+            Err(HubError::NotFound)
+        );
+    }
 
     #[test]
     fn routes_both_endpoints() {

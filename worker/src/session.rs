@@ -12,7 +12,7 @@ use telemetry_protocol::{
 
 use crate::access::Access;
 use crate::clock::is_rfc3339;
-use crate::cursor::{LEGACY_EPOCH, SeqCursor, Verdict};
+use crate::seq_ranges::{LEGACY_EPOCH, SeqRanges, Verdict};
 
 /// A frame as received.
 #[derive(Debug, Clone, Copy)]
@@ -23,13 +23,15 @@ pub enum Inbound<'a> {
     Binary(usize),
 }
 
-/// Samples judged against the cursor.
+/// Samples judged against the seqs the hub holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ingested {
     /// The new samples, in order, as dashboards see them; empty when every sample was a resend.
     pub accepted: Vec<DashboardTelemetry>,
-    /// The cursor after these samples.
-    pub cursor: SeqCursor,
+    /// Resends of samples the hub holds already, as `(epoch, seq)`.
+    pub resent: Vec<(String, u64)>,
+    /// The seqs held after these samples; `None` only before any sample.
+    pub held: Option<SeqRanges>,
     /// The ack for the device.
     pub ack: Ack,
 }
@@ -37,7 +39,7 @@ pub struct Ingested {
 /// What the hub does with a device frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceOutcome {
-    /// Telemetry or a batch: store and broadcast `accepted`, move the cursor, ack.
+    /// Telemetry or a batch: keep and broadcast `accepted`, hold their seqs, ack.
     Samples(Ingested),
     /// A command result for every dashboard.
     CommandResult(CommandResult),
@@ -64,7 +66,7 @@ pub enum DashboardOutcome {
 pub fn on_device_frame(
     device_id: &DeviceId,
     frame: Inbound<'_>,
-    cursor: Option<SeqCursor>,
+    held: Option<SeqRanges>,
     now: &str,
 ) -> DeviceOutcome {
     let text = match screen(frame) {
@@ -87,12 +89,12 @@ pub fn on_device_frame(
             .map(|sample| checked(device_id, sample))
             .collect(),
         Ok(DeviceFrame::Legacy(object)) => {
-            legacy_sample(device_id, object, cursor.as_ref(), now).map(|s| vec![s])
+            legacy_sample(device_id, object, held.as_ref(), now).map(|s| vec![s])
         }
         Err(error) => Err(error),
     };
     match result {
-        Ok(samples) => DeviceOutcome::Samples(ingest(device_id, samples, cursor, now)),
+        Ok(samples) => DeviceOutcome::Samples(ingest(device_id, samples, held, now)),
         Err(error) => DeviceOutcome::Refused(error),
     }
 }
@@ -172,7 +174,7 @@ fn checked(device_id: &DeviceId, sample: Telemetry) -> Result<Telemetry, ErrorFr
 fn legacy_sample(
     device_id: &DeviceId,
     mut data: Map<String, Value>,
-    cursor: Option<&SeqCursor>,
+    held: Option<&SeqRanges>,
     now: &str,
 ) -> Result<Telemetry, ErrorFrame> {
     match data.remove("device_id") {
@@ -190,7 +192,7 @@ fn legacy_sample(
     let ts = timestamp.unwrap_or_else(|| now.to_owned());
     Ok(Telemetry {
         epoch: LEGACY_EPOCH.to_owned(),
-        seq: SeqCursor::next_legacy_seq(cursor),
+        seq: SeqRanges::next_legacy_seq(held),
         ts,
         data,
         device_id: None,
@@ -200,34 +202,34 @@ fn legacy_sample(
 fn ingest(
     device_id: &DeviceId,
     samples: Vec<Telemetry>,
-    mut cursor: Option<SeqCursor>,
+    mut held: Option<SeqRanges>,
     now: &str,
 ) -> Ingested {
     let mut accepted = Vec::with_capacity(samples.len());
+    let mut resent = Vec::new();
     for sample in samples {
-        if SeqCursor::admit(&mut cursor, &sample.epoch, sample.seq) == Verdict::Accept {
-            accepted.push(DashboardTelemetry {
-                device_id: device_id.to_string(),
-                epoch: Some(sample.epoch),
-                seq: sample.seq,
-                ts: sample.ts,
-                received_at: now.to_owned(),
-                data: sample.data,
-            });
+        if SeqRanges::admit(&mut held, &sample.epoch, sample.seq) == Verdict::Duplicate {
+            resent.push((sample.epoch, sample.seq));
+            continue;
         }
+        accepted.push(DashboardTelemetry {
+            device_id: device_id.to_string(),
+            epoch: Some(sample.epoch),
+            seq: sample.seq,
+            ts: sample.ts,
+            received_at: now.to_owned(),
+            data: sample.data,
+        });
     }
-    // A batch may be empty; an empty batch before any sample leaves the cursor at nothing.
-    let cursor = cursor.unwrap_or(SeqCursor {
-        epoch: String::new(),
-        seq: 0,
-    });
+    // A batch may be empty; an empty batch before any sample acks 0 without an epoch.
     let ack = Ack {
-        seq: cursor.seq,
-        epoch: (!cursor.epoch.is_empty()).then(|| cursor.epoch.clone()),
+        seq: held.as_ref().map_or(0, SeqRanges::highest),
+        epoch: held.as_ref().map(|h| h.epoch.clone()),
     };
     Ingested {
         accepted,
-        cursor,
+        resent,
+        held,
         ack,
     }
 }
@@ -250,8 +252,8 @@ mod tests {
         DeviceId::parse("ems_001").expect("valid")
     }
 
-    fn device(text: &str, cursor: Option<SeqCursor>) -> DeviceOutcome {
-        on_device_frame(&id(), Inbound::Text(text), cursor, NOW)
+    fn device(text: &str, held: Option<SeqRanges>) -> DeviceOutcome {
+        on_device_frame(&id(), Inbound::Text(text), held, NOW)
     }
 
     fn telemetry(epoch: &str, seq: u64) -> String {
@@ -273,11 +275,8 @@ mod tests {
         }
     }
 
-    fn cursor(epoch: &str, seq: u64) -> Option<SeqCursor> {
-        Some(SeqCursor {
-            epoch: epoch.into(),
-            seq,
-        })
+    fn cursor(epoch: &str, seq: u64) -> Option<SeqRanges> {
+        Some(SeqRanges::up_to(epoch, seq))
     }
 
     #[test]
@@ -302,13 +301,20 @@ mod tests {
         let out = ingested(device(&telemetry("e1", 3), cursor("e1", 5)));
         assert!(out.accepted.is_empty());
         assert_eq!(out.ack.seq, 5);
-        assert_eq!(
-            out.cursor,
-            SeqCursor {
-                epoch: "e1".into(),
-                seq: 5
-            }
-        );
+        assert_eq!(out.resent, vec![("e1".to_owned(), 3)]);
+        assert_eq!(out.held, cursor("e1", 5));
+    }
+
+    #[test]
+    fn a_resend_into_a_gap_is_accepted_in_its_place() {
+        let held = Some(SeqRanges {
+            epoch: "e1".into(),
+            ranges: vec![(1, 4), (9, 9)],
+        });
+        let out = ingested(device(&telemetry("e1", 6), held));
+        assert_eq!(out.accepted.len(), 1);
+        assert!(out.resent.is_empty());
+        assert_eq!(out.ack.seq, 9);
     }
 
     #[test]

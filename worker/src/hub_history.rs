@@ -1,0 +1,248 @@
+//! A device object's history: the group of samples accepted but not yet written, writing it, telling the device
+//! which seqs are stored, and answering history queries.
+//!
+//! Samples reach dashboards and the device's `ack` at once; they are written in groups (see
+//! [`crate::history::HistoryPolicy`]), each group with the seqs it stores and the last sample in one transaction.
+//! No timer is armed for a group: it is written by the frames that arrive, by the presence alarm that a
+//! connected device has anyway, and when the device disconnects, so the object stays eligible for hibernation.
+//! A group lost before it was written (eviction, deploy, crash, hibernation) is resent by a device that asked for
+//! `stored` messages, and the seqs it held are accepted again because only written seqs survive in storage.
+
+use std::cell::RefCell;
+
+use telemetry_protocol::history::{CSV_NEXT_FROM_HEADER, MAX_CSV_SAMPLES};
+use telemetry_protocol::{DashboardTelemetry, HubToDevice, Stored};
+use worker::{Headers, Response, Result, console_log};
+
+use crate::device_hub::HubCore;
+use crate::history::{
+    CHUNK_SPAN_MS, Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, PendingGroup, chunk_rows,
+    csv_export, decode_row, stored_runs,
+};
+use crate::hub_sockets::{attachment, live_device_sockets, send_json};
+use crate::hub_store::HistoryHead;
+use crate::seq_ranges::SeqRanges;
+use crate::session::Ingested;
+
+/// Samples decoded past a CSV page before the rest of the rows are left unread: rows come oldest first, so
+/// the page's samples are all in by then.
+const CSV_OVERREAD: usize = 10_000;
+
+/// What the object holds about its history in memory.
+#[derive(Debug, Default)]
+pub(crate) struct HistoryMemory {
+    /// Whether the head was read from storage in this object's life.
+    loaded: bool,
+    /// Seqs written to storage.
+    stored: Option<SeqRanges>,
+    /// Seqs written or pending: what a new frame is judged against.
+    held: Option<SeqRanges>,
+    /// The newest sample accepted.
+    last: Option<DashboardTelemetry>,
+    /// Accepted, not yet written.
+    pending: PendingGroup,
+    /// When the device's previous frame arrived, in this object's life.
+    last_frame_ms: Option<u64>,
+}
+
+/// The history part of the object's state.
+pub(crate) type HistoryCell = RefCell<HistoryMemory>;
+
+impl HubCore {
+    /// Reads the history head once per object life.
+    pub(crate) async fn load_history(&self) {
+        if self.history.borrow().loaded {
+            return;
+        }
+        let head = self.store.history_head().await;
+        let mut memory = self.history.borrow_mut();
+        if !memory.loaded {
+            memory.loaded = true;
+            memory.stored = head.held.clone();
+            memory.held = head.held;
+            memory.last = head.last;
+        }
+    }
+
+    /// The seqs a new frame is judged against.
+    pub(crate) fn held_seqs(&self) -> Option<SeqRanges> {
+        self.history.borrow().held.clone()
+    }
+
+    /// The newest sample accepted (after [`HubCore::load_history`]).
+    pub(crate) fn last_sample(&self) -> Option<DashboardTelemetry> {
+        self.history.borrow().last.clone()
+    }
+
+    /// Notes a device frame at `now`; how long the device was quiet before it, if known.
+    pub(crate) fn note_device_frame(&self, now: u64) -> Option<u64> {
+        let mut memory = self.history.borrow_mut();
+        let quiet = memory.last_frame_ms.map(|last| now.saturating_sub(last));
+        memory.last_frame_ms = Some(now);
+        quiet
+    }
+
+    /// Whether the pending group is too large to take more (its writes keep failing).
+    pub(crate) fn history_full(&self) -> bool {
+        self.history.borrow().pending.is_full(&self.config.history)
+    }
+
+    /// Keeps a frame's accepted samples in the pending group; the `stored` messages owed for its resends of
+    /// samples already written.
+    pub(crate) fn keep_samples(&self, ingested: Ingested, now: u64) -> Vec<Stored> {
+        let retention = self.config.history.retention_ms;
+        let mut memory = self.history.borrow_mut();
+        let stored = memory.stored.as_ref();
+        let resent_stored = stored_runs(
+            ingested
+                .resent
+                .iter()
+                .filter(|(epoch, seq)| stored.is_some_and(|s| s.contains(epoch, *seq)))
+                .map(|(epoch, seq)| (epoch.as_str(), *seq)),
+        );
+        if let Some(newest) = ingested.accepted.last() {
+            memory.last = Some(newest.clone());
+        }
+        for sample in &ingested.accepted {
+            let bytes =
+                sample.ts.len() + serde_json::to_string(&sample.data).map_or(0, |d| d.len());
+            memory
+                .pending
+                .push(Entry::of(sample, now, retention), bytes);
+        }
+        if ingested.held.is_some() {
+            memory.held = ingested.held;
+        }
+        resent_stored
+    }
+
+    /// Writes the pending group if it is due. `quiet_for_ms`: how long the device was silent before now.
+    pub(crate) fn write_history_if_due(&self, now: u64, quiet_for_ms: Option<u64>) {
+        let due = self
+            .history
+            .borrow()
+            .pending
+            .is_due(now, quiet_for_ms, &self.config.history);
+        if due {
+            self.write_history(now);
+        }
+    }
+
+    /// From the alarm: writes the pending group if it is old enough or the device went quiet.
+    pub(crate) fn write_history_on_alarm(&self, now: u64) {
+        let quiet = self
+            .history
+            .borrow()
+            .last_frame_ms
+            .map(|last| now.saturating_sub(last));
+        self.write_history_if_due(now, quiet);
+    }
+
+    /// Writes the pending group now, and tells the device which seqs it stored; false if the write failed (the
+    /// group stays pending and is tried again with the next frame).
+    pub(crate) fn write_history(&self, now: u64) -> bool {
+        let (rows, head, runs) = {
+            let memory = self.history.borrow();
+            if memory.pending.is_empty() {
+                return true;
+            }
+            let entries = memory.pending.entries();
+            (
+                chunk_rows(entries),
+                HistoryHead {
+                    held: memory.held.clone(),
+                    last: memory.last.clone(),
+                },
+                stored_runs(entries.iter().map(|e| (e.e.as_str(), e.s))),
+            )
+        };
+        let prune_before = now.saturating_sub(self.config.history.retention_ms + CHUNK_SPAN_MS);
+        if let Err(error) = self.store.write_group(&rows, &head, prune_before) {
+            console_log!("writing history failed: {error}");
+            return false;
+        }
+        {
+            let mut memory = self.history.borrow_mut();
+            memory.stored = head.held;
+            memory.pending.clear();
+        }
+        // The output gate holds these until the write above is durable.
+        self.send_stored(&runs);
+        true
+    }
+
+    /// Sends `stored` messages to the device sockets that asked for them.
+    pub(crate) fn send_stored(&self, runs: &[Stored]) {
+        if runs.is_empty() {
+            return;
+        }
+        for ws in live_device_sockets(&self.state) {
+            if attachment(&ws).is_some_and(|a| a.stored_acks) {
+                for run in runs {
+                    send_json(&ws, &HubToDevice::Stored(run.clone()));
+                }
+            }
+        }
+    }
+
+    /// `/history`: the answer to a query the gateway validated and authorised.
+    pub(crate) async fn answer_history(
+        &self,
+        device_id: &str,
+        query: &HistoryQuery,
+    ) -> Result<Response> {
+        self.load_history().await;
+        let (bodies, more) = self.store.history_rows(
+            query.first_row_start_ms(),
+            query.to_ms,
+            query.from_ms,
+            MAX_QUERY_ROWS,
+        );
+        let pending: Vec<Entry> = if more {
+            Vec::new()
+        } else {
+            self.history.borrow().pending.entries().to_vec()
+        };
+        let stored = bodies.iter().filter_map(|body| decode_row(body)).flatten();
+        if query.csv {
+            // Rows come oldest first: stop decoding once a page is full, so a week never sits in memory.
+            let mut entries: Vec<Entry> = Vec::new();
+            let mut cut = more;
+            for entry in stored.chain(pending) {
+                if entry.t >= query.from_ms && entry.t < query.to_ms {
+                    entries.push(entry);
+                }
+                if entries.len() > MAX_CSV_SAMPLES + CSV_OVERREAD {
+                    cut = true;
+                    break;
+                }
+            }
+            entries.sort_by(|a, b| (a.t, &a.e, a.s).cmp(&(b.t, &b.e, b.s)));
+            entries.dedup_by(|a, b| a.e == b.e && a.s == b.s);
+            let refs: Vec<&Entry> = entries.iter().collect();
+            let mut export = csv_export(query, &refs);
+            if cut && export.next_from_ms.is_none() {
+                export.next_from_ms = entries.last().map(|e| e.t + 1);
+            }
+            let headers = Headers::new();
+            headers.set("Content-Type", "text/csv; charset=utf-8")?;
+            headers.set("Cache-Control", "no-store")?;
+            headers.set(
+                "Content-Disposition",
+                &format!("attachment; filename=\"{device_id}-history.csv\""),
+            )?;
+            if let Some(next) = export.next_from_ms {
+                headers.set(CSV_NEXT_FROM_HEADER, &next.to_string())?;
+            }
+            return Ok(Response::ok(export.text)?.with_headers(headers));
+        }
+        let mut fold = HistoryFold::new(query);
+        for entry in stored.chain(pending) {
+            fold.add(entry);
+        }
+        let answer = fold.finish(device_id, more);
+        let headers = Headers::new();
+        headers.set("Cache-Control", "no-store")?;
+        Ok(Response::from_json(&answer)?.with_headers(headers))
+    }
+}
