@@ -43,10 +43,10 @@ export function Charts({ history, version, visible, range, showRange, hub }: Pro
   };
   const choose = (ms: number) => void showRange(ms, historyPoints(chartWidth(grid.current)));
 
-  // A device opens on the past: its last hour (or the range chosen before) as soon as the tab is there.
+  // A device opens on the past: its last hour as soon as its connection exists (`showRange` changes with it).
   useEffect(() => {
     if (range.status === "idle") choose(range.ms);
-  }, [range.status]);
+  }, [range.status, showRange]);
 
   return (
     <section
