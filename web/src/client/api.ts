@@ -44,17 +44,21 @@ export async function fetchDevices(
 
 /** Turns a status, `Retry-After` and body into a result. Pure. */
 export function interpret(status: number, retryAfter: string | null, body: unknown): DeviceListResult {
+  if (status === 200) {
+    const list = parseDeviceList(body);
+    if (list) return { ok: true, ...list };
+    return { ok: false, reason: "unavailable", message: "The hub answered with something unexpected." };
+  }
+  return { ok: false, ...failureOf(status, retryAfter) };
+}
+
+/** Why a dashboard request to the hub answered `status` failed, in words a person can act on. Pure. */
+export function failureOf(status: number, retryAfter: string | null): DeviceListFailure {
   switch (status) {
-    case 200: {
-      const list = parseDeviceList(body);
-      if (list) return { ok: true, ...list };
-      return { ok: false, reason: "unavailable", message: "The hub answered with something unexpected." };
-    }
     case 401:
-      return { ok: false, reason: "unauthorized", message: "Enter a dashboard token." };
+      return { reason: "unauthorized", message: "Enter a dashboard token." };
     case 403:
       return {
-        ok: false,
         reason: "forbidden",
         message: "The hub refused this token. It may be mistyped, revoked, or not a dashboard token.",
       };
@@ -62,18 +66,13 @@ export function interpret(status: number, retryAfter: string | null, body: unkno
       const seconds = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
       const wait = seconds === null ? "a minute" : `${seconds} s`;
       return {
-        ok: false,
         reason: "rate_limited",
         retryAfterS: seconds,
         message: `Too many failed attempts from this address. Try again in ${wait}.`,
       };
     }
     default:
-      return {
-        ok: false,
-        reason: "unavailable",
-        message: `The hub could not answer (HTTP ${status}). Try again later.`,
-      };
+      return { reason: "unavailable", message: `The hub could not answer (HTTP ${status}). Try again later.` };
   }
 }
 

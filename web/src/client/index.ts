@@ -11,6 +11,7 @@ export * from "./command-log";
 export * from "./connection-state";
 export * from "./fields";
 export * from "./history";
+export * from "./history-api";
 export * from "./parse";
 export * from "./protocol";
 export * from "./telemetry-client";

@@ -14,6 +14,9 @@ import {
   type DeviceMessage,
   type ErrorFrame,
   type HubToDashboard,
+  type HistoryBucket,
+  type HistoryResponse,
+  type HistorySample,
   type HubToDevice,
   type JsonObject,
   type JsonValue,
@@ -98,10 +101,25 @@ export function parseHubToDevice(text: string): Parsed<HubToDevice> {
         return errorFrame(o);
       case "pong":
         return { type };
+      case "stored":
+        return { type, epoch: str(o, "epoch"), from: seq(o, "from"), to: seq(o, "to") };
       default:
         throw new Invalid(`unknown type ${JSON.stringify(type)}`);
     }
   });
+}
+
+/** Parses the answer of `GET /api/devices/{id}/history` (a JSON object without `type`). */
+export function parseHistoryResponse(text: string): Parsed<HistoryResponse> {
+  const value = safeJson(text);
+  if (value === undefined) return { ok: false, error: "not JSON" };
+  if (!isObject(value)) return { ok: false, error: "not a JSON object" };
+  try {
+    return { ok: true, message: historyResponse(value) };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, error: e.message };
+    throw e;
+  }
 }
 
 /** Whether `text` is a JSON object without `type`: the legacy flat telemetry of existing Pi scripts. */
@@ -155,6 +173,42 @@ function commandResult(o: JsonObject): CommandResult {
 
 function errorFrame(o: JsonObject): ErrorFrame {
   return { type: "error", code: oneOf(o, "code", ERROR_CODES), message: str(o, "message") };
+}
+
+function historyResponse(o: JsonObject): HistoryResponse {
+  return {
+    device_id: str(o, "device_id"),
+    from: str(o, "from"),
+    to: str(o, "to"),
+    fields: arr(o, "fields").map((field) => {
+      if (typeof field !== "string") throw new Invalid("fields[] must be a string");
+      return field;
+    }),
+    bucket_ms: seq(o, "bucket_ms"),
+    samples: arr(o, "samples").map((item): HistorySample => {
+      const sample = asObject(item, "samples[]");
+      return { t: seq(sample, "t"), v: numbers(sample, "v") };
+    }),
+    buckets: arr(o, "buckets").map((item): HistoryBucket => {
+      const bucket = asObject(item, "buckets[]");
+      return {
+        t: seq(bucket, "t"),
+        n: seq(bucket, "n"),
+        min: numbers(bucket, "min"),
+        max: numbers(bucket, "max"),
+        mean: numbers(bucket, "mean"),
+      };
+    }),
+    truncated: bool(o, "truncated"),
+  };
+}
+
+/** An array of numbers or nulls (`Vec<Option<f64>>`). */
+function numbers(o: JsonObject, key: string): (number | null)[] {
+  return arr(o, key).map((value) => {
+    if (value !== null && typeof value !== "number") throw new Invalid(`${key}[] must be a number or null`);
+    return value;
+  });
 }
 
 /** Sets `key` only when `value` is present, so absent optional fields stay absent (as serde skips them). */

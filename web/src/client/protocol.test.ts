@@ -10,6 +10,7 @@ import {
   parseDashboardMessage,
   parseDeviceMessage,
   parseHubToDashboard,
+  parseHistoryResponse,
   parseHubToDevice,
   type Parsed,
 } from "./parse";
@@ -31,11 +32,14 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   device_batch: parseDeviceMessage,
   device_command_result: parseDeviceMessage,
   device_telemetry: parseDeviceMessage,
+  history_buckets: parseHistoryResponse,
+  history_samples: parseHistoryResponse,
   hub_ack: parseHubToDevice,
   hub_command: parseHubToDevice,
   hub_error: parseHubToDevice,
   hub_error_rate_limited: parseHubToDevice,
   hub_pong: parseHubToDevice,
+  hub_stored: parseHubToDevice,
 };
 
 const goldenFiles = readdirSync(GOLDEN)
@@ -114,5 +118,37 @@ describe("parseHubToDashboard", () => {
       ok: true,
       message: { type: "command", id: "c", name: "ping", args: {} },
     });
+  });
+});
+
+describe("parseHistoryResponse", () => {
+  const answer = {
+    device_id: "d",
+    from: "f",
+    to: "t",
+    fields: ["a"],
+    bucket_ms: 0,
+    samples: [{ t: 1, v: [1.5] }],
+    buckets: [],
+    truncated: false,
+  };
+  const refused = (change: object) => {
+    const parsed = parseHistoryResponse(JSON.stringify({ ...answer, ...change }));
+    return parsed.ok ? "accepted" : parsed.error;
+  };
+
+  it("refuses what the hub never answers", () => {
+    expect(parseHistoryResponse("<html>")).toEqual({ ok: false, error: "not JSON" });
+    expect(refused({ fields: [1] })).toBe("fields[] must be a string");
+    expect(refused({ bucket_ms: -5 })).toBe("bucket_ms must be a whole number >= 0");
+    expect(refused({ samples: [{ t: 1, v: ["1"] }] })).toBe("v[] must be a number or null");
+    expect(refused({ samples: [{ t: 1.5, v: [] }] })).toBe("t must be a whole number >= 0");
+    expect(refused({ buckets: [{ t: 1, n: 2, min: [], max: [] }] })).toBe("mean must be an array");
+    expect(refused({ truncated: "no" })).toBe("truncated must be true or false");
+  });
+
+  it("keeps nulls, which mark a field without a number", () => {
+    const parsed = parseHistoryResponse(JSON.stringify({ ...answer, samples: [{ t: 1, v: [null] }], extra: 1 }));
+    expect(parsed).toEqual({ ok: true, message: { ...answer, samples: [{ t: 1, v: [null] }] } });
   });
 });

@@ -194,5 +194,73 @@ export interface Ack {
   epoch?: string;
 }
 
+/**
+ * Extension, only to a device that asked for it (`Telemetry-Ack: stored`): every sample of `epoch` with
+ * `from <= seq <= to` is in the hub's history, so the device may delete them.
+ */
+export interface Stored {
+  type: "stored";
+  epoch: string;
+  /** First stored seq of the run. */
+  from: number;
+  /** Last stored seq of the run (inclusive). */
+  to: number;
+}
+
 /** A message from the hub to a device. */
-export type HubToDevice = Ack | Command | ErrorFrame | Pong;
+export type HubToDevice = Ack | Command | ErrorFrame | Pong | Stored;
+
+/** Default number of points a history answer holds. */
+export const DEFAULT_HISTORY_POINTS = 1000;
+/** Most points a history answer holds, whatever `points` asks for. */
+export const MAX_HISTORY_POINTS = 5000;
+/** Most fields one history query returns. */
+export const MAX_HISTORY_FIELDS = 32;
+/** Most samples one CSV export holds; a longer range is cut there and says where to go on. */
+export const MAX_CSV_SAMPLES = 100_000;
+/** Response header of a CSV export cut at {@link MAX_CSV_SAMPLES}: the `from` (Unix ms) of the next page. */
+export const CSV_NEXT_FROM_HEADER = "Telemetry-Next-From";
+
+/**
+ * Extension, `GET /api/devices/{id}/history`: numeric fields of a device's samples in a time range, raw when
+ * they fit in the point budget (`bucket_ms` 0, `samples`), else as time buckets with min, max and mean.
+ */
+export interface HistoryResponse {
+  device_id: string;
+  /** Start of the range (inclusive), RFC 3339. */
+  from: string;
+  /** End of the range (exclusive), RFC 3339. */
+  to: string;
+  /** Dotted paths into `data` (`battery.voltage`); each point's arrays follow this order. */
+  fields: string[];
+  /** Width of a bucket in milliseconds; 0 when `samples` holds raw samples. */
+  bucket_ms: number;
+  /** Raw samples, oldest first. */
+  samples: HistorySample[];
+  /** Buckets with at least one sample, oldest first. A missing bucket is a gap. */
+  buckets: HistoryBucket[];
+  /** The hub stopped at its row limit: the answer covers the range only up to its last point. */
+  truncated: boolean;
+}
+
+/** One raw sample of a {@link HistoryResponse}. */
+export interface HistorySample {
+  /** The sample's time, Unix milliseconds. */
+  t: number;
+  /** The value of each field, `null` where the sample has no number there. */
+  v: (number | null)[];
+}
+
+/** One bucket of a {@link HistoryResponse}. */
+export interface HistoryBucket {
+  /** Start of the bucket, Unix milliseconds. */
+  t: number;
+  /** Samples in the bucket. */
+  n: number;
+  /** Per field: the smallest value, `null` where no sample had a number there. */
+  min: (number | null)[];
+  /** Per field: the largest value. */
+  max: (number | null)[];
+  /** Per field: the mean of the values. */
+  mean: (number | null)[];
+}

@@ -317,3 +317,117 @@ describe("decideAfterClose", () => {
     });
   });
 });
+
+describe("the hub's history", () => {
+  const NOW = Date.parse("2026-02-03T12:00:00Z");
+  const answer = (times: number[]) => ({
+    device_id: "ems_001",
+    from: "f",
+    to: "t",
+    fields: ["battery.voltage"],
+    bucket_ms: 0,
+    samples: times.map((t) => ({ t, v: [50] })),
+    buckets: [],
+    truncated: false,
+  });
+
+  /** A fake fetch whose answers the test releases one by one. */
+  function hubHistory() {
+    const pending: { url: URL; signal?: AbortSignal; reply: (response: Response) => void }[] = [];
+    const fetchImpl = vi.fn(
+      (url: string, init?: RequestInit) =>
+        new Promise<Response>((resolve, reject) => {
+          init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+          pending.push({ url: new URL(url), signal: init?.signal ?? undefined, reply: resolve });
+        }),
+    );
+    return { fetch: fetchImpl as unknown as typeof fetch, pending };
+  }
+
+  it("opens on the past: the range's samples, then live ones after them", async () => {
+    const hub = hubHistory();
+    const live = client({ fetch: hub.fetch });
+    const socket = accept(sample(5)); // the snapshot's sample comes first…
+    const loaded = live.showRange(3_600_000, 640);
+    expect(live.getView().range).toMatchObject({ ms: 3_600_000, status: "loading" });
+    expect(Object.fromEntries(hub.pending[0].url.searchParams)).toEqual({
+      from: String(NOW - 3_600_000),
+      to: String(NOW),
+      points: "640",
+    });
+    hub.pending[0].reply(new Response(JSON.stringify(answer([NOW - 20_000, NOW - 10_000, NOW]))));
+    await loaded;
+    // …and the answer holds it too: it is kept once.
+    expect(live.getView().range).toMatchObject({ status: "ready", to: NOW, bucketMs: 0, message: null });
+    expect(live.getView().history.size).toBe(3);
+    vi.advanceTimersByTime(10_000);
+    socket.receive({ type: "telemetry", ...sample(6, 54) });
+    expect(
+      live
+        .getView()
+        .history.points()
+        .map((p) => p.t - NOW),
+    ).toEqual([-20_000, -10_000, 0, 10_000]);
+    expect(live.getView().last?.seq).toBe(6);
+  });
+
+  it("drops the answer of a range that a newer choice overtook", async () => {
+    const hub = hubHistory();
+    const live = client({ fetch: hub.fetch });
+    accept();
+    const hour = live.showRange(3_600_000);
+    const day = live.showRange(86_400_000);
+    expect(hub.pending[0].signal?.aborted).toBe(true);
+    await hour;
+    hub.pending[1].reply(new Response(JSON.stringify(answer([NOW - 80_000_000]))));
+    await day;
+    expect(live.getView().range).toMatchObject({ ms: 86_400_000, status: "ready" });
+    expect(live.getView().history.limits.windowMs).toBe(86_400_000);
+    expect(
+      live
+        .getView()
+        .history.points()
+        .map((p) => p.t),
+    ).toEqual([NOW - 80_000_000]);
+  });
+
+  it("keeps the live samples when the history fails, and says why", async () => {
+    const hub = hubHistory();
+    const live = client({ fetch: hub.fetch });
+    accept(sample(1));
+    const loaded = live.showRange(3_600_000);
+    hub.pending[0].reply(new Response("", { status: 503 }));
+    await loaded;
+    expect(live.getView().range).toMatchObject({ status: "failed", message: expect.stringContaining("HTTP 503") });
+    expect(live.getView().history.size).toBe(1);
+  });
+
+  it("loads the range again after a reconnect, to fill what the socket missed", async () => {
+    const hub = hubHistory();
+    const live = client({ fetch: hub.fetch });
+    const socket = accept();
+    const first = live.showRange(3_600_000, 500);
+    hub.pending[0].reply(new Response(JSON.stringify(answer([NOW - 10_000]))));
+    await first;
+    socket.end(1006);
+    vi.advanceTimersByTime(1000);
+    accept();
+    expect(hub.pending).toHaveLength(2);
+    expect(hub.pending[1].url.searchParams.get("points")).toBe("500");
+    hub.pending[1].reply(new Response(JSON.stringify(answer([NOW - 10_000, NOW - 5_000]))));
+    await vi.waitFor(() => expect(live.getView().range.status).toBe("ready"));
+    expect(live.getView().history.size).toBe(2);
+  });
+
+  it("cancels a load under way on close", async () => {
+    const hub = hubHistory();
+    const live = client({ fetch: hub.fetch });
+    const loaded = live.showRange(3_600_000);
+    live.close();
+    expect(hub.pending[0].signal?.aborted).toBe(true);
+    await loaded;
+    expect(live.getView().range.status).toBe("loading");
+    await live.showRange(86_400_000);
+    expect(hub.pending).toHaveLength(1);
+  });
+});

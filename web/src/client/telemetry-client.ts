@@ -1,12 +1,15 @@
 // One device's live connection: opens `GET /ws/dashboard/{id}` with the `telemetry.v1` and `bearer.<token>`
-// subprotocols, keeps a bounded history, probes liveness with text pings, reconnects with capped jittered
-// backoff, and leaves no socket or timer behind after `close()`. The decisions are in `connection-state.ts`,
-// `backoff.ts`, `history.ts` and `command-log.ts`; this file only does the I/O and the timers.
+// subprotocols, loads the chosen range of the hub's history (again after each reconnect, to fill what the
+// socket missed) and adds the live samples to it, probes liveness with text pings, reconnects with capped
+// jittered backoff, and leaves no socket, timer or request behind after `close()`. The decisions are in
+// `connection-state.ts`, `backoff.ts`, `history.ts`, `history-api.ts` and `command-log.ts`; this file only does
+// the I/O and the timers.
 
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
 import { CommandLog, outcomeOf, refusalOf, type CommandOutcome, type CommandRecord } from "./command-log";
 import { decideAfterClose, type SocketEnd } from "./connection-state";
-import { DEFAULT_HISTORY, SampleHistory, type HistoryLimits } from "./history";
+import { DEFAULT_HISTORY, SampleHistory, sampleTime, type HistoryLimits } from "./history";
+import { fetchHistory, historyPoints } from "./history-api";
 import { parseHubToDashboard } from "./parse";
 import {
   BEARER_SUBPROTOCOL_PREFIX,
@@ -45,8 +48,10 @@ export interface TelemetryClientOptions {
   stableAfterMs?: number;
   /** A command without a result after this long fails (default 30 s). */
   commandTimeoutMs?: number;
-  /** History bounds (default the last hour, at most 7,200 samples). */
+  /** History bounds (default the last hour, at most 20,000 points); `windowMs` is the range first shown. */
   history?: Partial<HistoryLimits>;
+  /** The fetch function for the history (default: the global one); tests pass a fake. */
+  fetch?: typeof fetch;
   /** How many commands the view keeps (default 20). */
   maxCommands?: number;
   /** Asked after a refused handshake: `forbidden` stops the client instead of retrying forever. */
@@ -63,6 +68,11 @@ export interface TelemetryClient {
   onMessage(listener: (message: HubToDashboard) => void): () => void;
   /** Sends a command; resolves when it is settled (never rejects). */
   sendCommand(name: string, args?: JsonObject): Promise<CommandOutcome>;
+  /**
+   * Shows the last `ms` of the hub's history, about `points` points (e.g. the chart's width in pixels), with the
+   * live samples added to it; resolves when loaded or failed (see the view's `range`). Never rejects.
+   */
+  showRange(ms: number, points?: number): Promise<void>;
   /** Sends a text ping now (one also goes out every `pingIntervalMs`). */
   ping(): void;
   /** Closes the socket and clears every timer; the view ends `closed`/`stopped`. Idempotent. */
@@ -82,7 +92,7 @@ export function dashboardUrl(baseUrl: string, deviceId: string): string {
 }
 
 class LiveConnection implements TelemetryClient {
-  private readonly opts: Required<Omit<TelemetryClientOptions, "checkAccess" | "backoff" | "history">>;
+  private readonly opts: Required<Omit<TelemetryClientOptions, "checkAccess" | "backoff" | "history" | "fetch">>;
   private readonly backoff: Backoff;
   private view: TelemetryView;
   private log: CommandLog;
@@ -94,6 +104,11 @@ class LiveConnection implements TelemetryClient {
   private readonly waiters = new Map<string, (outcome: CommandOutcome) => void>();
   private readonly listeners = new Set<(view: TelemetryView) => void>();
   private readonly messageListeners = new Set<(message: HubToDashboard) => void>();
+  /** The history load under way, if any, and how many were started (a newer one makes older answers moot). */
+  private rangeLoad: AbortController | null = null;
+  private rangeLoads = 0;
+  private rangePoints: number | undefined;
+  private snapshots = 0;
 
   constructor(private readonly options: TelemetryClientOptions) {
     const WebSocketClass = options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor);
@@ -155,6 +170,14 @@ class LiveConnection implements TelemetryClient {
     return settled;
   }
 
+  showRange(ms: number, points?: number): Promise<void> {
+    if (this.view.connection.kind === "closed") return Promise.resolve();
+    if (points !== undefined) this.rangePoints = historyPoints(points);
+    const { history } = this.view;
+    if (ms !== history.limits.windowMs) history.setWindow(ms);
+    return this.loadRange(ms);
+  }
+
   ping(): void {
     if (this.view.connection.kind !== "open" || !this.socket) return;
     this.socket.send(PING_TEXT);
@@ -166,6 +189,48 @@ class LiveConnection implements TelemetryClient {
   close(): void {
     if (this.view.connection.kind === "closed") return;
     this.stop("stopped", "closed");
+  }
+
+  /** Loads the last `ms` up to now; an answer that a newer load or `close()` overtook is dropped. */
+  private async loadRange(ms: number): Promise<void> {
+    this.rangeLoad?.abort();
+    const abort = new AbortController();
+    const load = ++this.rangeLoads;
+    this.rangeLoad = abort;
+    const { history } = this.view;
+    this.update({
+      range: { ...this.view.range, ms, status: "loading", message: null },
+      historyVersion: history.version,
+    });
+    const to = Date.now();
+    const result = await fetchHistory(
+      {
+        baseUrl: this.opts.baseUrl,
+        token: this.opts.token,
+        deviceId: this.opts.deviceId,
+        fetch: this.options.fetch,
+        signal: abort.signal,
+      },
+      { from: to - ms, to, points: this.rangePoints },
+    );
+    if (load !== this.rangeLoads || abort.signal.aborted) return;
+    this.rangeLoad = null;
+    if (!result.ok) {
+      this.update({ range: { ...this.view.range, status: "failed", message: result.message } });
+      return;
+    }
+    history.load(result.answers);
+    this.update({
+      range: {
+        ms,
+        status: "ready",
+        to,
+        bucketMs: Math.max(0, ...result.answers.map((a) => a.bucket_ms)),
+        truncated: result.answers[result.answers.length - 1]?.truncated ?? false,
+        message: null,
+      },
+      historyVersion: history.version,
+    });
   }
 
   private connect(): void {
@@ -225,6 +290,9 @@ class LiveConnection implements TelemetryClient {
       case "snapshot":
         if (message.device_id !== this.opts.deviceId) return;
         this.update({ online: message.online, ...(message.last ? this.withSample(message.last) : {}) });
+        // After a reconnect, what was sent while the socket was down is only in the hub's history.
+        this.snapshots += 1;
+        if (this.snapshots > 1 && this.view.range.status !== "idle") void this.loadRange(this.view.range.ms);
         return;
       case "telemetry":
         if (message.device_id !== this.opts.deviceId) return;
@@ -252,9 +320,11 @@ class LiveConnection implements TelemetryClient {
 
   /** Adds a sample to the history; the view's `last` follows the newest sample by time. */
   private withSample(sample: DashboardTelemetry): Partial<TelemetryView> {
-    const { history } = this.view;
-    if (!history.add(sample)) return {};
-    return { last: history.newest()?.sample ?? sample, historyVersion: history.version };
+    const { history, last } = this.view;
+    const added = history.add(sample);
+    const newest = last && sampleTime(last) >= sampleTime(sample) ? last : sample;
+    if (!added && newest === last) return {};
+    return { last: newest, historyVersion: history.version };
   }
 
   /** Gives up on the current socket without waiting for its close handshake (it may be dead). */
@@ -305,6 +375,8 @@ class LiveConnection implements TelemetryClient {
 
   private stop(reason: "stopped" | "revoked" | "forbidden", message: string): void {
     if (this.socket) this.detach(this.socket);
+    this.rangeLoad?.abort();
+    this.rangeLoad = null;
     for (const key of [...this.timers.keys()]) this.clearTimer(key);
     this.failPending(reason === "stopped" ? "closed before the result arrived" : message);
     this.update({ connection: { kind: "closed", reason, message } });

@@ -16,6 +16,8 @@ export type UseTelemetryOptions = Omit<TelemetryClientOptions, "deviceId">;
 export interface UseTelemetry extends TelemetryView {
   /** Sends a command; resolves when it is settled (never rejects). */
   sendCommand(name: string, args?: JsonObject): Promise<CommandOutcome>;
+  /** Shows the last `ms` of the hub's history with about `points` points (see the client's `showRange`). */
+  showRange(ms: number, points?: number): Promise<void>;
 }
 
 /** Watches `deviceId` live. Only `deviceId`, `options.token` and `options.baseUrl` reconnect when changed. */
@@ -44,6 +46,7 @@ export function useTelemetry(deviceId: string, options: UseTelemetryOptions): Us
       ...current,
       sendCommand: (name: string, args?: JsonObject) =>
         client.current ? client.current.sendCommand(name, args) : Promise.resolve(notConnected(name, args ?? {})),
+      showRange: (ms: number, points?: number) => client.current?.showRange(ms, points) ?? Promise.resolve(),
     }),
     [current],
   );

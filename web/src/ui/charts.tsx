@@ -1,8 +1,19 @@
-// The charts of a device: battery voltage and state of charge first; any numeric field can be added.
+// The charts of a device: a range of the hub's history (1 h, 24 h or 7 d) with the live samples after it, battery
+// voltage and state of charge first (any numeric field can be added), and the range as a CSV download.
 
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
-import { PREFERRED_FIELDS, fieldLabel, fieldUnit, orderFields, type SampleHistory } from "../client";
+import {
+  HISTORY_RANGES,
+  PREFERRED_FIELDS,
+  fieldLabel,
+  fieldUnit,
+  historyPoints,
+  orderFields,
+  type HistoryRange,
+  type SampleHistory,
+} from "../client";
+import { CsvDownload } from "./csv-download";
 import { FieldChart } from "./field-chart";
 
 interface Props {
@@ -10,10 +21,19 @@ interface Props {
   /** The history's version: charts redraw when it changes. */
   version: number;
   visible: boolean;
+  range: HistoryRange;
+  showRange: (ms: number, points: number) => Promise<void>;
+  /** Where the CSV export goes, with what token. */
+  hub: { baseUrl: string; token: string; deviceId: string };
 }
 
-/** The field chooser and one chart per chosen field. */
-export function Charts({ history, version, visible }: Props) {
+/** Narrowest chart in the grid (`.charts` in styles.css): 26rem. */
+const MIN_CHART_PX = 26 * 16;
+const GRID_GAP_PX = 16;
+
+/** The range choice, the field chooser and one chart per chosen field. */
+export function Charts({ history, version, visible, range, showRange, hub }: Props) {
+  const grid = useRef<HTMLDivElement>(null);
   const available = useMemo(() => orderFields(history.numericFieldPaths()), [history, version]);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const shown = (chosen ?? defaultFields(available)).filter((path) => available.includes(path));
@@ -21,18 +41,43 @@ export function Charts({ history, version, visible }: Props) {
     const current = chosen ?? defaultFields(available);
     setChosen(on ? orderFields([...current, path]) : current.filter((p) => p !== path));
   };
-  const minutes = Math.round(history.limits.windowMs / 60_000);
+  const choose = (ms: number) => void showRange(ms, historyPoints(chartWidth(grid.current)));
+
+  // A device opens on the past: its last hour as soon as its connection exists (`showRange` changes with it).
+  useEffect(() => {
+    if (range.status === "idle") choose(range.ms);
+  }, [range.status, showRange]);
 
   return (
-    <section class="card charts-card" aria-labelledby="charts-title">
+    <section
+      class="card charts-card"
+      aria-labelledby={`charts-${hub.deviceId}`}
+      data-range-ms={range.ms}
+      data-range-status={range.status}
+      data-bucket-ms={range.bucketMs}
+    >
       <div class="card-head">
-        <h3 id="charts-title">Charts</h3>
-        <span class="muted small">
-          last {minutes >= 60 ? `${Math.round(minutes / 60)} h` : `${minutes} min`} · {history.size} samples
+        <h3 id={`charts-${hub.deviceId}`}>Charts</h3>
+        <div class="range-choice" role="group" aria-label="Time range">
+          {HISTORY_RANGES.map((choice) => (
+            <button
+              key={choice.ms}
+              type="button"
+              class="secondary range"
+              aria-pressed={choice.ms === range.ms}
+              onClick={() => choose(choice.ms)}
+            >
+              {choice.label}
+            </button>
+          ))}
+        </div>
+        <span class="muted small" role="status" data-testid="range-status">
+          {rangeText(range, history.size)}
         </span>
+        <CsvDownload {...hub} rangeMs={range.ms} />
       </div>
       {available.length === 0 ? (
-        <p class="muted">No numeric field yet.</p>
+        <p class="muted">{range.status === "loading" ? "Loading the history…" : "No numeric field yet."}</p>
       ) : (
         <details class="field-chooser">
           <summary>
@@ -54,9 +99,9 @@ export function Charts({ history, version, visible }: Props) {
           </fieldset>
         </details>
       )}
-      <div class="charts">
+      <div class="charts" ref={grid}>
         {shown.map((path) => (
-          <FieldChart key={path} history={history} version={version} path={path} visible={visible} />
+          <FieldChart key={path} history={history} version={version} path={path} visible={visible} range={range} />
         ))}
       </div>
     </section>
@@ -67,4 +112,35 @@ export function Charts({ history, version, visible }: Props) {
 function defaultFields(available: string[]): string[] {
   const preferred = PREFERRED_FIELDS.filter((p) => available.includes(p));
   return preferred.length > 0 ? preferred : available.slice(0, 2);
+}
+
+/** The width of one chart: a chart's own, else the grid's split into as many columns as fit. */
+function chartWidth(grid: HTMLElement | null): number {
+  if (!grid) return 0;
+  const box = grid.querySelector<HTMLElement>(".chart-box");
+  if (box && box.clientWidth > 0) return box.clientWidth;
+  const columns = Math.max(1, Math.floor((grid.clientWidth + GRID_GAP_PX) / (MIN_CHART_PX + GRID_GAP_PX)));
+  return (grid.clientWidth - (columns - 1) * GRID_GAP_PX) / columns;
+}
+
+function rangeText(range: HistoryRange, points: number): string {
+  switch (range.status) {
+    case "idle":
+    case "loading":
+      return "loading the history…";
+    case "failed":
+      return `history unavailable: ${range.message ?? "unknown error"} (live samples only)`;
+    case "ready": {
+      const per = range.bucketMs > 0 ? ` · a point per ${spanText(range.bucketMs)}` : "";
+      const late = range.truncated ? " · starts late: the hub cut the answer" : "";
+      return `${points.toLocaleString()} points${per}${late}`;
+    }
+  }
+}
+
+function spanText(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
 }

@@ -1,4 +1,4 @@
-// One device, live: its status line, latest values, charts and (for control tokens) commands.
+// One device, live: its status line, latest values, charts of its history and (for control tokens) commands.
 
 import { useEffect } from "preact/hooks";
 
@@ -50,7 +50,14 @@ export function DevicePanel({ baseUrl, token, deviceId, access, visible, onRevok
         </p>
       )}
       <LatestValues last={live.last} />
-      <Charts history={live.history} version={live.historyVersion} visible={visible} />
+      <Charts
+        history={live.history}
+        version={live.historyVersion}
+        visible={visible}
+        range={live.range}
+        showRange={live.showRange}
+        hub={{ baseUrl, token, deviceId }}
+      />
       {access === "control" ? (
         <Commands
           deviceId={deviceId}

@@ -1,36 +1,45 @@
 // One field over time, drawn by uPlot; redrawn from the history when its version changes, resized with its box,
-// re-themed when the colour scheme changes, destroyed on unmount.
+// re-themed when the colour scheme changes, destroyed on unmount. Spans the chosen range once it is loaded; a
+// gap in the data breaks the line; the pointer shows the time and value under it. The figure's `data-*`
+// attributes say what it draws (points, gaps, first and last time), for people reading the DOM and for tests.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 
-import { fieldLabel, fieldUnit, formatValue, type SampleHistory } from "../client";
+import { fieldLabel, fieldUnit, formatValue, type ChartSeries, type HistoryRange, type SampleHistory } from "../client";
+import { tooltipLines, tooltipPlugin } from "./chart-tooltip";
+import { axisSpan } from "./time-axis";
 
 interface Props {
   history: SampleHistory;
   version: number;
   path: string;
   visible: boolean;
+  range: HistoryRange;
 }
 
 const HEIGHT = 180;
-/** The narrowest time span a chart shows, in seconds. */
-const MIN_SPAN_S = 60;
 
 /** A chart of `path`, with an accessible summary of what it shows. */
-export function FieldChart({ history, version, path, visible }: Props) {
+export function FieldChart({ history, version, path, visible, range }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const dark = useDarkScheme();
   const label = fieldLabel(path);
   const unit = fieldUnit(path);
+  const series = useMemo(() => history.chart([path]), [history, version, path]);
+  // uPlot's callbacks read the latest series and range through these.
+  const current = useRef({ series, range });
+  current.current = { series, range };
 
   useEffect(() => {
     const element = box.current;
     if (!element) return;
+    const describe = (idx: number) => tooltipLines(current.current.series.rows, idx, path, unit, Date.now());
+    const span = (u: uPlot, min: number, max: number) => xRange(u, min, max, current.current.range);
     const chart = new uPlot(
-      options(label, unit, element.clientWidth),
-      history.columns([path]) as uPlot.AlignedData,
+      options(label, unit, element.clientWidth, span, tooltipPlugin(describe)),
+      current.current.series.columns as uPlot.AlignedData,
       element,
     );
     plot.current = chart;
@@ -46,20 +55,29 @@ export function FieldChart({ history, version, path, visible }: Props) {
   }, [path, dark]);
 
   useEffect(() => {
-    if (visible) plot.current?.setData(history.columns([path]) as uPlot.AlignedData);
-  }, [version, visible]);
+    if (visible) plot.current?.setData(series.columns as uPlot.AlignedData);
+  }, [series, visible, range.ms, range.to]);
 
-  const values = history
-    .samples()
-    .map((s) => s.values.get(path))
-    .filter((v): v is number => v !== undefined);
+  const drawn = useMemo(() => drawnPoints(series), [series]);
+  const axis = axisSpan(range, series.columns[0]);
+  const { values } = drawn;
   const summary = values.length
-    ? `${label}: ${values.length} points, latest ${formatValue(values[values.length - 1])}${unit ? ` ${unit}` : ""}, ` +
-      `range ${formatValue(Math.min(...values))} to ${formatValue(Math.max(...values))}`
+    ? `${label}: ${values.length} points${series.gaps > 0 ? ` with ${series.gaps} ${series.gaps === 1 ? "gap" : "gaps"}` : ""}, ` +
+      `latest ${formatValue(values[values.length - 1])}${unit ? ` ${unit}` : ""}, ` +
+      `range ${formatValue(drawn.min)} to ${formatValue(drawn.max)}`
     : `${label}: no points yet`;
 
   return (
-    <figure class="chart" data-field={path} data-points={values.length}>
+    <figure
+      class="chart"
+      data-field={path}
+      data-points={values.length}
+      data-gaps={series.gaps}
+      data-first={drawn.first ?? undefined}
+      data-last={drawn.last ?? undefined}
+      data-axis-from={axis ? Math.round(axis[0] * 1000) : undefined}
+      data-axis-to={axis ? Math.round(axis[1] * 1000) : undefined}
+    >
       <figcaption>
         {label}
         {unit && <span class="muted"> ({unit})</span>}
@@ -82,14 +100,36 @@ function useDarkScheme(): boolean {
   return dark;
 }
 
-function xRange(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
-  const times = u.data[0];
-  if (times.length === 0) return [min, max];
-  const last = times[times.length - 1];
-  return last - times[0] < MIN_SPAN_S ? [last - MIN_SPAN_S, last] : [min, max];
+/** The values drawn (gap rows and points without this field left out), their extremes and first and last time. */
+function drawnPoints(series: ChartSeries) {
+  const [times, column] = series.columns;
+  const values: number[] = [];
+  let first: number | null = null;
+  let last: number | null = null;
+  let min = Infinity;
+  let max = -Infinity;
+  column.forEach((value, i) => {
+    if (value === null) return;
+    values.push(value);
+    first ??= Math.round(times[i] * 1000);
+    last = Math.round(times[i] * 1000);
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+  });
+  return { values, first, last, min, max };
 }
 
-function options(label: string, unit: string, width: number): uPlot.Options {
+function xRange(u: uPlot, min: number, max: number, range: HistoryRange): uPlot.Range.MinMax {
+  return axisSpan(range, u.data[0]) ?? [min, max];
+}
+
+function options(
+  label: string,
+  unit: string,
+  width: number,
+  range: uPlot.Range.Function,
+  tooltip: uPlot.Plugin,
+): uPlot.Options {
   const css = getComputedStyle(document.documentElement);
   const color = (name: string) => css.getPropertyValue(name).trim();
   const axis: uPlot.Axis = {
@@ -102,9 +142,9 @@ function options(label: string, unit: string, width: number): uPlot.Options {
     height: HEIGHT,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    // At least a minute wide, so a young chart fills from the right instead of zooming into seconds (uPlot
-    // itself widens a single point to 86,400 units, i.e. 1,000 days of seconds).
-    scales: { x: { time: true, range: xRange } },
+    // The chosen range once loaded, else at least a minute (see time-axis.ts).
+    scales: { x: { time: true, range } },
+    plugins: [tooltip],
     axes: [axis, { ...axis, size: 56, values: (_u, ticks) => ticks.map((v) => formatValue(v)) }],
     series: [
       {},
