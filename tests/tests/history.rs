@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use hub_e2e::{AdminHttp, HttpResponse, HubServer, WsClient, json_body};
+use hub_e2e::{AdminHttp, HttpResponse, HubServer, RunningAgent, WsClient, json_body};
 use serde_json::{Value, json};
 use tokio::task::block_in_place;
 
@@ -44,6 +44,16 @@ fn telemetry(epoch: &str, seq: u64, t_ms: u64) -> Value {
 
 fn batch(items: Vec<Value>) -> Value {
     json!({"type": "batch", "items": items})
+}
+
+/// Kills the running hub's workerd with `SIGKILL`: no handler runs, nothing more is written.
+fn kill_workerd(hub: &HubServer) {
+    let pgid = hub.process_group().expect("the hub runs");
+    let killed = Command::new("pkill")
+        .args(["-KILL", "-g", &pgid.to_string(), "workerd"])
+        .status()
+        .expect("pkill runs");
+    assert!(killed.success(), "workerd was running");
 }
 
 /// Connects as the device, asking for `stored` messages.
@@ -334,12 +344,7 @@ async fn workerd_killed_between_receipt_and_write_loses_nothing_and_stores_nothi
     );
 
     // Received and acked, not yet written: workerd dies without a chance to write.
-    let pgid = hub.process_group().expect("the hub runs");
-    let killed = Command::new("pkill")
-        .args(["-KILL", "-g", &pgid.to_string(), "workerd"])
-        .status()
-        .expect("pkill runs");
-    assert!(killed.success(), "workerd was running");
+    kill_workerd(&hub);
     drop(device);
     block_in_place(|| hub.restart());
     assert_eq!(
@@ -367,4 +372,55 @@ async fn workerd_killed_between_receipt_and_write_loses_nothing_and_stores_nothi
         csv_seqs(&history(&hub, id, &since, &reader).await),
         each_once(1..=25)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_edge_agent_resends_what_a_killed_workerd_never_wrote() {
+    let mut hub = block_in_place(|| HubServer::start_lenient(&[]));
+    let admin = AdminHttp::new(&hub);
+    let id = "hist-agent";
+    let token = admin.create_device(id).await;
+    let (_, reader) = admin.create_dashboard(json!([id]), "read").await;
+    let agent = RunningAgent::start(&hub.ws_url(""), id, &token, "0.2");
+    let csv = format!(".csv?from={}", now_ms() - MINUTE_MS);
+    let stored_seqs = |response: HttpResponse| csv_seqs(&response);
+    // Wait until the hub holds a few seconds of samples, most of them not yet written.
+    let mut held = BTreeMap::new();
+    for _ in 0..100 {
+        held = stored_seqs(history(&hub, id, &csv, &reader).await);
+        if held.len() >= 15 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(held.len() >= 15, "the agent streams: {held:?}");
+    kill_workerd(&hub);
+    block_in_place(|| hub.restart());
+    let survived = stored_seqs(history(&hub, id, &csv, &reader).await);
+    assert!(
+        survived.len() < held.len(),
+        "the kill lost what was not written: {survived:?}"
+    );
+
+    // The agent reconnects and resends every sample the hub never told it was stored.
+    let newest_before = *held.keys().last().expect("held");
+    let mut after = BTreeMap::new();
+    for _ in 0..150 {
+        after = stored_seqs(history(&hub, id, &csv, &reader).await);
+        if after
+            .keys()
+            .last()
+            .is_some_and(|last| *last > newest_before + 10)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    agent.stop().await;
+    let newest = *after.keys().last().expect("samples after the restart");
+    assert!(
+        newest > newest_before + 10,
+        "the agent came back: {after:?}"
+    );
+    assert_eq!(after, each_once(1..=newest), "every seq once, none lost");
 }
