@@ -34,7 +34,7 @@ use crate::hub_sockets::{
 };
 use crate::hub_store::HubStore;
 use crate::session::{
-    DashboardOutcome, DeviceOutcome, Inbound, on_dashboard_frame, on_device_frame,
+    DashboardOutcome, DeviceOutcome, Inbound, Ingested, on_dashboard_frame, on_device_frame,
 };
 
 /// One per device id: the device's connection, its dashboards, its cursor and its last sample.
@@ -247,11 +247,23 @@ impl HubCore {
                     send_json(ws, &HubToDevice::Error(refusal));
                     return Ok(());
                 }
-                for sample in &ingested.accepted {
-                    broadcast(&self.state, &HubToDashboard::Telemetry(sample.clone()));
+                let Ingested {
+                    accepted,
+                    resent,
+                    held,
+                    ack,
+                } = ingested;
+                let mut kept = Vec::with_capacity(accepted.len());
+                for sample in accepted {
+                    let message = HubToDashboard::Telemetry(sample);
+                    broadcast(&self.state, &message);
+                    if let HubToDashboard::Telemetry(sample) = message {
+                        kept.push(sample);
+                    }
                 }
-                send_json(ws, &HubToDevice::Ack(ingested.ack.clone()));
-                let resent_stored = self.keep_samples(ingested, now);
+                send_json(ws, &HubToDevice::Ack(ack));
+                let bytes_each = len / kept.len().max(1);
+                let resent_stored = self.keep_samples(kept, &resent, held, now, bytes_each);
                 if attachment.stored_acks {
                     for run in resent_stored {
                         send_json(ws, &HubToDevice::Stored(run));

@@ -87,14 +87,14 @@ pub struct Entry {
 
 impl Entry {
     /// The entry for an accepted sample received at `received_ms`.
-    pub fn of(sample: &DashboardTelemetry, received_ms: u64, retention_ms: u64) -> Self {
+    pub fn from_sample(sample: DashboardTelemetry, received_ms: u64, retention_ms: u64) -> Self {
         Self {
             t: placement_ms(parse_millis(&sample.ts), received_ms, retention_ms),
             r: received_ms,
-            e: sample.epoch.clone().unwrap_or_default(),
+            e: sample.epoch.unwrap_or_default(),
             s: sample.seq,
-            ts: sample.ts.clone(),
-            d: sample.data.clone(),
+            ts: sample.ts,
+            d: sample.data,
         }
     }
 

@@ -22,7 +22,6 @@ use crate::history::{
 use crate::hub_sockets::{attachment, live_device_sockets, send_json};
 use crate::hub_store::HistoryHead;
 use crate::seq_ranges::SeqRanges;
-use crate::session::Ingested;
 
 /// Samples decoded past a CSV page before the rest of the rows are left unread: rows come oldest first, so
 /// the page's samples are all in by then.
@@ -87,31 +86,35 @@ impl HubCore {
         self.history.borrow().pending.is_full(&self.config.history)
     }
 
-    /// Keeps a frame's accepted samples in the pending group; the `stored` messages owed for its resends of
-    /// samples already written.
-    pub(crate) fn keep_samples(&self, ingested: Ingested, now: u64) -> Vec<Stored> {
+    /// Keeps a frame's accepted samples (about `bytes_each` long) in the pending group and the seqs `held` after
+    /// them; the `stored` messages owed for the frame's resends of samples already written.
+    pub(crate) fn keep_samples(
+        &self,
+        accepted: Vec<DashboardTelemetry>,
+        resent: &[(String, u64)],
+        held: Option<SeqRanges>,
+        now: u64,
+        bytes_each: usize,
+    ) -> Vec<Stored> {
         let retention = self.config.history.retention_ms;
         let mut memory = self.history.borrow_mut();
         let stored = memory.stored.as_ref();
         let resent_stored = stored_runs(
-            ingested
-                .resent
+            resent
                 .iter()
                 .filter(|(epoch, seq)| stored.is_some_and(|s| s.contains(epoch, *seq)))
                 .map(|(epoch, seq)| (epoch.as_str(), *seq)),
         );
-        if let Some(newest) = ingested.accepted.last() {
+        if let Some(newest) = accepted.last() {
             memory.last = Some(newest.clone());
         }
-        for sample in &ingested.accepted {
-            let bytes =
-                sample.ts.len() + serde_json::to_string(&sample.data).map_or(0, |d| d.len());
+        for sample in accepted {
             memory
                 .pending
-                .push(Entry::of(sample, now, retention), bytes);
+                .push(Entry::from_sample(sample, now, retention), bytes_each);
         }
-        if ingested.held.is_some() {
-            memory.held = ingested.held;
+        if held.is_some() {
+            memory.held = held;
         }
         resent_stored
     }

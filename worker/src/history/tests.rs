@@ -282,7 +282,7 @@ fn an_entry_round_trips_to_what_dashboards_see() {
         received_at: "2026-02-03T11:00:00.050Z".into(),
         data: json!({"v": 1}).as_object().cloned().unwrap_or_default(),
     };
-    let entry = Entry::of(&sample, T0 + 50, POLICY.retention_ms);
+    let entry = Entry::from_sample(sample.clone(), T0 + 50, POLICY.retention_ms);
     assert_eq!(entry.t, T0);
     assert_eq!(entry.to_telemetry("ems_001"), sample);
 }
