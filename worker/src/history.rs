@@ -174,6 +174,13 @@ impl PendingGroup {
     }
 }
 
+/// The key below which every stored row has expired at `now_ms`: a row starting before it ends before
+/// `now_ms - retention`, because no row spans more than [`CHUNK_SPAN_MS`]. Deleting by this key range touches
+/// only the rows it deletes.
+pub fn prune_before_ms(now_ms: u64, policy: &HistoryPolicy) -> u64 {
+    now_ms.saturating_sub(policy.retention_ms + CHUNK_SPAN_MS)
+}
+
 /// One stored row: samples within [`CHUNK_SPAN_MS`], compressed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChunkRow {

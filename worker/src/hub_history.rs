@@ -16,8 +16,8 @@ use worker::{Headers, Response, Result, console_log};
 
 use crate::device_hub::HubCore;
 use crate::history::{
-    CHUNK_SPAN_MS, Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, PendingGroup, chunk_rows,
-    csv_export, decode_row, stored_runs,
+    Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, PendingGroup, chunk_rows, csv_export,
+    decode_row, prune_before_ms, stored_runs,
 };
 use crate::hub_sockets::{attachment, live_device_sockets, send_json};
 use crate::hub_store::HistoryHead;
@@ -159,7 +159,7 @@ impl HubCore {
                 stored_runs(entries.iter().map(|e| (e.e.as_str(), e.s))),
             )
         };
-        let prune_before = now.saturating_sub(self.config.history.retention_ms + CHUNK_SPAN_MS);
+        let prune_before = prune_before_ms(now, &self.config.history);
         if let Err(error) = self.store.write_group(&rows, &head, prune_before) {
             console_log!("writing history failed: {error}");
             return false;

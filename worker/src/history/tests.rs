@@ -312,3 +312,21 @@ fn a_mean_of_huge_values_stays_between_min_and_max() {
         "{mean}"
     );
 }
+
+#[test]
+fn pruning_deletes_only_rows_that_ended_before_the_retention() {
+    let now = T0 + 30 * DAY_MS;
+    let cutoff = prune_before_ms(now, &POLICY);
+    let kept_edge = now - POLICY.retention_ms;
+    // A row that ends at the edge of the retention started at most an hour before it: kept.
+    for row in chunk_rows(&[
+        entry(1, kept_edge - CHUNK_SPAN_MS, json!({})),
+        entry(2, kept_edge, json!({})),
+    ]) {
+        assert!(row.start_ms >= cutoff);
+    }
+    // A row that starts before the cutoff ended before the retention's edge.
+    let expired = chunk_rows(&[entry(3, cutoff - 1, json!({}))]);
+    assert!(expired[0].start_ms < cutoff && expired[0].end_ms < kept_edge);
+    assert_eq!(prune_before_ms(5, &POLICY), 0);
+}
