@@ -8,7 +8,8 @@
 
 use serde_json::{Map, Value};
 use telemetry_hub::history::{
-    Entry, HistoryFold, chunk_rows, csv_export, decode_row, in_range, parse_history_query,
+    Entry, HistoryFold, NumberColumns, chunk_rows, csv_export, decode_row, in_range,
+    parse_history_query,
 };
 use telemetry_protocol::history::{MAX_HISTORY_FIELDS, MAX_HISTORY_POINTS};
 
@@ -19,6 +20,7 @@ const NOW_MS: u64 = 1_770_120_000_000;
 /// One input through query parsing, folding, CSV and the row codec.
 pub fn history_query(data: &[u8]) {
     let _ = decode_row(data);
+    let _ = NumberColumns::decode(data);
     let text = text(data);
     let mut lines = text.lines();
     let query_line = lines.next().unwrap_or("");
@@ -52,10 +54,37 @@ pub fn history_query(data: &[u8]) {
         .collect();
     let in_range_count = in_range(&query, &entries, &[]).len();
     let mut fold = HistoryFold::new(&query);
-    for entry in entries.iter().cloned() {
+    for entry in &entries {
         fold.add(entry);
     }
+    // The same samples through a stored row's columns give the same answer.
+    let mut from_columns = HistoryFold::new(&query);
+    for row in chunk_rows(&entries) {
+        if let Some(columns) = row.numbers.as_deref().and_then(NumberColumns::decode) {
+            from_columns.add_columns(&columns);
+        } else {
+            for entry in decode_row(&row.body).unwrap_or_default() {
+                from_columns.add(&entry);
+            }
+        }
+    }
     let answer = fold.finish("d", false);
+    let columns_answer = from_columns.finish("d", false);
+    assert_eq!(
+        (
+            &answer.fields,
+            answer.bucket_ms,
+            answer.samples.len(),
+            answer.buckets.len()
+        ),
+        (
+            &columns_answer.fields,
+            columns_answer.bucket_ms,
+            columns_answer.samples.len(),
+            columns_answer.buckets.len()
+        ),
+        "columns and JSON disagree"
+    );
     if answer.bucket_ms == 0 {
         assert_eq!(answer.samples.len(), in_range_count);
         assert!(answer.samples.len() <= query.points as usize);

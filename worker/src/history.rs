@@ -18,6 +18,10 @@ use telemetry_protocol::{
 use crate::clock::{parse_millis, rfc3339_millis};
 use crate::error::HubError;
 
+mod numbers;
+
+pub use numbers::NumberColumns;
+
 /// A row never spans more than this much time, so a query for `[from, to)` finds every row that overlaps it
 /// among those that start in `[from - CHUNK_SPAN_MS, to)`.
 pub const CHUNK_SPAN_MS: u64 = 60 * 60 * 1000;
@@ -192,6 +196,8 @@ pub struct ChunkRow {
     pub count: u32,
     /// The samples as deflated JSON.
     pub body: Vec<u8>,
+    /// Their numbers by column ([`NumberColumns`], deflated), unless they have too many fields.
+    pub numbers: Option<Vec<u8>>,
 }
 
 /// Cuts a group into rows by time: sorted by placement, a new row whenever the span would pass
@@ -218,6 +224,7 @@ fn encode_row(entries: &[&Entry]) -> ChunkRow {
         end_ms: entries.last().map_or(0, |e| e.t),
         count: entries.len() as u32,
         body: miniz_oxide::deflate::compress_to_vec(&json, 6),
+        numbers: NumberColumns::of(entries).map(|columns| columns.encode()),
     }
 }
 
@@ -421,12 +428,12 @@ pub fn in_range<'a>(
 }
 
 /// A history answer built one sample at a time, so a week of samples never sits in memory at once: samples
-/// are kept raw while they fit the point budget, then folded into buckets of min / max / sum per field.
+/// are kept raw while they fit the point budget, then folded into buckets of min / max / mean per field.
 #[derive(Debug, Clone)]
 pub struct HistoryFold {
     query: HistoryQuery,
     bucket_ms: u64,
-    raw: Vec<Entry>,
+    raw: Vec<(u64, Vec<(String, f64)>)>,
     buckets: Option<BTreeMap<u64, BucketAcc>>,
 }
 
@@ -446,22 +453,31 @@ struct FieldAcc {
 }
 
 impl FieldAcc {
-    fn add(acc: Option<&mut FieldAcc>, value: f64) -> Option<FieldAcc> {
-        match acc {
-            Some(acc) => {
-                acc.min = acc.min.min(value);
-                acc.max = acc.max.max(value);
-                acc.count += 1;
-                let n = f64::from(acc.count);
-                acc.mean = (acc.mean - acc.mean / n + value / n).clamp(acc.min, acc.max);
-                None
+    fn new(value: f64) -> Self {
+        Self {
+            min: value,
+            max: value,
+            mean: value,
+            count: 1,
+        }
+    }
+
+    fn add(&mut self, value: f64) {
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.count += 1;
+        let n = f64::from(self.count);
+        self.mean = (self.mean - self.mean / n + value / n).clamp(self.min, self.max);
+    }
+}
+
+impl BucketAcc {
+    fn add(&mut self, field: &str, value: f64) {
+        match self.fields.get_mut(field) {
+            Some(acc) => acc.add(value),
+            None => {
+                self.fields.insert(field.to_owned(), FieldAcc::new(value));
             }
-            None => Some(FieldAcc {
-                min: value,
-                max: value,
-                mean: value,
-                count: 1,
-            }),
         }
     }
 }
@@ -479,24 +495,81 @@ impl HistoryFold {
     }
 
     /// Takes one sample; samples outside the range are ignored.
-    pub fn add(&mut self, entry: Entry) {
-        if entry.t < self.query.from_ms || entry.t >= self.query.to_ms {
+    pub fn add(&mut self, entry: &Entry) {
+        if !self.in_range(entry.t) {
             return;
         }
-        if let Some(buckets) = &mut self.buckets {
-            fold_into(buckets, &self.query, self.bucket_ms, &entry);
-            return;
-        }
-        self.raw.push(entry);
-        if self.raw.len() > self.query.points as usize {
-            sort_and_dedup(&mut self.raw);
-            if self.raw.len() > self.query.points as usize {
-                let mut buckets = BTreeMap::new();
-                for entry in self.raw.drain(..) {
-                    fold_into(&mut buckets, &self.query, self.bucket_ms, &entry);
-                }
-                self.buckets = Some(buckets);
+        let mut found = BTreeSet::new();
+        let values: Vec<(String, f64)> = match &self.query.fields {
+            Some(fields) => fields
+                .iter()
+                .filter_map(|f| Some((f.clone(), at_path(&entry.d, f)?.as_f64()?)))
+                .collect(),
+            None => {
+                leaf_paths(&entry.d, is_number, &mut found);
+                found
+                    .into_iter()
+                    .filter_map(|f| {
+                        let value = at_path(&entry.d, &f)?.as_f64()?;
+                        Some((f, value))
+                    })
+                    .collect()
             }
+        };
+        self.add_point(entry.t, values.iter().map(|(f, v)| (f.as_str(), *v)));
+    }
+
+    /// Takes the samples of a stored row's columns.
+    pub fn add_columns(&mut self, columns: &NumberColumns) {
+        let wanted: Vec<usize> = (0..columns.fields.len())
+            .filter(|i| {
+                self.query
+                    .fields
+                    .as_ref()
+                    .is_none_or(|asked| asked.contains(&columns.fields[*i]))
+            })
+            .collect();
+        for (row, t) in columns.times.iter().enumerate() {
+            if !self.in_range(*t) {
+                continue;
+            }
+            let values = wanted.iter().filter_map(|i| {
+                let value = columns.values[*i][row];
+                (!value.is_nan()).then(|| (columns.fields[*i].as_str(), value))
+            });
+            self.add_point(*t, values);
+        }
+    }
+
+    fn in_range(&self, t: u64) -> bool {
+        t >= self.query.from_ms && t < self.query.to_ms
+    }
+
+    fn add_point<'v>(&mut self, t: u64, values: impl Iterator<Item = (&'v str, f64)>) {
+        if let Some(buckets) = &mut self.buckets {
+            let bucket = buckets
+                .entry((t - self.query.from_ms) / self.bucket_ms)
+                .or_default();
+            bucket.n += 1;
+            for (field, value) in values {
+                bucket.add(field, value);
+            }
+            return;
+        }
+        self.raw
+            .push((t, values.map(|(f, v)| (f.to_owned(), v)).collect()));
+        if self.raw.len() > self.query.points as usize {
+            let mut buckets: BTreeMap<u64, BucketAcc> = BTreeMap::new();
+            for (t, values) in self.raw.drain(..) {
+                let bucket = buckets
+                    .entry((t - self.query.from_ms) / self.bucket_ms)
+                    .or_default();
+                bucket.n += 1;
+                for (field, value) in values {
+                    bucket.add(&field, value);
+                }
+            }
+            self.buckets = Some(buckets);
         }
     }
 
@@ -513,17 +586,27 @@ impl HistoryFold {
             truncated,
         };
         let Some(buckets) = self.buckets else {
-            sort_and_dedup(&mut self.raw);
-            let refs: Vec<&Entry> = self.raw.iter().collect();
-            let fields = fields_of(&self.query.fields, &refs, is_number);
+            self.raw.sort_by_key(|(t, _)| *t);
+            let fields = self.query.fields.clone().unwrap_or_else(|| {
+                let found: BTreeSet<&String> = self
+                    .raw
+                    .iter()
+                    .flat_map(|(_, v)| v.iter().map(|(f, _)| f))
+                    .collect();
+                found
+                    .into_iter()
+                    .take(MAX_HISTORY_FIELDS)
+                    .cloned()
+                    .collect()
+            });
             response.samples = self
                 .raw
                 .iter()
-                .map(|e| HistorySample {
-                    t: e.t,
+                .map(|(t, values)| HistorySample {
+                    t: *t,
                     v: fields
                         .iter()
-                        .map(|f| at_path(&e.d, f).and_then(Value::as_f64))
+                        .map(|f| values.iter().find(|(name, _)| name == f).map(|(_, v)| *v))
                         .collect(),
                 })
                 .collect();
@@ -561,46 +644,6 @@ impl HistoryFold {
     }
 }
 
-fn sort_and_dedup(entries: &mut Vec<Entry>) {
-    entries.sort_by(|a, b| (a.t, &a.e, a.s).cmp(&(b.t, &b.e, b.s)));
-    entries.dedup_by(|a, b| a.e == b.e && a.s == b.s);
-}
-
-fn fold_into(
-    buckets: &mut BTreeMap<u64, BucketAcc>,
-    query: &HistoryQuery,
-    bucket_ms: u64,
-    entry: &Entry,
-) {
-    let bucket = buckets
-        .entry((entry.t - query.from_ms) / bucket_ms)
-        .or_default();
-    bucket.n += 1;
-    let mut add = |field: &str, value: f64| {
-        if let Some(fresh) = FieldAcc::add(bucket.fields.get_mut(field), value) {
-            bucket.fields.insert(field.to_owned(), fresh);
-        }
-    };
-    match &query.fields {
-        Some(fields) => {
-            for field in fields {
-                if let Some(value) = at_path(&entry.d, field).and_then(Value::as_f64) {
-                    add(field, value);
-                }
-            }
-        }
-        None => {
-            let mut found = BTreeSet::new();
-            leaf_paths(&entry.d, is_number, &mut found);
-            for field in found {
-                if let Some(value) = at_path(&entry.d, &field).and_then(Value::as_f64) {
-                    add(&field, value);
-                }
-            }
-        }
-    }
-}
-
 /// The answer to `query` over `entries` at once (what [`HistoryFold`] does one sample at a time).
 pub fn answer(
     device_id: &str,
@@ -610,7 +653,7 @@ pub fn answer(
 ) -> HistoryResponse {
     let mut fold = HistoryFold::new(query);
     for entry in entries {
-        fold.add((*entry).clone());
+        fold.add(entry);
     }
     fold.finish(device_id, truncated)
 }

@@ -16,11 +16,11 @@ use worker::{Headers, Response, Result, console_log};
 
 use crate::device_hub::HubCore;
 use crate::history::{
-    Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, PendingGroup, chunk_rows, csv_export,
-    decode_row, prune_before_ms, stored_runs,
+    Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, NumberColumns, PendingGroup, chunk_rows,
+    csv_export, decode_row, prune_before_ms, stored_runs,
 };
 use crate::hub_sockets::{attachment, live_device_sockets, send_json};
-use crate::hub_store::HistoryHead;
+use crate::hub_store::{HistoryHead, StoredRow};
 use crate::seq_ranges::SeqRanges;
 
 /// Samples decoded past a CSV page before the rest of the rows are left unread: rows come oldest first, so
@@ -195,52 +195,33 @@ impl HubCore {
         query: &HistoryQuery,
     ) -> Result<Response> {
         self.load_history().await;
-        let (bodies, more) = self.store.history_rows(
+        let (rows, more) = self.store.history_rows(
             query.first_row_start_ms(),
             query.to_ms,
             query.from_ms,
             MAX_QUERY_ROWS,
+            !query.csv,
         );
         let pending: Vec<Entry> = if more {
             Vec::new()
         } else {
             self.history.borrow().pending.entries().to_vec()
         };
-        let stored = bodies.iter().filter_map(|body| decode_row(body)).flatten();
         if query.csv {
-            // Rows come oldest first: stop decoding once a page is full, so a week never sits in memory.
-            let mut entries: Vec<Entry> = Vec::new();
-            let mut cut = more;
-            for entry in stored.chain(pending) {
-                if entry.t >= query.from_ms && entry.t < query.to_ms {
-                    entries.push(entry);
-                }
-                if entries.len() > MAX_CSV_SAMPLES + CSV_OVERREAD {
-                    cut = true;
-                    break;
-                }
-            }
-            entries.sort_by(|a, b| (a.t, &a.e, a.s).cmp(&(b.t, &b.e, b.s)));
-            entries.dedup_by(|a, b| a.e == b.e && a.s == b.s);
-            let refs: Vec<&Entry> = entries.iter().collect();
-            let mut export = csv_export(query, &refs);
-            if cut && export.next_from_ms.is_none() {
-                export.next_from_ms = entries.last().map(|e| e.t + 1);
-            }
-            let headers = Headers::new();
-            headers.set("Content-Type", "text/csv; charset=utf-8")?;
-            headers.set("Cache-Control", "no-store")?;
-            headers.set(
-                "Content-Disposition",
-                &format!("attachment; filename=\"{device_id}-history.csv\""),
-            )?;
-            if let Some(next) = export.next_from_ms {
-                headers.set(CSV_NEXT_FROM_HEADER, &next.to_string())?;
-            }
-            return Ok(Response::ok(export.text)?.with_headers(headers));
+            return csv_response(device_id, query, &rows, pending, more);
         }
         let mut fold = HistoryFold::new(query);
-        for entry in stored.chain(pending) {
+        for row in &rows {
+            match row.numbers.as_deref().and_then(NumberColumns::decode) {
+                Some(columns) => fold.add_columns(&columns),
+                None => {
+                    for entry in row.body.as_deref().and_then(decode_row).unwrap_or_default() {
+                        fold.add(&entry);
+                    }
+                }
+            }
+        }
+        for entry in &pending {
             fold.add(entry);
         }
         let answer = fold.finish(device_id, more);
@@ -248,4 +229,48 @@ impl HubCore {
         headers.set("Cache-Control", "no-store")?;
         Ok(Response::from_json(&answer)?.with_headers(headers))
     }
+}
+
+/// A CSV page of the range: rows come oldest first, so decoding stops once a page is full and a week never sits
+/// in memory.
+fn csv_response(
+    device_id: &str,
+    query: &HistoryQuery,
+    rows: &[StoredRow],
+    pending: Vec<Entry>,
+    more: bool,
+) -> Result<Response> {
+    let stored = rows
+        .iter()
+        .filter_map(|row| row.body.as_deref().and_then(decode_row))
+        .flatten();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut cut = more;
+    for entry in stored.chain(pending) {
+        if entry.t >= query.from_ms && entry.t < query.to_ms {
+            entries.push(entry);
+        }
+        if entries.len() > MAX_CSV_SAMPLES + CSV_OVERREAD {
+            cut = true;
+            break;
+        }
+    }
+    entries.sort_by(|a, b| (a.t, &a.e, a.s).cmp(&(b.t, &b.e, b.s)));
+    entries.dedup_by(|a, b| a.e == b.e && a.s == b.s);
+    let refs: Vec<&Entry> = entries.iter().collect();
+    let mut export = csv_export(query, &refs);
+    if cut && export.next_from_ms.is_none() {
+        export.next_from_ms = entries.last().map(|e| e.t + 1);
+    }
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/csv; charset=utf-8")?;
+    headers.set("Cache-Control", "no-store")?;
+    headers.set(
+        "Content-Disposition",
+        &format!("attachment; filename=\"{device_id}-history.csv\""),
+    )?;
+    if let Some(next) = export.next_from_ms {
+        headers.set(CSV_NEXT_FROM_HEADER, &next.to_string())?;
+    }
+    Ok(Response::ok(export.text)?.with_headers(headers))
 }

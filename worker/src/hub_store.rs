@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use telemetry_protocol::DashboardTelemetry;
-use worker::{SqlStorage, SqlStorageValue, State, Storage, console_log};
+use worker::{SqlStorage, SqlStorageValue, State, Storage, console_log, js_sys};
 
 use crate::access::{Access, DeviceRecord};
 use crate::credentials::CachedGrant;
@@ -47,12 +47,50 @@ CREATE TABLE IF NOT EXISTS history_chunk (
     id INTEGER PRIMARY KEY,
     end_ms INTEGER NOT NULL,
     count INTEGER NOT NULL,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    numbers BLOB
 );";
 
 /// Rows of `history_chunk` are keyed `start_ms * CHUNK_KEY_SCALE + n`, so the table's own order is time order
 /// (no index to write) and rows that start in the same millisecond still get keys of their own.
 const CHUNK_KEY_SCALE: i64 = 1024;
+
+/// A history row as read: its columns and, when asked for or when it has none, its JSON (both deflated).
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    /// [`crate::history::NumberColumns`], deflated.
+    pub numbers: Option<Vec<u8>>,
+    /// The samples as deflated JSON.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Runs `work` in `storage.transactionSync`: if it fails, none of its writes are kept.
+fn transaction_sync<T: 'static>(
+    storage: &Storage,
+    work: impl FnOnce() -> worker::Result<T> + 'static,
+) -> worker::Result<T> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let raw: &wasm_bindgen::JsValue = storage.as_raw().as_ref();
+    let run = js_sys::Reflect::get(raw, &"transactionSync".into())?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| worker::Error::RustError("no transactionSync".into()))?;
+    let result = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let slot = std::rc::Rc::clone(&result);
+    let body = Closure::once(move || -> Result<(), wasm_bindgen::JsValue> {
+        match work() {
+            Ok(value) => {
+                *slot.borrow_mut() = Some(value);
+                Ok(())
+            }
+            // Throwing makes the runtime roll the transaction back.
+            Err(error) => Err(wasm_bindgen::JsValue::from_str(&error.to_string())),
+        }
+    });
+    run.call1(raw, body.as_ref().unchecked_ref())?;
+    let value = result.borrow_mut().take();
+    value.ok_or_else(|| worker::Error::RustError("the transaction returned nothing".into()))
+}
 
 /// What the history head row holds.
 #[derive(Debug, Clone, Default)]
@@ -333,8 +371,8 @@ impl HubStore {
         }
     }
 
-    /// Writes a group in one transaction (no `await` between the statements): its rows, the head with the seqs
-    /// now written and the last sample, and the deletion of rows that ended before `prune_before_ms`.
+    /// Writes a group in one transaction: its rows, the head with the seqs now written and the last sample, and
+    /// the deletion of rows that ended before the retention. If any statement fails, none of it is written.
     pub fn write_group(
         &self,
         rows: &[ChunkRow],
@@ -349,18 +387,12 @@ impl HubStore {
         }
         let held = serde_json::to_string(&head.held).unwrap_or_default();
         let last = serde_json::to_string(&head.last).unwrap_or_default();
-        let cursor = self.sql.exec(
-            "INSERT INTO history_head (id, held, last) VALUES (1, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last",
-            vec![held.into(), last.into()],
-        )?;
-        self.count(&cursor);
-        let mut samples = 0;
+        let mut statements: Vec<(&str, Vec<SqlStorageValue>)> = Vec::with_capacity(rows.len() + 2);
         for row in rows {
             let key = row.start_ms as i64 * CHUNK_KEY_SCALE;
-            let cursor = self.sql.exec(
-                "INSERT INTO history_chunk (id, end_ms, count, body) VALUES \
-                 ((SELECT COALESCE(MAX(id) + 1, ?) FROM history_chunk WHERE id >= ? AND id < ?), ?, ?, ?)",
+            statements.push((
+                "INSERT INTO history_chunk (id, end_ms, count, body, numbers) VALUES \
+                 ((SELECT COALESCE(MAX(id) + 1, ?) FROM history_chunk WHERE id >= ? AND id < ?), ?, ?, ?, ?)",
                 vec![
                     key.into(),
                     key.into(),
@@ -368,37 +400,60 @@ impl HubStore {
                     (row.end_ms as i64).into(),
                     i64::from(row.count).into(),
                     row.body.clone().into(),
+                    row.numbers.clone().into(),
                 ],
-            )?;
-            self.count(&cursor);
-            samples += u64::from(row.count);
+            ));
         }
-        let cursor = self.sql.exec(
+        statements.push((
+            "INSERT INTO history_head (id, held, last) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last",
+            vec![held.into(), last.into()],
+        ));
+        statements.push((
             "DELETE FROM history_chunk WHERE id < ?",
             vec![(prune_before_ms as i64 * CHUNK_KEY_SCALE).into()],
-        )?;
-        self.count(&cursor);
+        ));
+        let sql = self.sql.clone();
+        let outcome = transaction_sync(&self.storage, move || {
+            let mut cursors = Vec::with_capacity(statements.len());
+            for (query, bindings) in statements {
+                cursors.push(sql.exec(query, bindings)?);
+            }
+            Ok(cursors)
+        })?;
+        for cursor in &outcome {
+            self.count(cursor);
+        }
         let mut meter = self.meter.get();
         meter.groups_written += 1;
-        meter.samples_written += samples;
+        meter.samples_written += rows.iter().map(|r| u64::from(r.count)).sum::<u64>();
         self.meter.set(meter);
         Ok(())
     }
 
-    /// The bodies of the history rows that start in `[from_ms, to_ms)` and end at or after `ends_from_ms`, oldest
-    /// first, at most `limit`; and whether there were more.
+    /// The history rows that start in `[from_ms, to_ms)` and end at or after `ends_from_ms`, oldest first, at
+    /// most `limit`; and whether there were more. With `columns_only`, a row's JSON is read only when it has no
+    /// columns.
     pub fn history_rows(
         &self,
         from_ms: u64,
         to_ms: u64,
         ends_from_ms: u64,
         limit: u32,
-    ) -> (Vec<Vec<u8>>, bool) {
+        columns_only: bool,
+    ) -> (Vec<StoredRow>, bool) {
         if !self.has_schema() {
             return (Vec::new(), false);
         }
+        let query = if columns_only {
+            "SELECT numbers, CASE WHEN numbers IS NULL THEN body END AS body FROM history_chunk \
+             WHERE id >= ? AND id < ? AND end_ms >= ? ORDER BY id LIMIT ?"
+        } else {
+            "SELECT NULL AS numbers, body FROM history_chunk \
+             WHERE id >= ? AND id < ? AND end_ms >= ? ORDER BY id LIMIT ?"
+        };
         let cursor = match self.sql.exec(
-            "SELECT body FROM history_chunk WHERE id >= ? AND id < ? AND end_ms >= ? ORDER BY id LIMIT ?",
+            query,
             vec![
                 (from_ms as i64 * CHUNK_KEY_SCALE).into(),
                 (to_ms as i64 * CHUNK_KEY_SCALE).into(),
@@ -412,18 +467,22 @@ impl HubStore {
                 return (Vec::new(), false);
             }
         };
-        let mut bodies = Vec::new();
+        let mut rows = Vec::new();
         for row in cursor.raw() {
-            if let Ok(values) = row
-                && let Some(SqlStorageValue::Blob(body)) = values.into_iter().next()
-            {
-                bodies.push(body);
-            }
+            let Ok(values) = row else { continue };
+            let mut values = values.into_iter();
+            let blob = |value: Option<SqlStorageValue>| match value {
+                Some(SqlStorageValue::Blob(bytes)) => Some(bytes),
+                _ => None,
+            };
+            let numbers = blob(values.next());
+            let body = blob(values.next());
+            rows.push(StoredRow { numbers, body });
         }
         self.count(&cursor);
-        let more = bodies.len() > limit as usize;
-        bodies.truncate(limit as usize);
-        (bodies, more)
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        (rows, more)
     }
 
     /// When the hub last heard from the device, as stored (RFC 3339).

@@ -330,3 +330,60 @@ fn pruning_deletes_only_rows_that_ended_before_the_retention() {
     assert!(expired[0].start_ms < cutoff && expired[0].end_ms < kept_edge);
     assert_eq!(prune_before_ms(5, &POLICY), 0);
 }
+
+#[test]
+fn a_rows_columns_round_trip_and_fold_to_the_same_answer_as_its_json() {
+    let mut entries = series(3_000, 1_000);
+    entries[7].d.insert("extra".into(), json!(-2.5));
+    let rows = chunk_rows(&entries);
+    let mut from_columns = HistoryFold::new(&query(T0, T0 + 3_600_000, 100));
+    let mut from_json = HistoryFold::new(&query(T0, T0 + 3_600_000, 100));
+    for row in &rows {
+        let columns =
+            NumberColumns::decode(row.numbers.as_deref().expect("columns")).expect("readable");
+        assert_eq!(columns.times.len(), row.count as usize);
+        assert_eq!(
+            columns.fields,
+            vec!["battery.soc".to_owned(), "extra".to_owned()]
+        );
+        from_columns.add_columns(&columns);
+        for entry in decode_row(&row.body).expect("json") {
+            from_json.add(&entry);
+        }
+    }
+    let (a, b) = (
+        from_columns.finish("d", false),
+        from_json.finish("d", false),
+    );
+    assert_eq!(a, b);
+    assert_eq!(a.buckets.iter().map(|b| b.n).sum::<u32>(), 3_000);
+    assert!(NumberColumns::decode(b"junk").is_none());
+    let truncated = {
+        let columns =
+            NumberColumns::decode(rows[0].numbers.as_deref().expect("columns")).expect("ok");
+        let mut raw = miniz_oxide::inflate::decompress_to_vec(&columns.encode()).expect("inflates");
+        raw.truncate(raw.len() - 3);
+        miniz_oxide::deflate::compress_to_vec(&raw, 1)
+    };
+    assert!(
+        NumberColumns::decode(&truncated).is_none(),
+        "a short row is refused"
+    );
+}
+
+#[test]
+fn asked_fields_come_from_columns_too() {
+    let entries = series(10, 1_000);
+    let rows = chunk_rows(&entries);
+    let mut q = query(T0, T0 + 60_000, 100);
+    q.fields = Some(vec!["battery.soc".into(), "battery.state".into()]);
+    let mut fold = HistoryFold::new(&q);
+    fold.add_columns(&NumberColumns::decode(rows[0].numbers.as_deref().expect("c")).expect("ok"));
+    let out = fold.finish("d", false);
+    assert_eq!(out.samples.len(), 10);
+    assert_eq!(
+        out.samples[2].v,
+        vec![Some(2.0), None],
+        "a text field has no number"
+    );
+}
