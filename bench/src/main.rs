@@ -4,6 +4,7 @@
 //! `hub-bench connect` compares connect time of the current tree, a baseline revision and a minimal JavaScript
 //! hub side by side. `hub-bench --help` says more.
 
+mod clients;
 mod connect;
 mod figures;
 mod mode;
