@@ -2,10 +2,13 @@
 //!
 //! Without arguments it measures one hub of the current tree (latency, throughput, batch ingest, connect time);
 //! `hub-bench connect` compares connect time of the current tree, a baseline revision and a minimal JavaScript
-//! hub side by side. `hub-bench --help` says more.
+//! hub side by side; `hub-bench history` measures what keeping history costs against the Worker before it.
+//! `hub-bench --help` says more.
 
+mod clients;
 mod connect;
 mod figures;
+mod history;
 mod mode;
 mod stats;
 
@@ -18,6 +21,7 @@ async fn main() -> Result<()> {
     match mode::parse(std::env::args().skip(1)) {
         Ok(Mode::Figures) => figures::run().await,
         Ok(Mode::Connect { baseline }) => connect::run(baseline.as_deref()).await,
+        Ok(Mode::History { baseline }) => history::run(&baseline).await,
         Ok(Mode::Help) => {
             print!("{}", mode::USAGE);
             Ok(())

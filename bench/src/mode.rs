@@ -7,10 +7,18 @@ usage: hub-bench                          latency, throughput, batch ingest and 
                                           JavaScript hub in bench/js-hub, side by side. Without --baseline: the
                                           Worker before its latest change (HEAD if the work tree changes the
                                           Worker, else the parent of the last commit that changed it)
+       hub-bench history [--baseline REV] the cost of keeping history: throughput and latency side by side with
+                                          REV (default 93058ae, the Worker before history), a fleet of devices at
+                                          1 Hz against each, a day of history queried, and the storage counters
+                                          with a cost per device-month
 
 environment: HUB_BENCH_MESSAGES (10000), HUB_BENCH_DASHBOARDS (10), HUB_BENCH_CONNECTS (200 handshakes of each
 kind per hub); HUB_BENCH_VARS=NAME=VALUE,... adds Worker variables for both Rust hubs of `connect` (they start
 with AUTH_FAILURE_LIMIT and AUTH_FAILURE_ADDRESS_LIMIT out of the way)
+
+`history` sizes: HUB_BENCH_MESSAGES (10000 per round; throughput sends twice as many), HUB_BENCH_DASHBOARDS (10),
+HUB_BENCH_ROUNDS (4 per hub), HUB_BENCH_FLEET (1000 devices), HUB_BENCH_FLEET_SECS (60), HUB_BENCH_DAY_SAMPLES
+(86400), HUB_BENCH_QUERIES (20), HUB_BENCH_COUNTER_SAMPLES (6000)
 ";
 
 /// A measurement `hub-bench` can run.
@@ -23,9 +31,17 @@ pub enum Mode {
         /// The revision to compare against, as git understands it; `None`: the Worker before its latest change.
         baseline: Option<String>,
     },
+    /// What keeping history costs, against `baseline` (a git revision).
+    History {
+        /// The revision to compare against, as git understands it.
+        baseline: String,
+    },
     /// Print [`USAGE`].
     Help,
 }
+
+/// The baseline of `history` when none is named: the last Worker that kept no history.
+pub const HISTORY_BASELINE: &str = "93058ae";
 
 /// Reads the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Mode, String> {
@@ -35,12 +51,25 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Mode, String> {
     };
     match first.as_str() {
         "-h" | "--help" | "help" => Ok(Mode::Help),
-        "connect" => parse_connect(args),
+        "connect" => match parse_baseline(args, "connect")? {
+            Some(baseline) => Ok(Mode::Connect { baseline }),
+            None => Ok(Mode::Help),
+        },
+        "history" => match parse_baseline(args, "history")? {
+            Some(baseline) => Ok(Mode::History {
+                baseline: baseline.unwrap_or_else(|| HISTORY_BASELINE.to_owned()),
+            }),
+            None => Ok(Mode::Help),
+        },
         other => Err(format!("unknown mode {other:?}")),
     }
 }
 
-fn parse_connect(mut args: impl Iterator<Item = String>) -> Result<Mode, String> {
+/// The `--baseline` of a mode (`Some(None)` when not given); `None` when help was asked for.
+fn parse_baseline(
+    mut args: impl Iterator<Item = String>,
+    mode: &str,
+) -> Result<Option<Option<String>>, String> {
     let mut baseline = None;
     while let Some(arg) = args.next() {
         let value = if arg == "--baseline" {
@@ -48,16 +77,16 @@ fn parse_connect(mut args: impl Iterator<Item = String>) -> Result<Mode, String>
         } else if let Some(value) = arg.strip_prefix("--baseline=") {
             value.to_owned()
         } else if arg == "-h" || arg == "--help" {
-            return Ok(Mode::Help);
+            return Ok(None);
         } else {
-            return Err(format!("unknown argument {arg:?} for connect"));
+            return Err(format!("unknown argument {arg:?} for {mode}"));
         };
         if value.is_empty() || value.starts_with('-') {
             return Err(format!("--baseline needs a revision, got {value:?}"));
         }
         baseline = Some(value);
     }
-    Ok(Mode::Connect { baseline })
+    Ok(Some(baseline))
 }
 
 #[cfg(test)]
@@ -92,6 +121,28 @@ mod tests {
             parse_str(&["connect", "--baseline=main~3"]),
             connect("main~3")
         );
+    }
+
+    #[test]
+    fn history_defaults_to_the_worker_before_history() {
+        let history = |rev: &str| {
+            Ok(Mode::History {
+                baseline: rev.to_owned(),
+            })
+        };
+        assert_eq!(parse_str(&["history"]), history("93058ae"));
+        assert_eq!(
+            parse_str(&["history", "--baseline", "abc123"]),
+            history("abc123")
+        );
+        assert_eq!(
+            parse_str(&["history", "--baseline=HEAD~2"]),
+            history("HEAD~2")
+        );
+        assert_eq!(parse_str(&["history", "--help"]), Ok(Mode::Help));
+        assert!(parse_str(&["history", "--baseline"]).is_err());
+        assert!(parse_str(&["history", "--baseline", "-x"]).is_err());
+        assert!(parse_str(&["history", "1000"]).is_err());
     }
 
     #[test]

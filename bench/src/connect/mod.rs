@@ -5,14 +5,14 @@
 //! Size: `HUB_BENCH_CONNECTS` handshakes of each kind per hub (default 200), after a warm-up. Worker variables
 //! of both Rust hubs: see [`vars`] (`HUB_BENCH_VARS` adds to them).
 
-mod baseline;
-mod contender;
-mod git;
+pub(crate) mod baseline;
+pub(crate) mod contender;
+pub(crate) mod git;
 mod handshake;
-mod machine;
+pub(crate) mod machine;
 mod ratio;
 mod report;
-mod revision;
+pub(crate) mod revision;
 mod rounds;
 mod vars;
 
@@ -28,7 +28,7 @@ use crate::connect::report::RunFacts;
 use crate::connect::revision::WorkerRevision;
 
 /// What decides whether two revisions run the same hub: the Worker, the wire types, the build and the config.
-const WORKER_PATHS: [&str; 6] = [
+pub(crate) const WORKER_PATHS: [&str; 6] = [
     "worker",
     "protocol",
     "Cargo.toml",
