@@ -29,6 +29,9 @@ pub const CHUNK_SPAN_MS: u64 = 60 * 60 * 1000;
 pub const MAX_QUERY_ROWS: u32 = 2000;
 /// A `ts` this far ahead of the hub's clock is not believed.
 const FUTURE_SLACK_MS: u64 = 5 * 60 * 1000;
+/// Deflate's fastest level: history rows are written on the hot path, and JSON of similar samples compresses
+/// well even so.
+const DEFLATE_LEVEL: u8 = 1;
 /// Largest decompressed row accepted when reading (a written row is far smaller).
 const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
 /// A bigger group than this many flushes' worth is refused (the device resends later) rather than held.
@@ -223,7 +226,7 @@ fn encode_row(entries: &[&Entry]) -> ChunkRow {
         start_ms: entries.first().map_or(0, |e| e.t),
         end_ms: entries.last().map_or(0, |e| e.t),
         count: entries.len() as u32,
-        body: miniz_oxide::deflate::compress_to_vec(&json, 6),
+        body: miniz_oxide::deflate::compress_to_vec(&json, DEFLATE_LEVEL),
         numbers: NumberColumns::of(entries).map(|columns| columns.encode()),
     }
 }
@@ -367,28 +370,38 @@ fn at_path<'a>(data: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     Some(value)
 }
 
-/// The dotted paths of the leaves in `data` that `keep` accepts.
-fn leaf_paths(data: &Map<String, Value>, keep: fn(&Value) -> bool, into: &mut BTreeSet<String>) {
-    fn walk(prefix: &str, value: &Value, keep: fn(&Value) -> bool, into: &mut BTreeSet<String>) {
+/// Calls `visit` with the dotted path and the value of every leaf in `data` (objects are walked, anything else
+/// is a leaf), reusing one buffer for the paths.
+fn for_each_leaf(data: &Map<String, Value>, mut visit: impl FnMut(&str, &Value)) {
+    fn walk(path: &mut String, value: &Value, visit: &mut dyn FnMut(&str, &Value)) {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    walk(&format!("{prefix}.{key}"), child, keep, into);
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(key);
+                    walk(path, child, visit);
+                    path.truncate(len);
                 }
             }
-            leaf if keep(leaf) => {
-                into.insert(prefix.to_owned());
-            }
-            _ => {}
+            leaf => visit(path, leaf),
         }
     }
+    let mut path = String::with_capacity(64);
     for (key, value) in data {
-        walk(key, value, keep, into);
+        path.clear();
+        path.push_str(key);
+        walk(&mut path, value, &mut visit);
     }
 }
 
-fn is_number(value: &Value) -> bool {
-    value.is_number()
+/// The dotted paths of the leaves in `data` that `keep` accepts.
+fn leaf_paths(data: &Map<String, Value>, keep: fn(&Value) -> bool, into: &mut BTreeSet<String>) {
+    for_each_leaf(data, |path, value| {
+        if keep(value) && !into.contains(path) {
+            into.insert(path.to_owned());
+        }
+    });
 }
 
 fn is_scalar(value: &Value) -> bool {
@@ -499,21 +512,19 @@ impl HistoryFold {
         if !self.in_range(entry.t) {
             return;
         }
-        let mut found = BTreeSet::new();
         let values: Vec<(String, f64)> = match &self.query.fields {
             Some(fields) => fields
                 .iter()
                 .filter_map(|f| Some((f.clone(), at_path(&entry.d, f)?.as_f64()?)))
                 .collect(),
             None => {
-                leaf_paths(&entry.d, is_number, &mut found);
+                let mut found = Vec::new();
+                for_each_leaf(&entry.d, |path, value| {
+                    if let Some(number) = value.as_f64() {
+                        found.push((path.to_owned(), number));
+                    }
+                });
                 found
-                    .into_iter()
-                    .filter_map(|f| {
-                        let value = at_path(&entry.d, &f)?.as_f64()?;
-                        Some((f, value))
-                    })
-                    .collect()
             }
         };
         self.add_point(entry.t, values.iter().map(|(f, v)| (f.as_str(), *v)));

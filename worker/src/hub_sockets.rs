@@ -85,11 +85,17 @@ pub fn live_device_sockets(state: &State) -> Vec<WebSocket> {
         .collect()
 }
 
-/// Sends one message to every open dashboard; a failing socket never disturbs the others.
+/// Sends one message to every open dashboard; a failing socket never disturbs the others. The text crosses into
+/// JavaScript once, not once per dashboard.
 pub fn broadcast(state: &State, message: &HubToDashboard) {
-    let text = to_json(message);
-    for socket in open_sockets(state, TAG_DASHBOARD) {
-        let _ = socket.send_with_str(&text);
+    let sockets = open_sockets(state, TAG_DASHBOARD);
+    if sockets.is_empty() {
+        return;
+    }
+    let text = js_sys::JsString::from(to_json(message));
+    for socket in sockets {
+        let raw: &worker::worker_sys::web_sys::WebSocket = socket.as_ref();
+        let _ = raw.unchecked_ref::<TextSocket>().send_text(&text);
     }
 }
 
@@ -108,6 +114,14 @@ pub fn to_json<T: Serialize>(message: &T) -> String {
 
 #[wasm_bindgen]
 extern "C" {
+    /// A WebSocket seen through `send` with a JavaScript string, so one string serves every socket.
+    #[wasm_bindgen(js_name = WebSocket)]
+    type TextSocket;
+
+    /// `send(text)`: one text frame.
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_text(this: &TextSocket, text: &js_sys::JsString) -> Result<(), JsValue>;
+
     /// The runtime's `DurableObjectState`, seen through the one method workers-rs 0.8.7 does not wrap.
     #[wasm_bindgen(js_name = DurableObjectState)]
     type AutoResponseState;

@@ -4,9 +4,9 @@
 //! Layout (little-endian): `u16` field count, each field as `u16` length and UTF-8 bytes, `u32` sample count,
 //! the times as `u64`, then per field one `f64` per sample, NaN where the sample has no number there.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use super::{Entry, at_path, is_number, leaf_paths};
+use super::{DEFLATE_LEVEL, Entry, for_each_leaf};
 
 /// Most fields a row's columns hold; a row with more numeric fields keeps only its JSON.
 const MAX_COLUMNS: usize = 64;
@@ -27,27 +27,36 @@ pub struct NumberColumns {
 impl NumberColumns {
     /// The columns of `entries`; `None` when they have more numeric fields than a row keeps.
     pub fn of(entries: &[&Entry]) -> Option<Self> {
-        let mut found = BTreeSet::new();
-        for entry in entries {
-            leaf_paths(&entry.d, is_number, &mut found);
-            if found.len() > MAX_COLUMNS {
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut columns: Vec<Vec<f64>> = Vec::new();
+        for (row, entry) in entries.iter().enumerate() {
+            let mut too_many = false;
+            for_each_leaf(&entry.d, |path, value| {
+                let Some(number) = value.as_f64() else {
+                    return;
+                };
+                let column = match index.get(path) {
+                    Some(column) => *column,
+                    None if index.len() >= MAX_COLUMNS => {
+                        too_many = true;
+                        return;
+                    }
+                    None => {
+                        index.insert(path.to_owned(), columns.len());
+                        columns.push(vec![f64::NAN; entries.len()]);
+                        columns.len() - 1
+                    }
+                };
+                columns[column][row] = number;
+            });
+            if too_many {
                 return None;
             }
         }
-        let fields: Vec<String> = found.into_iter().collect();
-        let values = fields
-            .iter()
-            .map(|field| {
-                entries
-                    .iter()
-                    .map(|e| {
-                        at_path(&e.d, field)
-                            .and_then(serde_json::Value::as_f64)
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect()
-            })
-            .collect();
+        let (fields, values) = index
+            .into_iter()
+            .map(|(field, column)| (field, std::mem::take(&mut columns[column])))
+            .unzip();
         Some(Self {
             fields,
             times: entries.iter().map(|e| e.t).collect(),
@@ -72,7 +81,7 @@ impl NumberColumns {
                 out.extend_from_slice(&value.to_le_bytes());
             }
         }
-        miniz_oxide::deflate::compress_to_vec(&out, 6)
+        miniz_oxide::deflate::compress_to_vec(&out, DEFLATE_LEVEL)
     }
 
     /// Reads deflated bytes; `None` for anything malformed.
