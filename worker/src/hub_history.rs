@@ -36,12 +36,26 @@ pub(crate) struct HistoryMemory {
     stored: Option<SeqRanges>,
     /// Seqs written or pending: what a new frame is judged against.
     held: Option<SeqRanges>,
-    /// The newest sample accepted.
+    /// The newest sample written (or read from storage).
     last: Option<DashboardTelemetry>,
+    /// Whether a newer sample waits in `pending` (its last entry): then that one is the newest.
+    last_in_pending: bool,
+    /// The device, as its samples name it.
+    device_id: String,
     /// Accepted, not yet written.
     pending: PendingGroup,
     /// When the device's previous frame arrived, in this object's life.
     last_frame_ms: Option<u64>,
+}
+
+impl HistoryMemory {
+    /// The newest sample accepted: the last pending one, else the last written.
+    fn newest(&self) -> Option<DashboardTelemetry> {
+        match self.pending.entries().last() {
+            Some(entry) if self.last_in_pending => Some(entry.to_telemetry(&self.device_id)),
+            _ => self.last.clone(),
+        }
+    }
 }
 
 /// The history part of the object's state.
@@ -70,7 +84,12 @@ impl HubCore {
 
     /// The newest sample accepted (after [`HubCore::load_history`]).
     pub(crate) fn last_sample(&self) -> Option<DashboardTelemetry> {
-        self.history.borrow().last.clone()
+        self.history.borrow().newest()
+    }
+
+    /// When the device's last frame arrived, to the millisecond, if this object saw one in its life.
+    pub(crate) fn last_frame_ms(&self) -> Option<u64> {
+        self.history.borrow().last_frame_ms
     }
 
     /// Notes a device frame at `now`; how long the device was quiet before it, if known.
@@ -106,7 +125,10 @@ impl HubCore {
                 .map(|(epoch, seq)| (epoch.as_str(), *seq)),
         );
         if let Some(newest) = accepted.last() {
-            memory.last = Some(newest.clone());
+            if memory.device_id != newest.device_id {
+                memory.device_id = newest.device_id.clone();
+            }
+            memory.last_in_pending = true;
         }
         for sample in accepted {
             memory
@@ -154,7 +176,7 @@ impl HubCore {
                 chunk_rows(entries),
                 HistoryHead {
                     held: memory.held.clone(),
-                    last: memory.last.clone(),
+                    last: memory.newest(),
                 },
                 stored_runs(entries.iter().map(|e| (e.e.as_str(), e.s))),
             )
@@ -167,6 +189,8 @@ impl HubCore {
         {
             let mut memory = self.history.borrow_mut();
             memory.stored = head.held;
+            memory.last = head.last;
+            memory.last_in_pending = false;
             memory.pending.clear();
         }
         // The output gate holds these until the write above is durable.

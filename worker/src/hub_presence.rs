@@ -144,9 +144,14 @@ impl HubCore {
             if attachment.timed_out {
                 continue;
             }
+            // The attachment's frame time is kept to 5 s; the object's memory has it exactly, and looking a full
+            // period after the exact time makes a streaming device cost one alarm a minute, not one in 55 s.
+            let last_frame = attachment
+                .last_frame_ms
+                .max(self.last_frame_ms().unwrap_or(0));
             let heard = last_activity(
                 attachment.connected_ms,
-                Some(attachment.last_frame_ms),
+                Some(last_frame),
                 auto_pong_ms(&self.state, &ws),
             );
             match check_silence(heard, now, policy) {
