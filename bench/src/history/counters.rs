@@ -127,11 +127,14 @@ impl Measured {
         count as f64 / self.stream.samples.max(1) as f64
     }
 
-    /// The current tree's counters at 1 Hz.
+    /// The current tree's counters at 1 Hz. Rows written include, beside what the meter counted, the delete of
+    /// each history row when it expires (one per group: a group of 600 samples is one row), which a short run
+    /// never reaches.
     pub fn current(&self) -> Counters {
         Counters {
             rate_hz: 1.0,
-            rows_written_per_sample: self.per_sample(self.stream.cost.rows_written),
+            rows_written_per_sample: self
+                .per_sample(self.stream.cost.rows_written + self.stream.cost.groups_written),
             rows_read_per_sample: self.per_sample(self.stream.cost.rows_read),
             alarms_per_minute: self.alarms_per_minute.map_or(0.0, |(rate, _)| rate),
             bytes_per_sample: self.bytes_per_sample,
@@ -326,6 +329,7 @@ mod tests {
                 cost: Meter {
                     rows_written: 30,
                     rows_read: 12,
+                    groups_written: 10,
                     ..Meter::default()
                 },
             },
@@ -333,7 +337,8 @@ mod tests {
             alarms_per_minute: Some((1.0, 20)),
         };
         let current = measured.current();
-        assert!((current.rows_written_per_sample - 0.005).abs() < 1e-12);
+        // 30 rows the meter saw and the 10 rows' deletes when they expire.
+        assert!((current.rows_written_per_sample - 40.0 / 6_000.0).abs() < 1e-12);
         let baseline = measured.baseline();
         assert_eq!(baseline.rows_written_per_sample, 3.0);
         assert_eq!(baseline.alarms_per_minute, 1.0);
