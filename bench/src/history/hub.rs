@@ -135,8 +135,7 @@ impl BenchHub {
             );
         }
         let status: Value = serde_json::from_str(&response.body)?;
-        Meter::from_status(&status)
-            .with_context(|| format!("{}: no storage meter in {status}", self.name))
+        meter_of(&status).with_context(|| format!("{}: no storage meter in {status}", self.name))
     }
 
     /// The last `lines` lines of the hub's output, for an error report.
@@ -160,49 +159,12 @@ impl BenchHub {
     }
 }
 
-/// A device object's storage meter (see `worker/src/storage_meter.rs`): counts since the object started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Meter {
-    /// Rows read, as the SQL cursors report them.
-    pub rows_read: u64,
-    /// Rows written, as the SQL cursors report them.
-    pub rows_written: u64,
-    /// History groups written.
-    pub groups_written: u64,
-    /// Samples written to history.
-    pub samples_written: u64,
-    /// Alarms set.
-    pub alarms_set: u64,
-    /// Size of the object's database, bytes (not a count: [`Meter::since`] keeps the later size).
-    pub database_bytes: u64,
-}
+/// A device object's storage meter, the hub's own type: counts since the object started.
+pub use telemetry_hub::storage_meter::StorageMeter as Meter;
 
-impl Meter {
-    /// The `storage` object of a `GET /admin/devices/{id}` answer.
-    pub fn from_status(status: &Value) -> Option<Self> {
-        let storage = &status["storage"];
-        let count = |name: &str| storage[name].as_u64();
-        Some(Self {
-            rows_read: count("rows_read")?,
-            rows_written: count("rows_written")?,
-            groups_written: count("groups_written")?,
-            samples_written: count("samples_written")?,
-            alarms_set: count("alarms_set")?,
-            database_bytes: count("database_bytes")?,
-        })
-    }
-
-    /// What was counted between `earlier` and this reading.
-    pub fn since(&self, earlier: &Meter) -> Meter {
-        Meter {
-            rows_read: self.rows_read.saturating_sub(earlier.rows_read),
-            rows_written: self.rows_written.saturating_sub(earlier.rows_written),
-            groups_written: self.groups_written.saturating_sub(earlier.groups_written),
-            samples_written: self.samples_written.saturating_sub(earlier.samples_written),
-            alarms_set: self.alarms_set.saturating_sub(earlier.alarms_set),
-            database_bytes: self.database_bytes,
-        }
-    }
+/// The meter in the `storage` object of a `GET /admin/devices/{id}` answer; `None` when it has none.
+pub fn meter_of(status: &Value) -> Option<Meter> {
+    serde_json::from_value(status.get("storage")?.clone()).ok()
 }
 
 #[cfg(test)]
@@ -216,11 +178,11 @@ mod tests {
             json!({"online": true, "storage": {"rows_read": read, "rows_written": 7, "groups_written": 2,
                    "samples_written": 1200, "alarms_set": 1, "database_bytes": bytes}})
         };
-        let before = Meter::from_status(&status(10, 4096)).expect("a meter");
-        let after = Meter::from_status(&status(25, 8192)).expect("a meter");
+        let before = meter_of(&status(10, 4096)).expect("a meter");
+        let after = meter_of(&status(25, 8192)).expect("a meter");
         assert_eq!(after.since(&before).rows_read, 15);
         assert_eq!(after.since(&before).rows_written, 0);
         assert_eq!(after.since(&before).database_bytes, 8192);
-        assert_eq!(Meter::from_status(&json!({"storage": null})), None);
+        assert_eq!(meter_of(&json!({"storage": null})), None);
     }
 }
