@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import {
   isLegacyFlatPayload,
   parseDashboardMessage,
+  parseDeviceList,
   parseDeviceMessage,
+  parseErrorBody,
   parseHubToDashboard,
   parseHistoryResponse,
   parseHubToDevice,
@@ -20,6 +22,7 @@ const GOLDEN = join(__dirname, "..", "..", "..", "protocol", "golden");
 
 /** The parser for each golden file, by name; a new file must be added here. */
 const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
+  api_devices: parseDeviceList,
   dashboard_command: parseDashboardMessage,
   dashboard_ping: parseDashboardMessage,
   dashboard_command_result: parseHubToDashboard,
@@ -32,6 +35,8 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   device_batch: parseDeviceMessage,
   device_command_result: parseDeviceMessage,
   device_telemetry: parseDeviceMessage,
+  error_forbidden: parseErrorBody,
+  error_invalid_field: parseErrorBody,
   history_buckets: parseHistoryResponse,
   history_samples: parseHistoryResponse,
   hub_ack: parseHubToDevice,
@@ -59,9 +64,6 @@ const RUST_ONLY = [
   "admin_device_rotated_hash",
   "admin_rotate_request",
   "admin_rotate_request_grace",
-  "api_devices",
-  "error_forbidden",
-  "error_invalid_field",
 ];
 
 const goldenFiles = readdirSync(GOLDEN)
@@ -172,5 +174,28 @@ describe("parseHistoryResponse", () => {
   it("keeps nulls, which mark a field without a number", () => {
     const parsed = parseHistoryResponse(JSON.stringify({ ...answer, samples: [{ t: 1, v: [null] }], extra: 1 }));
     expect(parsed).toEqual({ ok: true, message: { ...answer, samples: [{ t: 1, v: [null] }] } });
+  });
+});
+
+describe("parseDeviceList", () => {
+  it("refuses what the hub never answers", () => {
+    expect(parseDeviceList("[]")).toEqual({ ok: false, error: "not a JSON object" });
+    expect(parseDeviceList('{"devices":"a","access":"read"}')).toEqual({
+      ok: false,
+      error: "devices must be an array",
+    });
+    expect(parseDeviceList('{"devices":[1],"access":"read"}')).toEqual({
+      ok: false,
+      error: "devices[] must be a string",
+    });
+    expect(parseDeviceList('{"devices":[],"access":"admin"}')).toEqual({ ok: false, error: 'unknown access "admin"' });
+  });
+});
+
+describe("parseErrorBody", () => {
+  it("keeps a code this version does not know and defaults a missing message to empty", () => {
+    expect(parseErrorBody('{"error":"teapot"}')).toEqual({ ok: true, message: { error: "teapot", message: "" } });
+    expect(parseErrorBody('{"message":"m"}')).toEqual({ ok: false, error: "error must be a string" });
+    expect(parseErrorBody("<html>")).toEqual({ ok: false, error: "not JSON" });
   });
 });
