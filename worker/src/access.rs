@@ -8,6 +8,9 @@ use telemetry_protocol::DeviceId;
 use crate::clock::parse_millis;
 use crate::error::HubError;
 
+/// Read or control access of a dashboard token: the wire type of the protocol crate.
+pub use telemetry_protocol::Access;
+
 /// SHA-256 of a presented token. Only this, never the token, is compared or stored.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TokenHash([u8; 32]);
@@ -68,16 +71,6 @@ pub struct DeviceRecord {
     /// End of the rotation's grace period, RFC 3339.
     #[serde(default)]
     pub previous_valid_until: Option<String>,
-}
-
-/// Read or control access of a dashboard token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    /// Watch only.
-    Read,
-    /// Watch and send commands.
-    Control,
 }
 
 /// A row of `dashboard_tokens`, as read for a handshake.

@@ -1,19 +1,13 @@
 //! The admin API's pure half: which operation a request names, and its validated body.
 
-use serde::Deserialize;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
-
-use crate::access::Access;
-
-/// Longest grace period a rotation may give the old token: 30 days.
-pub const MAX_GRACE_SECONDS: u64 = 30 * 24 * 3600;
-/// Longest label of a dashboard token.
-pub const MAX_LABEL_LEN: usize = 200;
-/// Most device ids in a dashboard token's scope.
-pub const MAX_SCOPE_DEVICES: usize = 1000;
-/// Largest request body the admin API reads.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use telemetry_protocol::admin::{
+    CreateDashboardTokenRequest, CreateDeviceRequest, DeviceScope, RotateDeviceRequest,
+};
+use telemetry_protocol::limits::{
+    MAX_ADMIN_BODY_BYTES, MAX_GRACE_SECONDS, MAX_LABEL_CHARS, MAX_SCOPE_DEVICES,
+};
 
 /// One admin operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,28 +125,18 @@ pub fn token_id(raw: &str) -> Result<String, AdminRefusal> {
 }
 
 /// The body of `POST /admin/devices`.
-pub fn parse_create_device(body: &str) -> Result<DeviceId, AdminRefusal> {
+pub fn parse_create_device(body: &str) -> Result<CreateDeviceRequest, AdminRefusal> {
     let object = parse_object(body, false)?;
-    match object.get("device_id") {
-        Some(Value::String(id)) => path_device_id(id),
-        Some(_) => Err(invalid("device_id", "must be a string")),
-        None => Err(invalid("device_id", "is required")),
-    }
-}
-
-/// A validated rotation request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotateRequest {
-    /// How long the old token keeps working, in seconds (default 0).
-    pub grace_seconds: u64,
-    /// Extension: the lowercase hex SHA-256 of a new token the client generated itself. The hub then never
-    /// sees the token, and repeating the request is safe: a rotation to the hash the device already has changes
-    /// nothing.
-    pub token_sha256: Option<String>,
+    let device_id = match object.get("device_id") {
+        Some(Value::String(id)) => path_device_id(id)?,
+        Some(_) => return Err(invalid("device_id", "must be a string")),
+        None => return Err(invalid("device_id", "is required")),
+    };
+    Ok(CreateDeviceRequest { device_id })
 }
 
 /// The body of a rotation: the grace period in seconds (default 0) and optionally the new token's hash.
-pub fn parse_rotate(body: &str) -> Result<RotateRequest, AdminRefusal> {
+pub fn parse_rotate(body: &str) -> Result<RotateDeviceRequest, AdminRefusal> {
     let object = parse_object(body, true)?;
     let grace_seconds = match object.get("grace_seconds") {
         None | Some(Value::Null) => 0,
@@ -176,7 +160,7 @@ pub fn parse_rotate(body: &str) -> Result<RotateRequest, AdminRefusal> {
             ));
         }
     };
-    Ok(RotateRequest {
+    Ok(RotateDeviceRequest {
         grace_seconds,
         token_sha256,
     })
@@ -189,35 +173,27 @@ fn is_sha256_hex(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// A validated request to create a dashboard token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewDashboardToken {
-    /// `*` or the covered device ids, comma-separated (the stored form).
-    pub devices: String,
-    /// Read or control.
-    pub access: Access,
-    /// Optional label.
-    pub label: Option<String>,
-}
-
 /// The body of `POST /admin/dashboard-tokens`.
-pub fn parse_create_dashboard_token(body: &str) -> Result<NewDashboardToken, AdminRefusal> {
+/// A list of device ids is deduplicated in order.
+pub fn parse_create_dashboard_token(
+    body: &str,
+) -> Result<CreateDashboardTokenRequest, AdminRefusal> {
     let object = parse_object(body, false)?;
     let devices = match object.get("devices") {
-        Some(Value::String(star)) if star == "*" => "*".to_owned(),
+        Some(Value::String(star)) if star == "*" => DeviceScope::All,
         Some(Value::Array(ids)) if !ids.is_empty() && ids.len() <= MAX_SCOPE_DEVICES => {
-            let mut parsed: Vec<String> = Vec::with_capacity(ids.len());
+            let mut parsed: Vec<DeviceId> = Vec::with_capacity(ids.len());
             for id in ids {
                 let id = id
                     .as_str()
                     .ok_or_else(|| invalid("devices", "device ids must be strings"))?;
                 let id = path_device_id(id)
                     .map_err(|_| invalid("devices", format!("invalid device id {id:?}")))?;
-                if !parsed.iter().any(|p| p == id.as_str()) {
-                    parsed.push(id.to_string());
+                if !parsed.contains(&id) {
+                    parsed.push(id);
                 }
             }
-            parsed.join(",")
+            DeviceScope::Devices(parsed)
         }
         None => {
             return Err(invalid(
@@ -232,11 +208,11 @@ pub fn parse_create_dashboard_token(body: &str) -> Result<NewDashboardToken, Adm
             ));
         }
     };
-    let access = match object.get("access").and_then(Value::as_str) {
-        Some("read") => Access::Read,
-        Some("control") => Access::Control,
-        _ => return Err(invalid("access", "must be \"read\" or \"control\"")),
-    };
+    let access = object
+        .get("access")
+        .and_then(Value::as_str)
+        .and_then(|word| word.parse().ok())
+        .ok_or_else(|| invalid("access", "must be \"read\" or \"control\""))?;
     let label = match object.get("label") {
         None | Some(Value::Null) => None,
         Some(Value::String(label)) if label_is_valid(label) => Some(label.clone()),
@@ -244,12 +220,12 @@ pub fn parse_create_dashboard_token(body: &str) -> Result<NewDashboardToken, Adm
             return Err(invalid(
                 "label",
                 format!(
-                    "must be a string of 1 to {MAX_LABEL_LEN} characters without control characters"
+                    "must be a string of 1 to {MAX_LABEL_CHARS} characters without control characters"
                 ),
             ));
         }
     };
-    Ok(NewDashboardToken {
+    Ok(CreateDashboardTokenRequest {
         devices,
         access,
         label,
@@ -258,7 +234,7 @@ pub fn parse_create_dashboard_token(body: &str) -> Result<NewDashboardToken, Adm
 
 fn label_is_valid(label: &str) -> bool {
     let count = label.chars().count();
-    (1..=MAX_LABEL_LEN).contains(&count) && !label.chars().any(char::is_control)
+    (1..=MAX_LABEL_CHARS).contains(&count) && !label.chars().any(char::is_control)
 }
 
 /// Parses a JSON object body; an empty body is `{}` when `empty_ok`.
@@ -266,10 +242,10 @@ fn parse_object(
     body: &str,
     empty_ok: bool,
 ) -> Result<serde_json::Map<String, Value>, AdminRefusal> {
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > MAX_ADMIN_BODY_BYTES {
         return Err(invalid(
             "body",
-            format!("must be at most {MAX_BODY_BYTES} bytes"),
+            format!("must be at most {MAX_ADMIN_BODY_BYTES} bytes"),
         ));
     }
     if body.trim().is_empty() && empty_ok {
@@ -282,35 +258,10 @@ fn parse_object(
     }
 }
 
-/// `GET /admin/devices` answer row, merged from D1 and the device's Durable Object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
-pub struct DeviceSummary {
-    /// The device id.
-    pub device_id: String,
-    /// When it was created.
-    pub created_at: String,
-    /// When it was disabled, or null.
-    pub disabled_at: Option<String>,
-    /// Until when the previous token still works after a rotation, or null.
-    pub previous_token_valid_until: Option<String>,
-    /// Whether the device is connected now.
-    pub online: bool,
-    /// When the hub last heard from it (connect, sample or disconnect), or null.
-    pub last_seen: Option<String>,
-    /// Highest seq accepted in the current epoch, or null.
-    pub last_seq: Option<u64>,
-    /// Extension: a credential change (rotate, disable, enable) committed in D1 that the device's Durable Object
-    /// has not confirmed yet; the hub retries every minute until it has.
-    pub sync_pending: bool,
-    /// Extension: what the device's Durable Object wrote and read since it last started (rows as billed, history
-    /// groups and samples written, alarms set, database size).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage: Option<crate::storage_meter::StorageMeter>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use telemetry_protocol::Access;
 
     fn id(raw: &str) -> DeviceId {
         DeviceId::parse(raw).expect("valid")
@@ -393,7 +344,7 @@ mod tests {
     #[test]
     fn create_device_body() {
         assert_eq!(
-            parse_create_device(r#"{"device_id":"ems_001"}"#),
+            parse_create_device(r#"{"device_id":"ems_001"}"#).map(|body| body.device_id),
             Ok(id("ems_001"))
         );
         assert_eq!(field(parse_create_device("{}")), "device_id");
@@ -410,8 +361,8 @@ mod tests {
         assert_eq!(field(parse_create_device("")), "body");
     }
 
-    fn grace(seconds: u64) -> Result<RotateRequest, AdminRefusal> {
-        Ok(RotateRequest {
+    fn grace(seconds: u64) -> Result<RotateDeviceRequest, AdminRefusal> {
+        Ok(RotateDeviceRequest {
             grace_seconds: seconds,
             token_sha256: None,
         })
@@ -425,7 +376,7 @@ mod tests {
         let hash = "ab".repeat(32);
         assert_eq!(
             parse_rotate(&format!(r#"{{"token_sha256":"{hash}"}}"#)),
-            Ok(RotateRequest {
+            Ok(RotateDeviceRequest {
                 grace_seconds: 0,
                 token_sha256: Some(hash)
             })
@@ -459,7 +410,7 @@ mod tests {
         let all =
             parse_create_dashboard_token(r#"{"devices":"*","access":"read"}"#).expect("valid");
         assert_eq!(
-            (all.devices.as_str(), all.access, all.label),
+            (all.devices.stored().as_str(), all.access, all.label),
             ("*", Access::Read, None)
         );
         let some = parse_create_dashboard_token(
@@ -467,7 +418,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(
-            (some.devices.as_str(), some.label.as_deref()),
+            (some.devices.stored().as_str(), some.label.as_deref()),
             ("a,b", Some("ops"))
         );
         assert_eq!(

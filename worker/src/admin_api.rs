@@ -6,16 +6,18 @@
 
 use futures_util::future::join_all;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use telemetry_protocol::{DeviceId, TokenKind, check_token_format};
+use telemetry_protocol::admin::{
+    CreateDashboardTokenRequest, CreateDeviceRequest, CreatedDashboardToken, CreatedDevice,
+    DashboardTokenList, DashboardTokenRow, DevicePage, DeviceSummary, RevokedDashboardToken,
+    RotateDeviceRequest, RotatedDevice,
+};
+use telemetry_protocol::limits::ADMIN_DEVICE_PAGE_SIZE;
+use telemetry_protocol::{DeviceId, TokenId, TokenKind, check_token_format};
 use worker::wasm_bindgen::JsValue;
 use worker::{Context, Date, Env, Method, Request, Response, console_log};
 
-use crate::access::{Access, DeviceRecord, TokenHash};
-use crate::admin::{
-    AdminOp, DeviceSummary, NewDashboardToken, RotateRequest, parse_create_dashboard_token,
-    parse_create_device, parse_rotate,
-};
+use crate::access::{DeviceRecord, TokenHash};
+use crate::admin::{AdminOp, parse_create_dashboard_token, parse_create_device, parse_rotate};
 use crate::clock::rfc3339_millis;
 use crate::config::TestFaults;
 use crate::d1::{self, DEVICE_RECORD_SQL};
@@ -30,7 +32,7 @@ use crate::random;
 /// Name of the secret (or, for local development, the var) holding the admin token's hex SHA-256.
 const ADMIN_HASH_BINDING: &str = "ADMIN_TOKEN_SHA256";
 /// Most devices one list answer holds.
-const LIST_LIMIT: u32 = 100;
+const LIST_LIMIT: u32 = ADMIN_DEVICE_PAGE_SIZE;
 /// The guard's target for this API (per client address; never a global counter).
 const TARGET: &str = "admin";
 
@@ -130,7 +132,8 @@ async fn dispatch(
     }
 }
 
-async fn create_device(env: &Env, id: DeviceId) -> AdminResult<Response> {
+async fn create_device(env: &Env, request: CreateDeviceRequest) -> AdminResult<Response> {
+    let id = request.device_id;
     let token = random::token(TokenKind::Device).map_err(internal)?;
     let hash = TokenHash::of(&token).to_hex();
     let result = d1::run(
@@ -140,7 +143,13 @@ async fn create_device(env: &Env, id: DeviceId) -> AdminResult<Response> {
     )
     .await;
     match result {
-        Ok(_) => json_response(201, &json!({"device_id": id, "token": token})),
+        Ok(_) => json_response(
+            201,
+            &CreatedDevice {
+                device_id: id,
+                token,
+            },
+        ),
         Err(error) if error.to_string().contains("UNIQUE") => {
             Err(HubError::Conflict { field: "device_id" })
         }
@@ -174,7 +183,10 @@ async fn list_devices(env: &Env, after: Option<String>) -> AdminResult<Response>
     let summaries = join_all(rows.into_iter().map(|row| summarize(env, row))).await;
     json_response(
         200,
-        &json!({"devices": summaries, "next_after": next.flatten()}),
+        &DevicePage {
+            devices: summaries,
+            next_after: next.flatten(),
+        },
     )
 }
 
@@ -246,7 +258,7 @@ async fn commit_device_change(
 async fn rotate_device(
     env: &Env,
     id: &DeviceId,
-    request: RotateRequest,
+    request: RotateDeviceRequest,
     faults: TestFaults,
 ) -> AdminResult<Response> {
     let (token, hash) = match request.token_sha256 {
@@ -273,16 +285,15 @@ async fn rotate_device(
     let (_, record) = commit_device_change(env, id, change).await?;
     let record = record.ok_or(HubError::NotFound)?;
     let sync = sync_device(env, id, &record, faults).await;
-    let mut answer = json!({
-        "device_id": id,
-        "previous_token_valid_until": record.previous_valid_until,
-        "sync_pending": sync.pending_devices > 0,
-    });
-    if let Some(token) = token {
-        answer["token"] = Value::from(token);
-    } else {
-        answer["token_sha256"] = Value::from(hash);
-    }
+    // The answer names the new token when the hub made it, else the hash the client sent.
+    let token_sha256 = token.is_none().then_some(hash);
+    let answer = RotatedDevice {
+        device_id: id.clone(),
+        previous_token_valid_until: record.previous_valid_until,
+        sync_pending: sync.pending_devices > 0,
+        token,
+        token_sha256,
+    };
     json_response(200, &answer)
 }
 
@@ -310,35 +321,38 @@ async fn set_disabled(
     json_response(200, &device_summary(env, id).await?)
 }
 
-async fn create_dashboard_token(env: &Env, new: NewDashboardToken) -> AdminResult<Response> {
+async fn create_dashboard_token(
+    env: &Env,
+    new: CreateDashboardTokenRequest,
+) -> AdminResult<Response> {
     let token = random::token(TokenKind::Dashboard).map_err(internal)?;
     let token_id = random::token_id().map_err(internal)?;
-    let access = match new.access {
-        Access::Read => "read",
-        Access::Control => "control",
-    };
+    let devices = new.devices.stored();
     d1::run(
         env,
         "INSERT INTO dashboard_tokens (id, token_sha256, devices, access, label) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
             token_id.as_str().into(),
             TokenHash::of(&token).to_hex().into(),
-            new.devices.as_str().into(),
-            access.into(),
+            devices.as_str().into(),
+            new.access.as_str().into(),
             nullable(new.label.as_deref()),
         ],
     )
     .await
     .map_err(internal)?;
-    json_response(
-        201,
-        &json!({"token_id": token_id, "token": token, "devices": new.devices, "access": access,
-                "label": new.label}),
-    )
+    let created = CreatedDashboardToken {
+        token_id,
+        token,
+        devices,
+        access: new.access,
+        label: new.label,
+    };
+    json_response(201, &created)
 }
 
 async fn list_dashboard_tokens(env: &Env) -> AdminResult<Response> {
-    let rows: Vec<Value> = d1::all(
+    let rows: Vec<DashboardTokenRow> = d1::all(
         env,
         "SELECT id AS token_id, devices, access, label, created_at, revoked_at \
          FROM dashboard_tokens ORDER BY created_at, id",
@@ -346,7 +360,12 @@ async fn list_dashboard_tokens(env: &Env) -> AdminResult<Response> {
     )
     .await
     .map_err(internal)?;
-    json_response(200, &json!({"dashboard_tokens": rows}))
+    json_response(
+        200,
+        &DashboardTokenList {
+            dashboard_tokens: rows,
+        },
+    )
 }
 
 async fn revoke_dashboard_token(
@@ -359,6 +378,8 @@ async fn revoke_dashboard_token(
         devices: String,
         version: u64,
     }
+    // The router let only the id's shape through; parsed before anything is changed.
+    let typed_id = TokenId::parse(token_id).map_err(internal)?;
     let now = rfc3339_millis(Date::now().as_millis());
     let statements = vec![
         d1::statement(
@@ -392,11 +413,13 @@ async fn revoke_dashboard_token(
         .and_then(|rows| rows.into_iter().next());
     let revoked = revoked.ok_or(HubError::NotFound)?;
     let sync = sync_revocation(env, token_id, &revoked.devices, revoked.version, faults).await;
-    json_response(
-        200,
-        &json!({"token_id": token_id, "revoked": true, "closed_sockets": sync.closed,
-                "pending_devices": sync.pending_devices}),
-    )
+    let revoked = RevokedDashboardToken {
+        token_id: typed_id,
+        revoked: true,
+        closed_sockets: sync.closed,
+        pending_devices: sync.pending_devices,
+    };
+    json_response(200, &revoked)
 }
 
 fn nullable(value: Option<&str>) -> JsValue {

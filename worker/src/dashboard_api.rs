@@ -1,11 +1,11 @@
 //! `GET /api/devices`: the device ids a dashboard token can watch, for the dashboard's device picker.
 
 use serde::Deserialize;
-use serde_json::json;
-use telemetry_protocol::{TokenKind, check_token_format};
+use telemetry_protocol::limits::MAX_API_DEVICE_LIST;
+use telemetry_protocol::{DeviceList, TokenKind, check_token_format};
 use worker::{Context, Env, Method, Request, Response, console_log};
 
-use crate::access::{Access, DashboardRecord, TokenHash, authorize_dashboard_token};
+use crate::access::{DashboardRecord, TokenHash, authorize_dashboard_token};
 use crate::config::TestFaults;
 use crate::error::HubError;
 use crate::guard_client::Guard;
@@ -13,7 +13,7 @@ use crate::handshake::{HandshakeHeaders, device_credential};
 use crate::http::{client_address, header, internal, json_response};
 
 /// Most device ids one answer lists for a `*` scope.
-const LIST_LIMIT: u32 = 1000;
+const LIST_LIMIT: u32 = MAX_API_DEVICE_LIST;
 /// The guard's target for this endpoint (per client address; never a global counter).
 const TARGET: &str = "api";
 
@@ -66,11 +66,11 @@ pub async fn handle(
         Some(list) => list.split(',').map(|id| id.trim().to_owned()).collect(),
         None => Vec::new(),
     };
-    let access = match grant.access {
-        Access::Read => "read",
-        Access::Control => "control",
+    let answer = DeviceList {
+        devices,
+        access: grant.access,
     };
-    json_response(200, &json!({"devices": devices, "access": access}))
+    json_response(200, &answer)
 }
 
 async fn lookup(env: &Env, presented: &TokenHash) -> Result<Option<DashboardRecord>, HubError> {

@@ -1,6 +1,6 @@
 //! The one error type of the Worker's HTTP surface and its mapping to status codes.
 
-use serde::Serialize;
+use telemetry_protocol::{ErrorBody, HttpErrorCode};
 
 /// Why a request was refused. Every refusal of the Worker is one of these, mapped to a status in [`HubError::status`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,18 +55,6 @@ pub enum HubError {
     Internal,
 }
 
-/// JSON body of every error response: `{"error":<code>,"message":<text>}`.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct ErrorBody {
-    /// Stable machine-readable code.
-    pub error: &'static str,
-    /// Human-readable text.
-    pub message: String,
-    /// The request field at fault, for 400s of the admin API.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
-}
-
 impl HubError {
     /// The HTTP status of this refusal.
     pub fn status(&self) -> u16 {
@@ -86,26 +74,28 @@ impl HubError {
     }
 
     /// The stable code in the JSON body.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> HttpErrorCode {
         match self {
-            Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::UpgradeRequired => "upgrade_required",
-            Self::InvalidField { .. } => "invalid_field",
-            Self::Conflict { .. } => "conflict",
-            Self::TooManyRequests { .. } => "too_many_requests",
-            Self::AdminDisabled => "admin_disabled",
-            Self::Internal => "internal",
+            Self::BadRequest(_) => HttpErrorCode::BadRequest,
+            Self::Unauthorized => HttpErrorCode::Unauthorized,
+            Self::Forbidden => HttpErrorCode::Forbidden,
+            Self::NotFound => HttpErrorCode::NotFound,
+            Self::MethodNotAllowed { .. } => HttpErrorCode::MethodNotAllowed,
+            Self::UpgradeRequired => HttpErrorCode::UpgradeRequired,
+            Self::InvalidField { .. } => HttpErrorCode::InvalidField,
+            Self::Conflict { .. } => HttpErrorCode::Conflict,
+            Self::TooManyRequests { .. } => HttpErrorCode::TooManyRequests,
+            Self::AdminDisabled => HttpErrorCode::AdminDisabled,
+            Self::Internal => HttpErrorCode::Internal,
         }
     }
 
-    /// The JSON body.
+    /// The JSON body (`ErrorBody` of the protocol crate): code, text, and the field at fault if one is.
     pub fn body(&self) -> ErrorBody {
         let field = match self {
-            Self::InvalidField { field, .. } | Self::Conflict { field } => Some(*field),
+            Self::InvalidField { field, .. } | Self::Conflict { field } => {
+                Some((*field).to_owned())
+            }
             _ => None,
         };
         ErrorBody {

@@ -1,5 +1,7 @@
 //! Randomness for new tokens, from the runtime's CSPRNG (`crypto.getRandomValues`).
 
+use telemetry_protocol::TokenId;
+use telemetry_protocol::token_id::TOKEN_ID_BYTES;
 use worker::js_sys::{Function, Reflect, Uint8Array, global};
 use worker::wasm_bindgen::JsCast;
 
@@ -32,8 +34,8 @@ pub fn token(kind: telemetry_protocol::TokenKind) -> worker::Result<String> {
 }
 
 /// A public dashboard token id: `dt_` and 12 lowercase hex digits.
-pub fn token_id() -> worker::Result<String> {
-    let mut bytes = [0u8; 6];
+pub fn token_id() -> worker::Result<TokenId> {
+    let mut bytes = [0u8; TOKEN_ID_BYTES];
     fill(&mut bytes)?;
-    Ok(format!("dt_{}", hex::encode(bytes)))
+    Ok(TokenId::from_random_bytes(bytes))
 }
