@@ -4,8 +4,10 @@ import { fetchDevices, interpret } from "./api";
 
 describe("fetchDevices", () => {
   it("sends the token only in the Authorization header", async () => {
-    const fetchImpl = vi.fn(async () => new Response('{"devices":["a","b"],"access":"control"}', { status: 200 }));
-    const result = await fetchDevices("http://hub.test:8787", "tdash_secret", fetchImpl as typeof fetch);
+    const fetchImpl = vi.fn(() =>
+      Promise.resolve(new Response('{"devices":["a","b"],"access":"control"}', { status: 200 })),
+    );
+    const result = await fetchDevices("http://hub.test:8787", "tdash_secret", fetchImpl);
     expect(result).toEqual({ ok: true, devices: ["a", "b"], access: "control" });
     const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe("http://hub.test:8787/api/devices");
@@ -14,10 +16,8 @@ describe("fetchDevices", () => {
   });
 
   it("says the hub cannot be reached when fetch fails", async () => {
-    const fetchImpl = vi.fn(async () => {
-      throw new TypeError("Failed to fetch");
-    });
-    const result = await fetchDevices("http://hub.test", "t", fetchImpl as unknown as typeof fetch);
+    const fetchImpl = vi.fn(() => Promise.reject(new TypeError("Failed to fetch")));
+    const result = await fetchDevices("http://hub.test", "t", fetchImpl);
     expect(result).toMatchObject({ ok: false, reason: "unavailable" });
   });
 });

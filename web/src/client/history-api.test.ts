@@ -30,11 +30,10 @@ function answer(change: Partial<HistoryResponse> = {}): HistoryResponse {
 /** A fake fetch that plays `responses` in order and records each call's URL and headers. */
 function hub(...responses: Response[]) {
   const calls: { url: URL; headers: Record<string, string> }[] = [];
-  const fetchImpl = vi.fn(async (url: string, init?: RequestInit) => {
+  const fetchImpl = vi.fn((url: string, init?: RequestInit) => {
     calls.push({ url: new URL(url), headers: init?.headers as Record<string, string> });
     const next = responses.shift();
-    if (!next) throw new Error("no more responses");
-    return next;
+    return next ? Promise.resolve(next) : Promise.reject(new Error("no more responses"));
   });
   const target: HubTarget = {
     baseUrl: "http://hub.test",

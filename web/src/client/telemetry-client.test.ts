@@ -159,7 +159,7 @@ describe("reconnecting", () => {
   });
 
   it("stops when the access check says the token is refused", async () => {
-    const checkAccess = vi.fn(async () => "forbidden" as const);
+    const checkAccess = vi.fn(() => Promise.resolve("forbidden" as const));
     const live = client({ checkAccess });
     FakeWebSocket.last().end(1006);
     await vi.waitFor(() => expect(live.getView().connection).toMatchObject({ kind: "closed", reason: "forbidden" }));
@@ -168,7 +168,7 @@ describe("reconnecting", () => {
   });
 
   it("keeps retrying when the access check cannot tell, and does not check after an open socket drops", async () => {
-    const checkAccess = vi.fn(async () => "unknown" as const);
+    const checkAccess = vi.fn(() => Promise.resolve("unknown" as const));
     const live = client({ checkAccess });
     FakeWebSocket.last().end(1006);
     await Promise.resolve();
@@ -258,7 +258,7 @@ describe("close", () => {
   it("closes the socket, clears every timer and never reconnects", () => {
     const live = client();
     const socket = accept();
-    live.sendCommand("ping");
+    void live.sendCommand("ping");
     live.close();
     live.close();
     expect(socket.closedByClient).toBe(1000);
@@ -398,7 +398,10 @@ describe("the hub's history", () => {
     const loaded = live.showRange(3_600_000);
     hub.pending[0].reply(new Response("", { status: 503 }));
     await loaded;
-    expect(live.getView().range).toMatchObject({ status: "failed", message: expect.stringContaining("HTTP 503") });
+    expect(live.getView().range).toMatchObject({
+      status: "failed",
+      message: expect.stringContaining("HTTP 503") as unknown,
+    });
     expect(live.getView().history.size).toBe(1);
   });
 

@@ -24,17 +24,17 @@ beforeEach(() => {
   document.body.append(root);
 });
 
-afterEach(() => {
-  act(() => render(null, root));
+afterEach(async () => {
+  await act(() => render(null, root));
   root.remove();
   vi.useRealTimers();
 });
 
 describe("useTelemetry", () => {
-  it("connects on mount and renders what arrives", () => {
-    act(() => render(<Probe deviceId="a" />, root));
+  it("connects on mount and renders what arrives", async () => {
+    await act(() => render(<Probe deviceId="a" />, root));
     expect(FakeWebSocket.instances).toHaveLength(1);
-    act(() => {
+    await act(() => {
       FakeWebSocket.last().open();
       FakeWebSocket.last().receive({ type: "snapshot", device_id: "a", online: true, last: null });
     });
@@ -42,10 +42,10 @@ describe("useTelemetry", () => {
     expect(latest?.online).toBe(true);
   });
 
-  it("closes on unmount, leaving no socket and no timer", () => {
-    act(() => render(<Probe deviceId="a" />, root));
-    act(() => FakeWebSocket.last().open());
-    act(() => render(null, root));
+  it("closes on unmount, leaving no socket and no timer", async () => {
+    await act(() => render(<Probe deviceId="a" />, root));
+    await act(() => FakeWebSocket.last().open());
+    await act(() => render(null, root));
     expect(FakeWebSocket.last().closedByClient).toBe(1000);
     expect(FakeWebSocket.last().attached).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
@@ -53,9 +53,9 @@ describe("useTelemetry", () => {
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
-  it("closes the old socket and opens a new one when the device changes", () => {
-    act(() => render(<Probe deviceId="a" />, root));
-    act(() => render(<Probe deviceId="b" />, root));
+  it("closes the old socket and opens a new one when the device changes", async () => {
+    await act(() => render(<Probe deviceId="a" />, root));
+    await act(() => render(<Probe deviceId="b" />, root));
     expect(FakeWebSocket.instances.map((s) => s.url)).toEqual([
       "ws://hub.test/ws/dashboard/a",
       "ws://hub.test/ws/dashboard/b",
@@ -65,11 +65,11 @@ describe("useTelemetry", () => {
   });
 
   it("sends commands through the live client", async () => {
-    act(() => render(<Probe deviceId="a" />, root));
-    act(() => FakeWebSocket.last().open());
+    await act(() => render(<Probe deviceId="a" />, root));
+    await act(() => FakeWebSocket.last().open());
     const outcome = latest!.sendCommand("ping");
     const sent = FakeWebSocket.last().sentJson()[0] as { id: string };
-    act(() => FakeWebSocket.last().receive({ type: "command_result", id: sent.id, ok: true, detail: "pong" }));
+    await act(() => FakeWebSocket.last().receive({ type: "command_result", id: sent.id, ok: true, detail: "pong" }));
     await expect(outcome).resolves.toMatchObject({ status: "ok", detail: "pong" });
   });
 });

@@ -14,10 +14,10 @@ export type UseTelemetryOptions = Omit<TelemetryClientOptions, "deviceId">;
 
 /** The live view of one device, plus what a component can do with it. */
 export interface UseTelemetry extends TelemetryView {
-  /** Sends a command; resolves when it is settled (never rejects). */
-  sendCommand(name: string, args?: JsonObject): Promise<CommandOutcome>;
+  /** Sends a command; resolves when it is settled (never rejects). A plain function: safe to pass on. */
+  sendCommand: (name: string, args?: JsonObject) => Promise<CommandOutcome>;
   /** Shows the last `ms` of the hub's history with about `points` points (see the client's `showRange`). */
-  showRange(ms: number, points?: number): Promise<void>;
+  showRange: (ms: number, points?: number) => Promise<void>;
 }
 
 /** Watches `deviceId` live. Only `deviceId`, `options.token` and `options.baseUrl` reconnect when changed. */

@@ -22,7 +22,8 @@ export function App({ baseUrl }: { baseUrl: string }) {
   useEffect(() => {
     if (phase.kind !== "checking") return;
     let cancelled = false;
-    fetchDevices(baseUrl, phase.token).then((result) => {
+    // fetchDevices never rejects.
+    void fetchDevices(baseUrl, phase.token).then((result) => {
       if (cancelled) return;
       if (result.ok) {
         saveToken(phase.token);

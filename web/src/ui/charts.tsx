@@ -34,6 +34,8 @@ const GRID_GAP_PX = 16;
 /** The range choice, the field chooser and one chart per chosen field. */
 export function Charts({ history, version, visible, range, showRange, hub }: Props) {
   const grid = useRef<HTMLDivElement>(null);
+  // `history` is mutable: `version` says when it changed.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the memo's key is the history's version
   const available = useMemo(() => orderFields(history.numericFieldPaths()), [history, version]);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const shown = (chosen ?? defaultFields(available)).filter((path) => available.includes(path));
@@ -41,12 +43,12 @@ export function Charts({ history, version, visible, range, showRange, hub }: Pro
     const current = chosen ?? defaultFields(available);
     setChosen(on ? orderFields([...current, path]) : current.filter((p) => p !== path));
   };
-  const choose = (ms: number) => void showRange(ms, historyPoints(chartWidth(grid.current)));
+  const choose = (ms: number) => void showRange(ms, pointsFor(grid.current));
 
   // A device opens on the past: its last hour as soon as its connection exists (`showRange` changes with it).
   useEffect(() => {
-    if (range.status === "idle") choose(range.ms);
-  }, [range.status, showRange]);
+    if (range.status === "idle") void showRange(range.ms, pointsFor(grid.current));
+  }, [range.status, range.ms, showRange]);
 
   return (
     <section
@@ -115,6 +117,11 @@ function defaultFields(available: string[]): string[] {
 }
 
 /** The width of one chart: a chart's own, else the grid's split into as many columns as fit. */
+/** The point budget of a range shown in `grid`: one point a pixel of a chart's width. */
+function pointsFor(grid: HTMLElement | null): number {
+  return historyPoints(chartWidth(grid));
+}
+
 function chartWidth(grid: HTMLElement | null): number {
   if (!grid) return 0;
   const box = grid.querySelector<HTMLElement>(".chart-box");

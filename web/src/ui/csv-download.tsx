@@ -44,7 +44,7 @@ export function CsvDownload({ baseUrl, token, deviceId, rangeMs }: Props) {
 
   return (
     <span class="csv-download">
-      <button type="button" class="secondary" onClick={download} disabled={state.kind === "busy"}>
+      <button type="button" class="secondary" onClick={() => void download()} disabled={state.kind === "busy"}>
         {state.kind === "busy" ? "Preparing CSV…" : "Download CSV"}
       </button>
       <span class="muted small" role="status" data-testid="csv-status" data-state={state.kind}>

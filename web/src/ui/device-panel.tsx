@@ -1,6 +1,6 @@
 // One device, live: its status line, latest values, charts of its history and (for control tokens) commands.
 
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 
 import { fetchDevices, useTelemetry, type Access, type AccessCheck } from "../client";
 import { Charts } from "./charts";
@@ -27,9 +27,12 @@ export function DevicePanel({ baseUrl, token, deviceId, access, visible, onRevok
     checkAccess: () => checkAccess(baseUrl, token, deviceId),
   });
   const closedFor = live.connection.kind === "closed" ? live.connection.reason : null;
+  // The parent's callback may be new on every render; it is called once, when the socket closes as revoked.
+  const revoked = useRef(onRevoked);
+  revoked.current = onRevoked;
 
   useEffect(() => {
-    if (closedFor === "revoked") onRevoked();
+    if (closedFor === "revoked") revoked.current();
   }, [closedFor]);
 
   useEffect(() => {

@@ -27,6 +27,8 @@ export function FieldChart({ history, version, path, visible, range }: Props) {
   const dark = useDarkScheme();
   const label = fieldLabel(path);
   const unit = fieldUnit(path);
+  // `history` is mutable: `version` says when it changed.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- the memo's key is the history's version
   const series = useMemo(() => history.chart([path]), [history, version, path]);
   // uPlot's callbacks read the latest series and range through these.
   const current = useRef({ series, range });
@@ -39,7 +41,7 @@ export function FieldChart({ history, version, path, visible, range }: Props) {
     const span = (u: uPlot, min: number, max: number) => xRange(u, min, max, current.current.range);
     const chart = new uPlot(
       options(label, unit, element.clientWidth, span, tooltipPlugin(describe)),
-      current.current.series.columns as uPlot.AlignedData,
+      current.current.series.columns,
       element,
     );
     plot.current = chart;
@@ -52,10 +54,10 @@ export function FieldChart({ history, version, path, visible, range }: Props) {
       chart.destroy();
       plot.current = null;
     };
-  }, [path, dark]);
+  }, [path, label, unit, dark]);
 
   useEffect(() => {
-    if (visible) plot.current?.setData(series.columns as uPlot.AlignedData);
+    if (visible) plot.current?.setData(series.columns);
   }, [series, visible, range.ms, range.to]);
 
   const drawn = useMemo(() => drawnPoints(series), [series]);

@@ -64,7 +64,7 @@ export class FakeWebSocket implements WebSocketLike {
 
   /** The messages the client sent, parsed. */
   sentJson(): unknown[] {
-    return this.sent.map((text) => JSON.parse(text));
+    return this.sent.map((text): unknown => JSON.parse(text));
   }
 
   /** Whether the client still listens to this socket. */
