@@ -32,6 +32,8 @@ mod d1;
 #[cfg(target_arch = "wasm32")]
 mod dashboard_api;
 #[cfg(target_arch = "wasm32")]
+mod dashboard_auth;
+#[cfg(target_arch = "wasm32")]
 mod device_hub;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
@@ -39,8 +41,6 @@ mod gateway;
 mod guard_client;
 #[cfg(target_arch = "wasm32")]
 mod history_api;
-#[cfg(target_arch = "wasm32")]
-mod http;
 #[cfg(target_arch = "wasm32")]
 mod hub_admission;
 #[cfg(target_arch = "wasm32")]
@@ -57,6 +57,12 @@ mod hub_store;
 mod hub_sync;
 #[cfg(target_arch = "wasm32")]
 mod random;
+#[cfg(target_arch = "wasm32")]
+mod request;
+#[cfg(target_arch = "wasm32")]
+mod response;
+#[cfg(target_arch = "wasm32")]
+mod socket_api;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
