@@ -27,7 +27,7 @@ use crate::config::HubConfig;
 use crate::fanout::RevokeFanout;
 use crate::flood::{DeviceBuckets, TokenBucket, command_flood, dashboard_flood};
 use crate::handoff::{HistoryRequest, Role};
-use crate::hub_history::HistoryCell;
+use crate::history::HistoryMemory;
 use crate::hub_sockets::{
     Attachment, attachment, broadcast, live_device_sockets, send_json, to_json,
 };
@@ -51,7 +51,7 @@ pub struct HubCore {
     pub(crate) store: HubStore,
     limits: RefCell<LiveLimits>,
     pub(crate) alarm_at: Cell<Option<u64>>,
-    pub(crate) history: HistoryCell,
+    pub(crate) history: RefCell<HistoryMemory>,
 }
 
 /// Flood buckets, in memory: a flooding socket keeps the object awake, and a fresh object starts them full.
@@ -78,7 +78,7 @@ impl DurableObject for DeviceHub {
                 store,
                 limits: RefCell::new(LiveLimits::default()),
                 alarm_at: Cell::new(None),
-                history: HistoryCell::default(),
+                history: RefCell::default(),
             }),
         }
     }
