@@ -17,14 +17,14 @@ use crate::error::HubError;
 use crate::guard_client::Guard;
 use crate::handoff::{ConnectVerdict, Handoff, Role};
 use crate::handshake::{
-    Credential, HandshakeHeaders, dashboard_credential, device_credential,
-    reject_credentials_in_url, require_websocket_upgrade,
+    HandshakeHeaders, dashboard_credential, device_credential, reject_credentials_in_url,
+    require_websocket_upgrade,
 };
 use crate::hub_client;
 use crate::request::{client_address, header};
 
 /// A handshake the router matched (404, 400 and 405 are behind it), checked on in the contract's order: 400 for
-/// a credential in the URL, 426, 401, 400 for the subprotocols, then 403 or 429, else the object's 101.
+/// a credential in the URL, 426, 401, 400 for the subprotocols, then 429 or 403, else the object's 101.
 pub async fn handle(
     req: Request,
     env: &Env,
@@ -33,15 +33,55 @@ pub async fn handle(
     role: Role,
     device_id: DeviceId,
 ) -> Result<Response, HubError> {
+    let presented = presented(&req, role, device_id)?;
+    let attempt = Attempt {
+        endpoint: endpoint_name(role),
+        client: client_address(&req),
+        device_id: presented.handoff.device_id.clone(),
+    };
+    let guard =
+        Guard::new(&attempt.client, &attempt.target()).unavailable(faults.guard_unavailable);
+    guard.refuse_if_known_blocked()?;
+    // A token of the wrong shape or kind is refused before any lookup, exactly like a wrong one.
+    if !presented.token_well_formed {
+        guard.fail(env).await?;
+        return Err(attempt.refused("wrong token"));
+    }
+    let first = hub_client::connect(env, &presented.handoff)
+        .await
+        .map_err(|e| attempt.lookup_failed(e))?;
+    if first.status_code() == 101 {
+        return Ok(first);
+    }
+    attempt.verdict_of(first).await?;
+    // The object's copy could not accept it: only now does the address meet the guard, before D1 is read.
+    let ticket = guard.begin(env).await?;
+    let outcome = attempt.looked_up(env, presented.handoff, faults).await;
+    let failed = outcome.as_ref().err() == Some(&HubError::Forbidden);
+    let env = env.clone();
+    ctx.wait_until(async move { guard.finish(&env, ticket, failed).await });
+    outcome
+}
+
+/// A handshake's credential, checked as far as it can be without a lookup.
+struct Presented {
+    /// What the device's object gets, without a lookup yet.
+    handoff: Handoff,
+    /// Whether the token has the shape and kind of the endpoint's tokens.
+    token_well_formed: bool,
+}
+
+/// The checks that need no lookup: a credential in the URL, the upgrade, where the token comes from.
+fn presented(req: &Request, role: Role, device_id: DeviceId) -> Result<Presented, HubError> {
     let url = req
         .url()
         .map_err(|_| HubError::BadRequest("malformed URL"))?;
     let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
     reject_credentials_in_url(keys.iter().map(String::as_str))?;
     let (upgrade, authorization, protocols) = (
-        header(&req, "Upgrade"),
-        header(&req, "Authorization"),
-        header(&req, "Sec-WebSocket-Protocol"),
+        header(req, "Upgrade"),
+        header(req, "Authorization"),
+        header(req, "Sec-WebSocket-Protocol"),
     );
     let headers = HandshakeHeaders {
         upgrade: upgrade.as_deref(),
@@ -53,54 +93,21 @@ pub async fn handle(
         Role::Device => device_credential(&headers)?,
         Role::Dashboard => dashboard_credential(&headers)?,
     };
-    let attempt = Attempt {
-        endpoint: endpoint_name(role),
-        client: client_address(&req),
-        device_id: &device_id,
-    };
-    let guard =
-        Guard::new(&attempt.client, &attempt.target()).unavailable(faults.guard_unavailable);
-    guard.refuse_if_known_blocked()?;
-    // A token of the wrong shape or kind is refused before any lookup, exactly like a wrong one.
-    if check_token_format(credential.token) != Ok(token_kind(role)) {
-        guard.fail(env).await?;
-        return Err(attempt.refused("wrong token"));
-    }
     let stored_acks =
-        role == Role::Device && asks_for_stored_acks(header(&req, STORED_ACK_HEADER).as_deref());
-    let handoff = handoff(role, &device_id, &credential, stored_acks);
-    let first = hub_client::connect(env, &handoff)
-        .await
-        .map_err(|e| attempt.lookup_failed(e))?;
-    if first.status_code() == 101 {
-        return Ok(first);
-    }
-    attempt.verdict_of(first).await?;
-    // The object's copy could not accept it: only now does the address meet the guard, before D1 is read.
-    let ticket = guard.begin(env).await?;
-    let outcome = attempt.looked_up(env, handoff, faults).await;
-    let failed = outcome.as_ref().err() == Some(&HubError::Forbidden);
-    let env = env.clone();
-    ctx.wait_until(async move { guard.finish(&env, ticket, failed).await });
-    outcome
-}
-
-/// The handoff of a well-formed handshake, without a lookup yet.
-fn handoff(
-    role: Role,
-    device_id: &DeviceId,
-    credential: &Credential<'_>,
-    stored_acks: bool,
-) -> Handoff {
-    Handoff {
+        role == Role::Device && asks_for_stored_acks(header(req, STORED_ACK_HEADER).as_deref());
+    let handoff = Handoff {
         role,
-        device_id: device_id.clone(),
+        device_id,
         token_hash: TokenHash::of(credential.token),
         select_subprotocol: credential.select_subprotocol,
         lookup: false,
         stored_acks,
         hold_lookup_ms: 0,
-    }
+    };
+    Ok(Presented {
+        handoff,
+        token_well_formed: check_token_format(credential.token) == Ok(token_kind(role)),
+    })
 }
 
 fn endpoint_name(role: Role) -> &'static str {
@@ -118,13 +125,13 @@ fn token_kind(role: Role) -> TokenKind {
 }
 
 /// One handshake attempt, as the guard and the log know it.
-struct Attempt<'a> {
+struct Attempt {
     endpoint: &'static str,
     client: String,
-    device_id: &'a DeviceId,
+    device_id: DeviceId,
 }
 
-impl Attempt<'_> {
+impl Attempt {
     /// The guard's target: the endpoint and the device.
     fn target(&self) -> String {
         format!("{}:{}", self.endpoint, self.device_id)
