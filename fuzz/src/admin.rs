@@ -1,16 +1,15 @@
-//! Targets for the hub's routers (`telemetry_hub::route`, `telemetry_hub::admin::admin_op`) and the admin API's
-//! body parsers.
+//! Targets for the hub's router (`telemetry_hub::route`: `route` and `admin_route`) and the admin API's body
+//! parsers.
 //!
 //! `admin_routes` input: `method:` and any number of `path:` lines; each path goes through both routers.
 //! `admin_bodies` input: an optional `pad: N` line (the body padded with spaces to near the 64 KiB limit, see
 //! [`pad_near_limit`]), then `body:` and the request body, which goes through every body parser.
 
 use telemetry_hub::admin::{
-    AdminOp, AdminRefusal, admin_op, parse_create_dashboard_token, parse_create_device,
-    parse_rotate,
+    AdminRefusal, parse_create_dashboard_token, parse_create_device, parse_rotate,
 };
 use telemetry_hub::error::HubError;
-use telemetry_hub::route::{Endpoint, route};
+use telemetry_hub::route::{AdminOp, HttpMethod, Route, admin_route, route};
 use telemetry_protocol::admin::{CreateDashboardTokenRequest, DeviceScope};
 use telemetry_protocol::limits::{
     MAX_ADMIN_BODY_BYTES, MAX_GRACE_SECONDS, MAX_LABEL_CHARS, MAX_SCOPE_DEVICES,
@@ -18,27 +17,53 @@ use telemetry_protocol::limits::{
 
 use crate::fields::{Fields, pad_near_limit, text};
 
-/// `route` and `admin_op` on any method and paths.
+/// `route` and `admin_route` on any method and paths.
 pub fn admin_routes(data: &[u8]) {
     let text = text(data);
     let fields = Fields::lines(&text);
     let method = fields.get("method").unwrap_or("GET");
+    let http_method = match method {
+        "GET" => HttpMethod::Get,
+        "POST" => HttpMethod::Post,
+        _ => HttpMethod::Other,
+    };
     for path in fields.all("path") {
-        if let Ok(routed) = route(path) {
-            let prefix = match routed.endpoint {
-                Endpoint::Device => "/ws/device/",
-                Endpoint::Dashboard => "/ws/dashboard/",
-            };
-            assert_eq!(format!("{prefix}{}", routed.device_id), path);
+        match route(http_method, path) {
+            Ok(routed) => check_route(&routed, method, path),
+            Err(refusal) => assert_refusal(&refusal),
         }
-        match admin_op(method, path) {
+        match admin_route(http_method, path) {
             Ok(op) => check_op(&op, method, path),
-            Err(refusal) => {
-                let status = HubError::from(refusal).status();
-                assert!(matches!(status, 400 | 404 | 405), "status {status}");
-            }
+            Err(refusal) => assert_refusal(&refusal),
         }
     }
+}
+
+fn assert_refusal(refusal: &HubError) {
+    let status = refusal.status();
+    assert!(matches!(status, 400 | 404 | 405), "status {status}");
+}
+
+fn check_route(routed: &Route, method: &str, path: &str) {
+    let expected = match routed {
+        Route::DeviceSocket(id) => format!("/ws/device/{id}"),
+        Route::DashboardSocket(id) => format!("/ws/dashboard/{id}"),
+        Route::DeviceList => "/api/devices".to_owned(),
+        Route::History(history) => {
+            let csv = if history.csv { ".csv" } else { "" };
+            format!("/api/devices/{}/history{csv}", history.device_id)
+        }
+        Route::Admin(admin) => {
+            assert!(path == "/admin" || path.starts_with("/admin/"), "{path:?}");
+            match admin {
+                Ok(op) => check_op(op, method, path),
+                Err(refusal) => assert_refusal(refusal),
+            }
+            return;
+        }
+    };
+    assert_eq!(method, "GET", "{routed:?}");
+    assert_eq!(expected, path);
 }
 
 fn check_op(op: &AdminOp, method: &str, path: &str) {

@@ -1,4 +1,5 @@
-//! The admin API's pure half: which operation a request names, and its validated body.
+//! The admin API's pure half: the validated bodies of its requests and the refusals they get. Which operation a
+//! path names is decided with every other route in `route.rs`.
 
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
@@ -9,36 +10,9 @@ use telemetry_protocol::limits::{
     MAX_ADMIN_BODY_BYTES, MAX_GRACE_SECONDS, MAX_LABEL_CHARS, MAX_SCOPE_DEVICES,
 };
 
-/// One admin operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdminOp {
-    /// `GET /admin/devices`.
-    ListDevices,
-    /// `POST /admin/devices` with `{"device_id":..}`.
-    CreateDevice,
-    /// `GET /admin/devices/{id}`.
-    ShowDevice(DeviceId),
-    /// `POST /admin/devices/{id}/rotate` with optional `{"grace_seconds":N}`.
-    RotateDevice(DeviceId),
-    /// `POST /admin/devices/{id}/disable`.
-    DisableDevice(DeviceId),
-    /// `POST /admin/devices/{id}/enable`.
-    EnableDevice(DeviceId),
-    /// `GET /admin/dashboard-tokens`.
-    ListDashboardTokens,
-    /// `POST /admin/dashboard-tokens` with `{"devices":"*"|[..],"access":..,"label":..}`.
-    CreateDashboardToken,
-    /// `POST /admin/dashboard-tokens/{token_id}/revoke`.
-    RevokeDashboardToken(String),
-}
-
 /// Why an admin request was refused before it reached D1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminRefusal {
-    /// 404: no such route.
-    NotFound,
-    /// 405: the route exists with other methods.
-    MethodNotAllowed(&'static str),
     /// 400: a field is missing or wrong.
     Invalid {
         /// The JSON field (or path segment) at fault.
@@ -51,8 +25,6 @@ pub enum AdminRefusal {
 impl From<AdminRefusal> for crate::error::HubError {
     fn from(refusal: AdminRefusal) -> Self {
         match refusal {
-            AdminRefusal::NotFound => Self::NotFound,
-            AdminRefusal::MethodNotAllowed(allow) => Self::MethodNotAllowed { allow },
             AdminRefusal::Invalid { field, message } => Self::InvalidField { field, message },
         }
     }
@@ -65,45 +37,8 @@ fn invalid(field: &'static str, message: impl Into<String>) -> AdminRefusal {
     }
 }
 
-/// Maps a method and a path under `/admin/` to an operation.
-pub fn admin_op(method: &str, path: &str) -> Result<AdminOp, AdminRefusal> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let get = method == "GET";
-    let post = method == "POST";
-    let op = match segments.as_slice() {
-        ["admin", "devices"] if get => AdminOp::ListDevices,
-        ["admin", "devices"] if post => AdminOp::CreateDevice,
-        ["admin", "devices"] => return Err(AdminRefusal::MethodNotAllowed("GET, POST")),
-        ["admin", "devices", id] if get => AdminOp::ShowDevice(path_device_id(id)?),
-        ["admin", "devices", _] => return Err(AdminRefusal::MethodNotAllowed("GET")),
-        ["admin", "devices", id, action] => {
-            let device_id = path_device_id(id)?;
-            let op = match *action {
-                "rotate" => AdminOp::RotateDevice(device_id),
-                "disable" => AdminOp::DisableDevice(device_id),
-                "enable" => AdminOp::EnableDevice(device_id),
-                _ => return Err(AdminRefusal::NotFound),
-            };
-            if !post {
-                return Err(AdminRefusal::MethodNotAllowed("POST"));
-            }
-            op
-        }
-        ["admin", "dashboard-tokens"] if get => AdminOp::ListDashboardTokens,
-        ["admin", "dashboard-tokens"] if post => AdminOp::CreateDashboardToken,
-        ["admin", "dashboard-tokens"] => return Err(AdminRefusal::MethodNotAllowed("GET, POST")),
-        ["admin", "dashboard-tokens", id, "revoke"] => {
-            if !post {
-                return Err(AdminRefusal::MethodNotAllowed("POST"));
-            }
-            AdminOp::RevokeDashboardToken(token_id(id)?)
-        }
-        _ => return Err(AdminRefusal::NotFound),
-    };
-    Ok(op)
-}
-
-fn path_device_id(raw: &str) -> Result<DeviceId, AdminRefusal> {
+/// A device id in an admin path or body; 400 naming `device_id` if malformed.
+pub fn path_device_id(raw: &str) -> Result<DeviceId, AdminRefusal> {
     DeviceId::parse(raw).map_err(|e| invalid("device_id", e.to_string()))
 }
 
@@ -272,73 +207,6 @@ mod tests {
             Err(AdminRefusal::Invalid { field, .. }) => field,
             other => panic!("expected an invalid field, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn routes() {
-        assert_eq!(admin_op("GET", "/admin/devices"), Ok(AdminOp::ListDevices));
-        assert_eq!(
-            admin_op("POST", "/admin/devices/"),
-            Ok(AdminOp::CreateDevice)
-        );
-        assert_eq!(
-            admin_op("GET", "/admin/devices/ems_001"),
-            Ok(AdminOp::ShowDevice(id("ems_001")))
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/devices/a/rotate"),
-            Ok(AdminOp::RotateDevice(id("a")))
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/devices/a/disable"),
-            Ok(AdminOp::DisableDevice(id("a")))
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/devices/a/enable"),
-            Ok(AdminOp::EnableDevice(id("a")))
-        );
-        assert_eq!(
-            admin_op("GET", "/admin/dashboard-tokens"),
-            Ok(AdminOp::ListDashboardTokens)
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/dashboard-tokens"),
-            Ok(AdminOp::CreateDashboardToken)
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/dashboard-tokens/dt_0123456789ab/revoke"),
-            Ok(AdminOp::RevokeDashboardToken("dt_0123456789ab".into()))
-        );
-    }
-
-    #[test]
-    fn unknown_routes_404_and_wrong_methods_405() {
-        for path in [
-            "/admin",
-            "/admin/",
-            "/admin/users",
-            "/admin/devices/a/reboot",
-            "/admin/devices/a/b/c",
-        ] {
-            assert_eq!(admin_op("GET", path), Err(AdminRefusal::NotFound), "{path}");
-        }
-        assert_eq!(
-            admin_op("DELETE", "/admin/devices"),
-            Err(AdminRefusal::MethodNotAllowed("GET, POST"))
-        );
-        assert_eq!(
-            admin_op("POST", "/admin/devices/a"),
-            Err(AdminRefusal::MethodNotAllowed("GET"))
-        );
-        assert_eq!(
-            admin_op("GET", "/admin/devices/a/rotate"),
-            Err(AdminRefusal::MethodNotAllowed("POST"))
-        );
-        assert_eq!(field(admin_op("GET", "/admin/devices/bad.id")), "device_id");
-        assert_eq!(
-            field(admin_op("POST", "/admin/dashboard-tokens/xyz/revoke")),
-            "token_id"
-        );
     }
 
     #[test]

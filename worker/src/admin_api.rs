@@ -1,6 +1,6 @@
 //! The admin API under `/admin/`: devices and dashboard tokens, authenticated with the admin token.
 //!
-//! Validation and routing are pure (`admin.rs`). Every credential change commits in D1 in one batch together
+//! Routing (`route.rs`) and validation (`admin.rs`) are pure. Every credential change commits in D1 in one batch together
 //! with its `hub_sync` version, then is pushed to the device objects; an object that cannot be reached is
 //! retried by the sync sweeper, and the answer says so (`sync_pending`, `pending_devices`).
 
@@ -14,20 +14,22 @@ use telemetry_protocol::admin::{
 use telemetry_protocol::limits::ADMIN_DEVICE_PAGE_SIZE;
 use telemetry_protocol::{DeviceId, TokenId, TokenKind, check_token_format};
 use worker::wasm_bindgen::JsValue;
-use worker::{Context, Date, Env, Method, Request, Response, console_log};
+use worker::{Date, Env, Request, Response, console_log};
 
 use crate::access::{DeviceRecord, TokenHash};
-use crate::admin::{AdminOp, parse_create_dashboard_token, parse_create_device, parse_rotate};
+use crate::admin::{parse_create_dashboard_token, parse_create_device, parse_rotate};
 use crate::clock::rfc3339_millis;
 use crate::config::TestFaults;
 use crate::d1::{self, DEVICE_RECORD_SQL};
 use crate::error::HubError;
 use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
-use crate::http::{client_address, header, internal, json_response};
 use crate::hub_client::{self, DeviceStatus};
 use crate::hub_sync::{sync_device, sync_revocation};
 use crate::random;
+use crate::request::{client_address, header, method};
+use crate::response::{internal, json_response};
+use crate::route::{AdminOp, AdminRoute, HttpMethod};
 
 /// Name of the secret (or, for local development, the var) holding the admin token's hex SHA-256.
 const ADMIN_HASH_BINDING: &str = "ADMIN_TOKEN_SHA256";
@@ -38,15 +40,16 @@ const TARGET: &str = "admin";
 
 type AdminResult<T> = std::result::Result<T, HubError>;
 
-/// Handles one admin request; the caller renders the error.
+/// Handles one admin request the router matched; the caller renders the error.
 ///
 /// The admin token is checked first and needs no lookup, so an operator with the right token is never refused
 /// because someone else failed; a wrong token counts against the client's address, which gets 429 past its limit.
+/// Only then is the route's refusal (404, 405, 400) told.
 pub async fn handle(
     mut req: Request,
     env: &Env,
-    _ctx: &Context,
     faults: TestFaults,
+    route: AdminRoute,
 ) -> AdminResult<Response> {
     if let Err(error) = authenticate(&req, env) {
         if error == HubError::Forbidden {
@@ -58,13 +61,8 @@ pub async fn handle(
         }
         return Err(error);
     }
-    let method = match req.method() {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        _ => "OTHER",
-    };
-    let op = crate::admin::admin_op(method, &req.path())?;
-    let body = if method == "POST" {
+    let op = route?;
+    let body = if method(&req) == HttpMethod::Post {
         req.text().await.map_err(|_| invalid_body())?
     } else {
         String::new()

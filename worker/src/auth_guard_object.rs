@@ -17,7 +17,7 @@ pub struct AuthGuard {
 
 impl DurableObject for AuthGuard {
     fn new(_state: State, env: Env) -> Self {
-        let config = crate::http::config(&env);
+        let config = crate::request::config(&env);
         Self {
             ledger: RefCell::new(AddressLedger::default()),
             policy: config.guard,

@@ -1,66 +1,40 @@
 //! `GET /api/devices`: the device ids a dashboard token can watch, for the dashboard's device picker.
 
 use serde::Deserialize;
+use telemetry_protocol::DeviceList;
 use telemetry_protocol::limits::MAX_API_DEVICE_LIST;
-use telemetry_protocol::{DeviceList, TokenKind, check_token_format};
-use worker::{Context, Env, Method, Request, Response, console_log};
+use worker::{Context, Env, Request, Response};
 
 use crate::access::{DashboardRecord, TokenHash, authorize_dashboard_token};
 use crate::config::TestFaults;
+use crate::dashboard_auth::{DashboardGate, authorize_dashboard_bearer};
 use crate::error::HubError;
-use crate::guard_client::Guard;
-use crate::handshake::{HandshakeHeaders, device_credential};
-use crate::http::{client_address, header, internal, json_response};
+use crate::response::{internal, json_response};
 
 /// Most device ids one answer lists for a `*` scope.
 const LIST_LIMIT: u32 = MAX_API_DEVICE_LIST;
 /// The guard's target for this endpoint (per client address; never a global counter).
 const TARGET: &str = "api";
 
-/// Answers `GET /api/devices` with `{"devices":[..],"access":..}` for the presented dashboard token.
+/// Answers `GET /api/devices` (the router checked the method) with `{"devices":[..],"access":..}` for the
+/// presented dashboard token.
 pub async fn handle(
     req: Request,
     env: &Env,
     ctx: &Context,
     faults: TestFaults,
 ) -> Result<Response, HubError> {
-    if req.method() != Method::Get {
-        return Err(HubError::MethodNotAllowed { allow: "GET" });
-    }
-    let authorization = header(&req, "Authorization");
-    let handshake = HandshakeHeaders {
-        authorization: authorization.as_deref(),
-        ..HandshakeHeaders::default()
+    let gate = DashboardGate {
+        target: TARGET,
+        log: "api auth refused:",
     };
-    let token = device_credential(&handshake)?.token;
-    let client = client_address(&req);
-    let guard = Guard::new(&client, TARGET).unavailable(faults.guard_unavailable);
-    guard.refuse_if_known_blocked()?;
-    let refused = |reason: &str| {
-        console_log!("api auth refused: reason={reason} client={client}");
-        HubError::Forbidden
-    };
-    if check_token_format(token) != Ok(TokenKind::Dashboard) {
-        guard.fail(env).await?;
-        return Err(refused("wrong token"));
-    }
-    // D1 is read only once the address cleared the guard.
-    let ticket = guard.begin(env).await?;
-    let presented = TokenHash::of(token);
-    let looked_up = lookup(env, &presented).await;
-    let grant = match &looked_up {
-        Ok(record) => Some(authorize_dashboard_token(&presented, record.as_ref())),
-        Err(_) => None,
-    };
-    let failed = matches!(grant, Some(Err(_)));
-    let env_for_guard = env.clone();
-    ctx.wait_until(async move { guard.finish(&env_for_guard, ticket, failed).await });
-    let record = looked_up?;
-    let grant = match grant {
-        Some(Ok(grant)) => grant,
-        Some(Err(denial)) => return Err(refused(denial.as_str())),
-        None => return Err(HubError::Internal),
-    };
+    let (record, grant) =
+        authorize_dashboard_bearer(&req, env, ctx, faults, gate, |presented| async move {
+            let record = lookup(env, &presented).await?;
+            let grant = authorize_dashboard_token(&presented, record.as_ref());
+            Ok(grant.map(|grant| (record, grant)))
+        })
+        .await?;
     let devices = match record.as_ref().map(|r| r.devices.trim()) {
         Some("*") => all_device_ids(env).await?,
         Some(list) => list.split(',').map(|id| id.trim().to_owned()).collect(),

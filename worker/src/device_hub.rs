@@ -26,9 +26,8 @@ use crate::clock::rfc3339_millis;
 use crate::config::HubConfig;
 use crate::fanout::RevokeFanout;
 use crate::flood::{DeviceBuckets, TokenBucket, command_flood, dashboard_flood};
-use crate::handoff::Role;
-use crate::history::HistoryQuery;
-use crate::hub_history::HistoryCell;
+use crate::handoff::{HistoryRequest, Role};
+use crate::history::HistoryMemory;
 use crate::hub_sockets::{
     Attachment, attachment, broadcast, live_device_sockets, send_json, to_json,
 };
@@ -52,16 +51,7 @@ pub struct HubCore {
     pub(crate) store: HubStore,
     limits: RefCell<LiveLimits>,
     pub(crate) alarm_at: Cell<Option<u64>>,
-    pub(crate) history: HistoryCell,
-}
-
-/// `POST /history` from the gateway: a validated query of an authorised dashboard token.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct HistoryRequest {
-    /// The device (the object does not otherwise know its own name).
-    pub device_id: String,
-    /// The query.
-    pub query: HistoryQuery,
+    pub(crate) history: RefCell<HistoryMemory>,
 }
 
 /// Flood buckets, in memory: a flooding socket keeps the object awake, and a fresh object starts them full.
@@ -78,7 +68,7 @@ impl DurableObject for DeviceHub {
         if let Ok(pair) = WebSocketRequestResponsePair::new(PING_TEXT, PONG_TEXT) {
             state.set_websocket_auto_response(&pair);
         }
-        let config = crate::http::config(&env);
+        let config = crate::request::config(&env);
         let store = HubStore::open(&state);
         Self {
             core: Rc::new(HubCore {
@@ -88,7 +78,7 @@ impl DurableObject for DeviceHub {
                 store,
                 limits: RefCell::new(LiveLimits::default()),
                 alarm_at: Cell::new(None),
-                history: HistoryCell::default(),
+                history: RefCell::default(),
             }),
         }
     }
@@ -111,7 +101,7 @@ impl DurableObject for DeviceHub {
             "/history" => {
                 let request: HistoryRequest = req.json().await?;
                 self.core
-                    .answer_history(&request.device_id, &request.query)
+                    .answer_history(request.device_id.as_str(), &request.query)
                     .await
             }
             _ => Response::error("bad internal request", 400),

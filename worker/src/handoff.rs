@@ -1,13 +1,15 @@
-//! The gateway's handoff of a handshake to the device's Durable Object, and the object's answer when it does not
-//! accept: one typed value each way, encoded and decoded here only.
+//! What the gateway hands a device's Durable Object: a handshake to decide (and the object's verdict when it does
+//! not accept), and a history query to answer. Each is one typed value, encoded and decoded here only.
 
 use serde::{Deserialize, Serialize};
 use telemetry_protocol::DeviceId;
 
-use crate::access::Denial;
+use crate::access::{Denial, TokenHash};
+use crate::history::HistoryQuery;
 
-/// The internal header that carries a [`Handoff`] as JSON.
-pub const HANDOFF_HEADER: &str = "X-Hub-Handoff";
+/// The internal header that carries a [`Handoff`] as JSON; only [`Handoff::to_header`] and
+/// [`Handoff::from_headers`] name it.
+const HANDOFF_HEADER: &str = "X-Hub-Handoff";
 
 /// Who is connecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,10 +27,11 @@ pub enum Role {
 pub struct Handoff {
     /// Device or dashboard.
     pub role: Role,
-    /// The device the path names (validated).
-    pub device_id: String,
-    /// Lowercase hex SHA-256 of the presented token.
-    pub token_sha256: String,
+    /// The device the path names.
+    pub device_id: DeviceId,
+    /// SHA-256 of the presented token (lowercase hex on the wire).
+    #[serde(rename = "token_sha256", with = "hash_hex")]
+    pub token_hash: TokenHash,
     /// Whether the 101 must select `telemetry.v1`.
     pub select_subprotocol: bool,
     /// Whether the object may look the credential up in D1: the gateway sets it only after the client's address
@@ -42,6 +45,18 @@ pub struct Handoff {
     pub hold_lookup_ms: u64,
 }
 
+/// Why a request to a device object carried no usable handoff. The gateway never sends one; the object answers
+/// 400 instead of guessing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedHandoff {
+    /// The header is absent.
+    #[error("no {HANDOFF_HEADER} header")]
+    Missing,
+    /// The header is not a handoff (bad JSON, a missing field, a bad device id or hash).
+    #[error("malformed {HANDOFF_HEADER} header: {0}")]
+    Invalid(String),
+}
+
 fn is_false(value: &bool) -> bool {
     !*value
 }
@@ -51,21 +66,36 @@ fn is_zero(value: &u64) -> bool {
 }
 
 impl Handoff {
-    /// The header value.
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// The one header (name, value) that carries this handoff to the device's object.
+    pub fn to_header(&self) -> (&'static str, String) {
+        // A struct of strings, numbers and booleans always serialises.
+        let value = serde_json::to_string(self).unwrap_or_default();
+        (HANDOFF_HEADER, value)
     }
 
-    /// Parses a header value; `None` if it is not a handoff for a valid device id.
-    pub fn decode(text: &str) -> Option<Self> {
-        let handoff: Handoff = serde_json::from_str(text).ok()?;
-        DeviceId::parse(&handoff.device_id).ok()?;
-        (handoff.token_sha256.len() == 64).then_some(handoff)
+    /// Reads the handoff from a request's headers; `header` looks one up by name.
+    pub fn from_headers(
+        header: impl FnOnce(&str) -> Option<String>,
+    ) -> Result<Self, MalformedHandoff> {
+        let text = header(HANDOFF_HEADER).ok_or(MalformedHandoff::Missing)?;
+        serde_json::from_str(&text).map_err(|e| MalformedHandoff::Invalid(e.to_string()))
+    }
+}
+
+/// `TokenHash` as lowercase hex, the form D1 stores.
+mod hash_hex {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::access::TokenHash;
+
+    pub fn serialize<S: Serializer>(hash: &TokenHash, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hash.to_hex())
     }
 
-    /// The device id, validated by [`Handoff::decode`].
-    pub fn device(&self) -> Option<DeviceId> {
-        DeviceId::parse(&self.device_id).ok()
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TokenHash, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        TokenHash::from_hex(&text).ok_or_else(|| D::Error::custom("not 64 hex digits"))
     }
 }
 
@@ -82,55 +112,14 @@ pub enum ConnectVerdict {
     },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn handoff() -> Handoff {
-        Handoff {
-            role: Role::Dashboard,
-            device_id: "ems_001".into(),
-            token_sha256: "ab".repeat(32),
-            select_subprotocol: true,
-            lookup: false,
-            stored_acks: false,
-            hold_lookup_ms: 0,
-        }
-    }
-
-    #[test]
-    fn round_trips_through_the_header() {
-        let original = handoff();
-        let text = original.encode();
-        assert!(
-            !text.contains("hold_lookup_ms"),
-            "faults stay out unless set"
-        );
-        assert_eq!(Handoff::decode(&text), Some(original));
-    }
-
-    #[test]
-    fn refuses_what_the_gateway_never_sends() {
-        let mut bad_id = handoff();
-        bad_id.device_id = "a b".into();
-        assert_eq!(Handoff::decode(&bad_id.encode()), None);
-        let mut short_hash = handoff();
-        short_hash.token_sha256 = "ab".into();
-        assert_eq!(Handoff::decode(&short_hash.encode()), None);
-        assert_eq!(Handoff::decode("{}"), None);
-        assert_eq!(Handoff::decode("not json"), None);
-    }
-
-    #[test]
-    fn verdicts_have_a_stable_shape() {
-        let denied = ConnectVerdict::Denied {
-            reason: Denial::WrongToken,
-        };
-        let text = serde_json::to_string(&denied).expect("json");
-        assert_eq!(text, r#"{"verdict":"denied","reason":"wrong_token"}"#);
-        assert_eq!(
-            serde_json::from_str::<ConnectVerdict>(r#"{"verdict":"needs_lookup"}"#).expect("parse"),
-            ConnectVerdict::NeedsLookup
-        );
-    }
+/// `POST /history` to the device's object: a validated query of an authorised dashboard token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRequest {
+    /// The device (the object does not otherwise know its own name).
+    pub device_id: DeviceId,
+    /// The query.
+    pub query: HistoryQuery,
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,8 +18,10 @@ use telemetry_protocol::{
 use crate::clock::{parse_millis, rfc3339_millis};
 use crate::error::HubError;
 
+mod memory;
 mod numbers;
 
+pub use memory::HistoryMemory;
 pub use numbers::NumberColumns;
 
 /// A row never spans more than this much time, so a query for `[from, to)` finds every row that overlaps it

@@ -28,7 +28,7 @@ use crate::d1;
 use crate::device_hub::{HubCore, now_ms};
 use crate::fanout::{FanoutReport, RevokeFanout};
 use crate::flood::too_many_dashboards;
-use crate::handoff::{ConnectVerdict, HANDOFF_HEADER, Handoff, Role};
+use crate::handoff::{ConnectVerdict, Handoff, Role};
 use crate::hub_client::{self, CredentialReport};
 use crate::hub_sockets::{
     Attachment, TAG_DASHBOARD, TAG_DEVICE, attachment, live_device_sockets, open_sockets, send_json,
@@ -37,19 +37,14 @@ use crate::hub_sockets::{
 impl HubCore {
     /// `/connect`: a 101, or a [`ConnectVerdict`] for the gateway.
     pub(crate) async fn admit(core: &Rc<Self>, req: &Request) -> Result<Response> {
-        let handoff = req
-            .headers()
-            .get(HANDOFF_HEADER)
-            .ok()
-            .flatten()
-            .and_then(|text| Handoff::decode(&text));
-        let Some((handoff, device_id, presented)) = handoff.and_then(|h| {
-            let device_id = h.device()?;
-            let presented = TokenHash::from_hex(&h.token_sha256)?;
-            Some((h, device_id, presented))
-        }) else {
-            return Response::error("bad internal request", 400);
+        let handoff = match Handoff::from_headers(|name| req.headers().get(name).ok().flatten()) {
+            Ok(handoff) => handoff,
+            Err(malformed) => {
+                console_log!("refused an internal request to /connect: {malformed}");
+                return Response::error("bad internal request", 400);
+            }
         };
+        let (device_id, presented) = (handoff.device_id.clone(), handoff.token_hash);
         match handoff.role {
             Role::Device => Self::admit_device(core, &handoff, device_id, &presented).await,
             Role::Dashboard => Self::admit_dashboard(core, &handoff, device_id, &presented).await,

@@ -10,7 +10,7 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub}
 
 use crate::access::DeviceRecord;
 use crate::fanout::{FANOUT_WIDTH, FanoutReport, RevokeFanout, plan};
-use crate::handoff::{HANDOFF_HEADER, Handoff};
+use crate::handoff::{Handoff, HistoryRequest};
 
 /// Binding name of the device Durable Object namespace.
 const HUB_BINDING: &str = "DEVICE_HUB";
@@ -49,24 +49,25 @@ pub fn stub(env: &Env, device_id: &str) -> Result<Stub> {
 pub async fn connect(env: &Env, handoff: &Handoff) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
-    headers.set(HANDOFF_HEADER, &handoff.encode())?;
+    let (name, value) = handoff.to_header();
+    headers.set(name, &value)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let request = Request::new_with_init("https://device-hub/connect", &init)?;
-    stub(env, &handoff.device_id)?
+    stub(env, handoff.device_id.as_str())?
         .fetch_with_request(request)
         .await
 }
 
 /// Asks the device's object for its history; its answer (JSON or CSV) goes to the client as it is.
-pub async fn history(env: &Env, request: &crate::device_hub::HistoryRequest) -> Result<Response> {
+pub async fn history(env: &Env, request: &HistoryRequest) -> Result<Response> {
     let text =
         serde_json::to_string(request).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(JsValue::from_str(&text)));
     let request_to_object = Request::new_with_init("https://device-hub/history", &init)?;
-    stub(env, &request.device_id)?
+    stub(env, request.device_id.as_str())?
         .fetch_with_request(request_to_object)
         .await
 }

@@ -8,16 +8,14 @@
 //! A group lost before it was written (eviction, deploy, crash, hibernation) is resent by a device that asked for
 //! `stored` messages, and the seqs it held are accepted again because only written seqs survive in storage.
 
-use std::cell::RefCell;
-
 use telemetry_protocol::history::{CSV_NEXT_FROM_HEADER, MAX_CSV_SAMPLES};
 use telemetry_protocol::{DashboardTelemetry, HubToDevice, Stored};
 use worker::{Headers, Response, Result, console_log};
 
 use crate::device_hub::HubCore;
 use crate::history::{
-    Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, NumberColumns, PendingGroup, chunk_rows,
-    csv_export, decode_row, prune_before_ms, stored_runs,
+    Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, NumberColumns, chunk_rows, csv_export,
+    decode_row, prune_before_ms, stored_runs,
 };
 use crate::hub_sockets::{attachment, live_device_sockets, send_json};
 use crate::hub_store::{HistoryHead, StoredRow};
@@ -27,59 +25,19 @@ use crate::seq_ranges::SeqRanges;
 /// the page's samples are all in by then.
 const CSV_OVERREAD: usize = 10_000;
 
-/// What the object holds about its history in memory.
-#[derive(Debug, Default)]
-pub(crate) struct HistoryMemory {
-    /// Whether the head was read from storage in this object's life.
-    loaded: bool,
-    /// Seqs written to storage.
-    stored: Option<SeqRanges>,
-    /// Seqs written or pending: what a new frame is judged against.
-    held: Option<SeqRanges>,
-    /// The newest sample written (or read from storage).
-    last: Option<DashboardTelemetry>,
-    /// Whether a newer sample waits in `pending` (its last entry): then that one is the newest.
-    last_in_pending: bool,
-    /// The device, as its samples name it.
-    device_id: String,
-    /// Accepted, not yet written.
-    pending: PendingGroup,
-    /// When the device's previous frame arrived, in this object's life.
-    last_frame_ms: Option<u64>,
-}
-
-impl HistoryMemory {
-    /// The newest sample accepted: the last pending one, else the last written.
-    fn newest(&self) -> Option<DashboardTelemetry> {
-        match self.pending.entries().last() {
-            Some(entry) if self.last_in_pending => Some(entry.to_telemetry(&self.device_id)),
-            _ => self.last.clone(),
-        }
-    }
-}
-
-/// The history part of the object's state.
-pub(crate) type HistoryCell = RefCell<HistoryMemory>;
-
 impl HubCore {
     /// Reads the history head once per object life.
     pub(crate) async fn load_history(&self) {
-        if self.history.borrow().loaded {
+        if self.history.borrow().is_loaded() {
             return;
         }
         let head = self.store.history_head().await;
-        let mut memory = self.history.borrow_mut();
-        if !memory.loaded {
-            memory.loaded = true;
-            memory.stored = head.held.clone();
-            memory.held = head.held;
-            memory.last = head.last;
-        }
+        self.history.borrow_mut().load(head.held, head.last);
     }
 
     /// The seqs a new frame is judged against.
     pub(crate) fn held_seqs(&self) -> Option<SeqRanges> {
-        self.history.borrow().held.clone()
+        self.history.borrow().held()
     }
 
     /// The newest sample accepted (after [`HubCore::load_history`]).
@@ -89,20 +47,20 @@ impl HubCore {
 
     /// When the device's last frame arrived, to the millisecond, if this object saw one in its life.
     pub(crate) fn last_frame_ms(&self) -> Option<u64> {
-        self.history.borrow().last_frame_ms
+        self.history.borrow().last_frame_ms()
     }
 
     /// Notes a device frame at `now`; how long the device was quiet before it, if known.
     pub(crate) fn note_device_frame(&self, now: u64) -> Option<u64> {
-        let mut memory = self.history.borrow_mut();
-        let quiet = memory.last_frame_ms.map(|last| now.saturating_sub(last));
-        memory.last_frame_ms = Some(now);
-        quiet
+        self.history.borrow_mut().note_frame(now)
     }
 
     /// Whether the pending group is too large to take more (its writes keep failing).
     pub(crate) fn history_full(&self) -> bool {
-        self.history.borrow().pending.is_full(&self.config.history)
+        self.history
+            .borrow()
+            .pending()
+            .is_full(&self.config.history)
     }
 
     /// Keeps a frame's accepted samples (about `bytes_each` long) in the pending group and the seqs `held` after
@@ -116,29 +74,9 @@ impl HubCore {
         bytes_each: usize,
     ) -> Vec<Stored> {
         let retention = self.config.history.retention_ms;
-        let mut memory = self.history.borrow_mut();
-        let stored = memory.stored.as_ref();
-        let resent_stored = stored_runs(
-            resent
-                .iter()
-                .filter(|(epoch, seq)| stored.is_some_and(|s| s.contains(epoch, *seq)))
-                .map(|(epoch, seq)| (epoch.as_str(), *seq)),
-        );
-        if let Some(newest) = accepted.last() {
-            if memory.device_id != newest.device_id {
-                memory.device_id = newest.device_id.clone();
-            }
-            memory.last_in_pending = true;
-        }
-        for sample in accepted {
-            memory
-                .pending
-                .push(Entry::from_sample(sample, now, retention), bytes_each);
-        }
-        if held.is_some() {
-            memory.held = held;
-        }
-        resent_stored
+        self.history
+            .borrow_mut()
+            .keep(accepted, resent, held, now, retention, bytes_each)
     }
 
     /// Writes the pending group if it is due. `quiet_for_ms`: how long the device was silent before now.
@@ -146,7 +84,7 @@ impl HubCore {
         let due = self
             .history
             .borrow()
-            .pending
+            .pending()
             .is_due(now, quiet_for_ms, &self.config.history);
         if due {
             self.write_history(now);
@@ -155,11 +93,7 @@ impl HubCore {
 
     /// From the alarm: writes the pending group if it is old enough or the device went quiet.
     pub(crate) fn write_history_on_alarm(&self, now: u64) {
-        let quiet = self
-            .history
-            .borrow()
-            .last_frame_ms
-            .map(|last| now.saturating_sub(last));
+        let quiet = self.history.borrow().quiet_for(now);
         self.write_history_if_due(now, quiet);
     }
 
@@ -168,14 +102,14 @@ impl HubCore {
     pub(crate) fn write_history(&self, now: u64) -> bool {
         let (rows, head, runs) = {
             let memory = self.history.borrow();
-            if memory.pending.is_empty() {
+            if memory.pending().is_empty() {
                 return true;
             }
-            let entries = memory.pending.entries();
+            let entries = memory.pending().entries();
             (
                 chunk_rows(entries),
                 HistoryHead {
-                    held: memory.held.clone(),
+                    held: memory.held(),
                     last: memory.newest(),
                 },
                 stored_runs(entries.iter().map(|e| (e.e.as_str(), e.s))),
@@ -186,13 +120,7 @@ impl HubCore {
             console_log!("writing history failed: {error}");
             return false;
         }
-        {
-            let mut memory = self.history.borrow_mut();
-            memory.stored = head.held;
-            memory.last = head.last;
-            memory.last_in_pending = false;
-            memory.pending.clear();
-        }
+        self.history.borrow_mut().written(head.held, head.last);
         // The output gate holds these until the write above is durable.
         self.send_stored(&runs);
         true
@@ -229,7 +157,7 @@ impl HubCore {
         let pending: Vec<Entry> = if more {
             Vec::new()
         } else {
-            self.history.borrow().pending.entries().to_vec()
+            self.history.borrow().pending().entries().to_vec()
         };
         if query.csv {
             return csv_response(device_id, query, &rows, pending, more);

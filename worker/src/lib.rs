@@ -1,7 +1,19 @@
 //! The hub Worker: authenticates devices and dashboards and routes each device id to its own Durable Object.
 //!
-//! The pure core (routing, handshake checks, access decisions, the per-frame rules) compiles everywhere and is
-//! unit-tested natively; the Worker glue (`gateway`, `device_hub`) only exists in the WASM build.
+//! The pure core (routing, handshake checks, access decisions, the per-frame rules, the history) compiles
+//! everywhere and is unit-tested natively; the Worker glue only exists in the WASM build. Read it top-down:
+//!
+//! - `gateway`: the fetch handler. [`route::route`] names what a request asks for, as one [`route::Route`]; the
+//!   gateway hands it to its handler and renders the outcome with `response`.
+//! - Handlers: `socket_api` (the WebSocket handshakes, handed to the device's object as one
+//!   [`handoff::Handoff`]), `dashboard_api` (`GET /api/devices`), `history_api`, `admin_api`.
+//! - What handlers share: `request` (headers, client address, test faults), `response` (JSON answers and every
+//!   [`error::HubError`] rendered), `guard_client` (the failed-authentication guard), `dashboard_auth` (a
+//!   dashboard token over HTTP), `hub_client` (the device object's stub and its internal requests), `d1`.
+//! - The device's Durable Object: `device_hub` (the object and its frames) with `hub_admission`,
+//!   `hub_presence`, `hub_history`, `hub_sockets`, `hub_store`; `hub_sync` pushes credential changes to it.
+//! - The pure core under all of them: `route`, `handshake`, `handoff`, `access`, `credentials`, `session`,
+//!   `history`, `flood`, `presence`, `auth_guard`, `admin` (request bodies), `error`, `config`.
 
 pub mod access;
 pub mod admin;
@@ -32,6 +44,8 @@ mod d1;
 #[cfg(target_arch = "wasm32")]
 mod dashboard_api;
 #[cfg(target_arch = "wasm32")]
+mod dashboard_auth;
+#[cfg(target_arch = "wasm32")]
 mod device_hub;
 #[cfg(target_arch = "wasm32")]
 mod gateway;
@@ -39,8 +53,6 @@ mod gateway;
 mod guard_client;
 #[cfg(target_arch = "wasm32")]
 mod history_api;
-#[cfg(target_arch = "wasm32")]
-mod http;
 #[cfg(target_arch = "wasm32")]
 mod hub_admission;
 #[cfg(target_arch = "wasm32")]
@@ -57,6 +69,12 @@ mod hub_store;
 mod hub_sync;
 #[cfg(target_arch = "wasm32")]
 mod random;
+#[cfg(target_arch = "wasm32")]
+mod request;
+#[cfg(target_arch = "wasm32")]
+mod response;
+#[cfg(target_arch = "wasm32")]
+mod socket_api;
 
 #[cfg(target_arch = "wasm32")]
 mod entry {

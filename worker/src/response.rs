@@ -1,35 +1,20 @@
-//! What every HTTP handler of the Worker shares: the client address, test faults, and rendering a JSON answer
-//! or a [`HubError`] (every refusal's status, body and headers, in one place).
+//! How the Worker answers over HTTP: a JSON value, or a [`HubError`] rendered with its status, body and headers
+//! (every refusal, in one place).
 
 use serde::Serialize;
-use worker::{Env, Headers, Request, Response, Result, console_log};
+use worker::{Headers, Response, Result, console_log};
 
-use crate::config::{HubConfig, TEST_FAULT_HEADER, TEST_FAULTS_VAR, TestFaults};
 use crate::error::HubError;
 
-/// The client's address as Cloudflare reports it (`CF-Connecting-IP`).
-pub fn client_address(req: &Request) -> String {
-    header(req, "CF-Connecting-IP").unwrap_or_else(|| "unknown".into())
-}
+/// A handler's outcome: its response, or the refusal to render.
+pub type Outcome = std::result::Result<Response, HubError>;
 
-/// A request header, if present.
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
-
-/// The hub's tunables from the Worker's variables.
-pub fn config(env: &Env) -> HubConfig {
-    HubConfig::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
-}
-
-/// The failures a test asks this request for (none unless `HUB_TEST_FAULTS = "enabled"`). Reads that one
-/// variable only, since it runs for every request.
-pub fn test_faults(req: &Request, env: &Env) -> TestFaults {
-    let value = env.var(TEST_FAULTS_VAR).ok().map(|v| v.to_string());
-    TestFaults::parse(
-        header(req, TEST_FAULT_HEADER).as_deref(),
-        HubConfig::test_faults_enabled(value),
-    )
+/// The response for an outcome: the handler's own, or its refusal rendered.
+pub fn render(outcome: Outcome) -> Result<Response> {
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(error) => error_response(&error),
+    }
 }
 
 /// A JSON answer with `status`, never cached.
