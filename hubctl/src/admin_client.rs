@@ -23,8 +23,10 @@ use crate::admin_wire::{
 };
 use crate::api_error::{AdminApiError, Subject, refusal};
 use crate::credential::{TokenId, new_token, token_sha256_hex};
+use crate::hub::{CreatedDevices, Hub};
 use crate::hub_url::{ApiPath, DeviceAction, HubUrl};
 use crate::scope::{Access, DashboardScope};
+use crate::sql::check_device_batch;
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
 
 /// Time to connect, TLS included.
@@ -82,43 +84,7 @@ impl AdminClient {
         created.into_device(id)
     }
 
-    /// Every device, following `next_after` through all pages, in id order.
-    pub fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
-        let mut devices = Vec::new();
-        let mut after: Option<DeviceId> = None;
-        loop {
-            let path = ApiPath::Devices {
-                after: after.as_ref(),
-            };
-            let page: DevicePage = self.call(&path, Call::Get, &Subject::Api)?;
-            devices.extend(page.devices);
-            match page.next_after {
-                None => return Ok(devices),
-                Some(next) => after = Some(next_page(after.as_ref(), &next)?),
-            }
-        }
-    }
-
-    /// One device: `{device_id, created_at, disabled_at, previous_token_valid_until, online, last_seen,
-    /// last_seq}`.
-    pub fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
-        let subject = Subject::Device(id.clone());
-        self.call(&ApiPath::Device(id), Call::Get, &subject)
-    }
-
-    /// Gives device `id` a new token; the old one keeps working for `grace` (whole seconds, at most 30 days).
-    ///
-    /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
-    /// can be repeated safely: a second rotation to the same hash changes nothing at the hub.
-    pub fn rotate_device(
-        &self,
-        id: &DeviceId,
-        grace: Duration,
-    ) -> Result<RotatedDevice, HubctlError> {
-        self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
-    }
-
-    /// Like [`AdminClient::rotate_device`] with a token made by the caller (e.g. one already installed on the
+    /// Like [`Hub::rotate_device`] with a token made by the caller (e.g. one already installed on the
     /// device); only its hash leaves this process.
     pub fn rotate_device_to(
         &self,
@@ -132,50 +98,6 @@ impl AdminClient {
         let subject = Subject::Device(id.clone());
         let answer: RotationAnswer = self.call(&path, Call::Post(Some(&body)), &subject)?;
         answer.rotated_to(token, &hash)
-    }
-
-    /// Disables device `id` (its token is refused and a live connection closed with 4001) or enables it
-    /// again; returns the device as [`AdminClient::show_device`] does.
-    pub fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
-        let action = if disabled {
-            DeviceAction::Disable
-        } else {
-            DeviceAction::Enable
-        };
-        let path = ApiPath::DeviceAction(id, action);
-        self.call(&path, Call::Post(None), &Subject::Device(id.clone()))
-    }
-
-    /// Creates a dashboard token for `scope` with `access` and an optional `label`.
-    pub fn create_dashboard_token(
-        &self,
-        scope: &DashboardScope,
-        access: Access,
-        label: Option<&str>,
-    ) -> Result<ProvisionedDashboardToken, HubctlError> {
-        let body = dashboard_token_body(scope, access, label)?;
-        let call = Call::Post(Some(&body));
-        let created: CreatedDashboardToken =
-            self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
-        created.into_token()
-    }
-
-    /// Every dashboard token (`{token_id, devices, access, label, created_at, revoked_at}`; never the token).
-    pub fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
-        let list: DashboardTokenList =
-            self.call(&ApiPath::DashboardTokens, Call::Get, &Subject::Api)?;
-        Ok(list.dashboard_tokens)
-    }
-
-    /// Revokes dashboard token `token_id` and closes the dashboards connected with it (idempotent).
-    pub fn revoke_dashboard_token(
-        &self,
-        token_id: &str,
-    ) -> Result<RevokedDashboardToken, HubctlError> {
-        let token_id = TokenId::parse(token_id)?;
-        let subject = Subject::DashboardToken(token_id.to_string());
-        let path = ApiPath::RevokeDashboardToken(&token_id);
-        self.call(&path, Call::Post(None), &subject)
     }
 
     /// Sends one request and decodes a success as `T`; anything else becomes an error.
@@ -228,6 +150,98 @@ impl AdminClient {
                 .content_type("application/json")
                 .send(body.to_string()),
         }
+    }
+}
+
+impl Hub for AdminClient {
+    /// One request per id, in order. If one fails after others succeeded, those are handed back with the
+    /// failure, so their tokens are still shown.
+    fn create_devices(&self, ids: &[DeviceId]) -> Result<CreatedDevices, HubctlError> {
+        check_device_batch(ids)?;
+        let mut devices = Vec::new();
+        for (index, id) in ids.iter().enumerate() {
+            match self.create_device(id) {
+                Ok(device) => devices.push(device),
+                Err(error) if devices.is_empty() => return Err(error),
+                Err(error) => {
+                    let stopped = Some(HubctlError::DevicesPartlyCreated {
+                        created: ids[..index].to_vec(),
+                        failed: id.clone(),
+                        skipped: ids[index + 1..].to_vec(),
+                        source: Box::new(error),
+                    });
+                    return Ok(CreatedDevices { devices, stopped });
+                }
+            }
+        }
+        Ok(CreatedDevices {
+            devices,
+            stopped: None,
+        })
+    }
+
+    fn create_dashboard_token(
+        &self,
+        scope: &DashboardScope,
+        access: Access,
+        label: Option<&str>,
+    ) -> Result<ProvisionedDashboardToken, HubctlError> {
+        let body = dashboard_token_body(scope, access, label)?;
+        let call = Call::Post(Some(&body));
+        let created: CreatedDashboardToken =
+            self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
+        created.into_token()
+    }
+
+    /// Follows `next_after` through every page.
+    fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
+        let mut devices = Vec::new();
+        let mut after: Option<DeviceId> = None;
+        loop {
+            let path = ApiPath::Devices {
+                after: after.as_ref(),
+            };
+            let page: DevicePage = self.call(&path, Call::Get, &Subject::Api)?;
+            devices.extend(page.devices);
+            match page.next_after {
+                None => return Ok(devices),
+                Some(next) => after = Some(next_page(after.as_ref(), &next)?),
+            }
+        }
+    }
+
+    fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
+        let subject = Subject::Device(id.clone());
+        self.call(&ApiPath::Device(id), Call::Get, &subject)
+    }
+
+    /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
+    /// can be repeated safely: a second rotation to the same hash changes nothing at the hub.
+    fn rotate_device(&self, id: &DeviceId, grace: Duration) -> Result<RotatedDevice, HubctlError> {
+        self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
+    }
+
+    fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
+        let action = if disabled {
+            DeviceAction::Disable
+        } else {
+            DeviceAction::Enable
+        };
+        let path = ApiPath::DeviceAction(id, action);
+        self.call(&path, Call::Post(None), &Subject::Device(id.clone()))
+    }
+
+    fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
+        let list: DashboardTokenList =
+            self.call(&ApiPath::DashboardTokens, Call::Get, &Subject::Api)?;
+        Ok(list.dashboard_tokens)
+    }
+
+    fn revoke_dashboard_token(&self, token_id: &str) -> Result<RevokedDashboardToken, HubctlError> {
+        let token_id = TokenId::parse(token_id)?;
+        let subject = Subject::DashboardToken(token_id.to_string());
+        let path = ApiPath::RevokeDashboardToken(&token_id);
+        self.call(&path, Call::Post(None), &subject)
     }
 }
 

@@ -6,7 +6,7 @@ mod canned_hub;
 use std::time::Duration;
 
 use canned_hub::{Canned, CannedHub};
-use hubctl::{Access, AdminApiError, AdminClient, DashboardScope, HubctlError};
+use hubctl::{Access, AdminApiError, AdminClient, DashboardScope, Hub, HubctlError};
 use serde_json::{Value, json};
 use telemetry_protocol::{DeviceId, TokenKind, generate_token};
 
