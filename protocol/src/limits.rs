@@ -1,4 +1,4 @@
-//! Numbers of the wire contract: sizes, close codes and subprotocol names.
+//! Numbers of the wire contract: sizes, close codes, subprotocol names and the limits of the HTTP APIs.
 
 /// Largest text frame, in bytes, that the hub accepts; a bigger one closes the socket with [`CLOSE_MESSAGE_TOO_BIG`].
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -51,3 +51,21 @@ pub const PING_TEXT: &str = r#"{"type":"ping"}"#;
 
 /// The answer to [`PING_TEXT`].
 pub const PONG_TEXT: &str = r#"{"type":"pong"}"#;
+
+/// Longest grace period a rotation may give the old token, in seconds: 30 days.
+pub const MAX_GRACE_SECONDS: u64 = 30 * 24 * 3600;
+
+/// Longest label of a dashboard token, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// Most device ids in a dashboard token's scope list.
+pub const MAX_SCOPE_DEVICES: usize = 1000;
+
+/// Largest request body the admin API reads, in bytes.
+pub const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024;
+
+/// Most devices on one page of `GET /admin/devices`.
+pub const ADMIN_DEVICE_PAGE_SIZE: u32 = 100;
+
+/// Most device ids one `GET /api/devices` answer lists for a `*` token.
+pub const MAX_API_DEVICE_LIST: u32 = 1000;

@@ -3,13 +3,13 @@
 //! A change to a file here is a change to the contract that Pi scripts and browsers rely on.
 //! Run with `UPDATE_GOLDEN=1` to rewrite the files after an intended, documented extension.
 
-use std::path::PathBuf;
+mod support;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use telemetry_protocol::dashboard::object;
 use telemetry_protocol::*;
+
+use support::{check, path};
 
 fn sample() -> Telemetry {
     Telemetry {
@@ -41,26 +41,6 @@ fn command() -> Command {
         name: "set_interval".into(),
         args: object([("seconds", json!(5))]),
     }
-}
-
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("golden")
-        .join(format!("{name}.json"))
-}
-
-/// Serialises `value`, compares it with `golden/<name>.json`, and parses the file back into an equal value.
-fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
-    let text = serde_json::to_string(value).expect("serialisable");
-    let file = path(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&file, format!("{text}\n")).expect("write golden file");
-    }
-    let golden =
-        std::fs::read_to_string(&file).unwrap_or_else(|err| panic!("{}: {err}", file.display()));
-    assert_eq!(text, golden.trim_end(), "{name}: wire format drifted");
-    let back: T = serde_json::from_str(&golden).expect("golden file parses");
-    assert_eq!(&back, value, "{name}: round trip");
 }
 
 #[test]

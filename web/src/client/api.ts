@@ -1,13 +1,8 @@
 // `GET /api/devices`: the device ids a dashboard token can watch and whether it may send commands.
+// The answer's type (`DeviceList`, `Access`) and its parser are the shared wire definitions of `protocol.ts`.
 
-/** What the token may do: watch only, or also send commands. */
-export type Access = "read" | "control";
-
-/** The devices a token covers. */
-export interface DeviceList {
-  devices: string[];
-  access: Access;
-}
+import { deviceListFrom } from "./parse";
+import type { DeviceList } from "./protocol";
 
 /** Why the list could not be had. */
 export type DeviceListFailure =
@@ -45,8 +40,8 @@ export async function fetchDevices(
 /** Turns a status, `Retry-After` and body into a result. Pure. */
 export function interpret(status: number, retryAfter: string | null, body: unknown): DeviceListResult {
   if (status === 200) {
-    const list = parseDeviceList(body);
-    if (list) return { ok: true, ...list };
+    const list = deviceListFrom(body);
+    if (list.ok) return { ok: true, ...list.message };
     return { ok: false, reason: "unavailable", message: "The hub answered with something unexpected." };
   }
   return { ok: false, ...failureOf(status, retryAfter) };
@@ -74,15 +69,6 @@ export function failureOf(status: number, retryAfter: string | null): DeviceList
     default:
       return { reason: "unavailable", message: `The hub could not answer (HTTP ${status}). Try again later.` };
   }
-}
-
-/** `{"devices":[…],"access":"read"|"control"}`, or null if the body is not that. */
-export function parseDeviceList(body: unknown): DeviceList | null {
-  if (typeof body !== "object" || body === null) return null;
-  const { devices, access } = body as { devices?: unknown; access?: unknown };
-  if (!Array.isArray(devices) || !devices.every((d) => typeof d === "string")) return null;
-  if (access !== "read" && access !== "control") return null;
-  return { devices: [...devices], access };
 }
 
 async function safeJson(response: Response): Promise<unknown> {

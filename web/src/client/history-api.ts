@@ -3,7 +3,7 @@
 // (following `Telemetry-Next-From`). Never throws; the token goes only in the Authorization header.
 
 import { failureOf, type DeviceListFailure } from "./api";
-import { parseHistoryResponse } from "./parse";
+import { parseErrorBody, parseHistoryResponse } from "./parse";
 import { CSV_NEXT_FROM_HEADER, DEFAULT_HISTORY_POINTS, MAX_HISTORY_POINTS, type HistoryResponse } from "./protocol";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -186,13 +186,8 @@ async function request(hub: HubTarget, url: string, accept: string): Promise<Got
 }
 
 function hubMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (typeof body.message === "string") return body.message;
-  } catch {
-    // Not JSON: say nothing more.
-  }
-  return "bad request";
+  const body = parseErrorBody(text);
+  return body.ok && body.message.message !== "" ? body.message.message : "bad request";
 }
 
 function unexpected(): HistoryResult {

@@ -4,6 +4,7 @@
 // as serde drops them), so a round trip through these parsers shows when the golden files have grown a field.
 
 import {
+  ACCESS_LEVELS,
   ERROR_CODES,
   PRESENCE_REASONS,
   type Ack,
@@ -11,7 +12,9 @@ import {
   type CommandResult,
   type DashboardMessage,
   type DashboardTelemetry,
+  type DeviceList,
   type DeviceMessage,
+  type ErrorBody,
   type ErrorFrame,
   type HubToDashboard,
   type HistoryBucket,
@@ -111,15 +114,22 @@ export function parseHubToDevice(text: string): Parsed<HubToDevice> {
 
 /** Parses the answer of `GET /api/devices/{id}/history` (a JSON object without `type`). */
 export function parseHistoryResponse(text: string): Parsed<HistoryResponse> {
-  const value = safeJson(text);
-  if (value === undefined) return { ok: false, error: "not JSON" };
-  if (!isObject(value)) return { ok: false, error: "not a JSON object" };
-  try {
-    return { ok: true, message: historyResponse(value) };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, error: e.message };
-    throw e;
-  }
+  return parseBody(safeJson(text), historyResponse);
+}
+
+/** Parses the answer of `GET /api/devices`. */
+export function parseDeviceList(text: string): Parsed<DeviceList> {
+  return parseBody(safeJson(text), deviceList);
+}
+
+/** Checks an already decoded answer of `GET /api/devices` (`response.json()`; `undefined` is not JSON). */
+export function deviceListFrom(value: unknown): Parsed<DeviceList> {
+  return parseBody(value as JsonValue | undefined, deviceList);
+}
+
+/** Parses the body of an HTTP refusal of the hub. */
+export function parseErrorBody(text: string): Parsed<ErrorBody> {
+  return parseBody(safeJson(text), errorBody);
 }
 
 /** Whether `text` is a JSON object without `type`: the legacy flat telemetry of existing Pi scripts. */
@@ -129,11 +139,15 @@ export function isLegacyFlatPayload(text: string): boolean {
 }
 
 function parseWith<T>(text: string, build: (o: JsonObject, type: string) => T): Parsed<T> {
-  const value = safeJson(text);
+  return parseBody(safeJson(text), (o) => build(o, str(o, "type")));
+}
+
+/** Builds an HTTP body (a JSON object without `type`) from a decoded value. */
+function parseBody<T>(value: JsonValue | undefined, build: (o: JsonObject) => T): Parsed<T> {
   if (value === undefined) return { ok: false, error: "not JSON" };
   if (!isObject(value)) return { ok: false, error: "not a JSON object" };
   try {
-    return { ok: true, message: build(value, str(value, "type")) };
+    return { ok: true, message: build(value) };
   } catch (e) {
     if (e instanceof Invalid) return { ok: false, error: e.message };
     throw e;
@@ -180,10 +194,7 @@ function historyResponse(o: JsonObject): HistoryResponse {
     device_id: str(o, "device_id"),
     from: str(o, "from"),
     to: str(o, "to"),
-    fields: arr(o, "fields").map((field) => {
-      if (typeof field !== "string") throw new Invalid("fields[] must be a string");
-      return field;
-    }),
+    fields: strings(o, "fields"),
     bucket_ms: seq(o, "bucket_ms"),
     samples: arr(o, "samples").map((item): HistorySample => {
       const sample = asObject(item, "samples[]");
@@ -201,6 +212,23 @@ function historyResponse(o: JsonObject): HistoryResponse {
     }),
     truncated: bool(o, "truncated"),
   };
+}
+
+function deviceList(o: JsonObject): DeviceList {
+  return { devices: strings(o, "devices"), access: oneOf(o, "access", ACCESS_LEVELS) };
+}
+
+function errorBody(o: JsonObject): ErrorBody {
+  const body: ErrorBody = { error: str(o, "error"), message: o.message === undefined ? "" : str(o, "message") };
+  return withOptional(body, "field", optStr(o, "field"));
+}
+
+/** An array of strings. */
+function strings(o: JsonObject, key: string): string[] {
+  return arr(o, key).map((value) => {
+    if (typeof value !== "string") throw new Invalid(`${key}[] must be a string`);
+    return value;
+  });
 }
 
 /** An array of numbers or nulls (`Vec<Option<f64>>`). */

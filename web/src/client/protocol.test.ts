@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import {
   isLegacyFlatPayload,
   parseDashboardMessage,
+  parseDeviceList,
   parseDeviceMessage,
+  parseErrorBody,
   parseHubToDashboard,
   parseHistoryResponse,
   parseHubToDevice,
@@ -20,6 +22,7 @@ const GOLDEN = join(__dirname, "..", "..", "..", "protocol", "golden");
 
 /** The parser for each golden file, by name; a new file must be added here. */
 const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
+  api_devices: parseDeviceList,
   dashboard_command: parseDashboardMessage,
   dashboard_ping: parseDashboardMessage,
   dashboard_command_result: parseHubToDashboard,
@@ -32,6 +35,8 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   device_batch: parseDeviceMessage,
   device_command_result: parseDeviceMessage,
   device_telemetry: parseDeviceMessage,
+  error_forbidden: parseErrorBody,
+  error_invalid_field: parseErrorBody,
   history_buckets: parseHistoryResponse,
   history_samples: parseHistoryResponse,
   hub_ack: parseHubToDevice,
@@ -42,6 +47,25 @@ const PARSERS: Record<string, (text: string) => Parsed<unknown>> = {
   hub_stored: parseHubToDevice,
 };
 
+/** Golden files of HTTP bodies the dashboard never reads (the admin API's, used by hubctl): checked in Rust only. */
+const RUST_ONLY = [
+  "admin_create_dashboard_token_request",
+  "admin_create_dashboard_token_request_all",
+  "admin_create_device_request",
+  "admin_dashboard_token_created",
+  "admin_dashboard_token_list",
+  "admin_dashboard_token_revoked",
+  "admin_device",
+  "admin_device_created",
+  "admin_device_disabled",
+  "admin_device_page",
+  "admin_device_page_full",
+  "admin_device_rotated",
+  "admin_device_rotated_hash",
+  "admin_rotate_request",
+  "admin_rotate_request_grace",
+];
+
 const goldenFiles = readdirSync(GOLDEN)
   .filter((name) => name.endsWith(".json"))
   .map((name) => name.slice(0, -".json".length))
@@ -50,7 +74,7 @@ const goldenFiles = readdirSync(GOLDEN)
 describe("golden files of protocol/", () => {
   it("are all known to this test", () => {
     expect(goldenFiles.length).toBeGreaterThan(10);
-    const known = [...Object.keys(PARSERS), "device_legacy_flat"].sort();
+    const known = [...Object.keys(PARSERS), ...RUST_ONLY, "device_legacy_flat"].sort();
     expect(goldenFiles).toEqual(known);
   });
 
@@ -150,5 +174,28 @@ describe("parseHistoryResponse", () => {
   it("keeps nulls, which mark a field without a number", () => {
     const parsed = parseHistoryResponse(JSON.stringify({ ...answer, samples: [{ t: 1, v: [null] }], extra: 1 }));
     expect(parsed).toEqual({ ok: true, message: { ...answer, samples: [{ t: 1, v: [null] }] } });
+  });
+});
+
+describe("parseDeviceList", () => {
+  it("refuses what the hub never answers", () => {
+    expect(parseDeviceList("[]")).toEqual({ ok: false, error: "not a JSON object" });
+    expect(parseDeviceList('{"devices":"a","access":"read"}')).toEqual({
+      ok: false,
+      error: "devices must be an array",
+    });
+    expect(parseDeviceList('{"devices":[1],"access":"read"}')).toEqual({
+      ok: false,
+      error: "devices[] must be a string",
+    });
+    expect(parseDeviceList('{"devices":[],"access":"admin"}')).toEqual({ ok: false, error: 'unknown access "admin"' });
+  });
+});
+
+describe("parseErrorBody", () => {
+  it("keeps a code this version does not know and defaults a missing message to empty", () => {
+    expect(parseErrorBody('{"error":"teapot"}')).toEqual({ ok: true, message: { error: "teapot", message: "" } });
+    expect(parseErrorBody('{"message":"m"}')).toEqual({ ok: false, error: "error must be a string" });
+    expect(parseErrorBody("<html>")).toEqual({ ok: false, error: "not JSON" });
   });
 });

@@ -264,3 +264,44 @@ export interface HistoryBucket {
   /** Per field: the mean of the values. */
   mean: (number | null)[];
 }
+
+/** What a dashboard token may do on the devices in its scope: watch only, or also send commands. */
+export type Access = "read" | "control";
+
+/** Every {@link Access}, weakest first. */
+export const ACCESS_LEVELS: readonly Access[] = ["read", "control"];
+
+/** `GET /api/devices`: the device ids the presented dashboard token can watch, and what it may do on them. */
+export interface DeviceList {
+  /** The covered device ids (for a `*` token every device, ordered by id, at most 1000). */
+  devices: string[];
+  access: Access;
+}
+
+/** The codes of {@link ErrorBody} this hub sends; the HTTP status says the class. */
+export const HTTP_ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "method_not_allowed",
+  "upgrade_required",
+  "invalid_field",
+  "conflict",
+  "too_many_requests",
+  "admin_disabled",
+  "internal",
+] as const;
+
+/** One of {@link HTTP_ERROR_CODES}. */
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+/** The body of every HTTP refusal of the hub. A 403 is always `{"error":"forbidden","message":"forbidden"}`. */
+export interface ErrorBody {
+  /** Stable machine-readable reason: one of {@link HTTP_ERROR_CODES}, or a code a newer hub added. */
+  error: string;
+  /** Human-readable text; never echoes a credential. Empty when absent. */
+  message: string;
+  /** The request field at fault (`invalid_field`, `conflict`); absent otherwise. */
+  field?: string;
+}
