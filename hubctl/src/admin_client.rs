@@ -1,28 +1,31 @@
 //! The admin API client: one blocking HTTPS request per operation, authenticated with the admin token.
 //!
-//! The URLs come from [`HubUrl`], bodies and answer checks from [`crate::admin_wire`], the meaning of a
-//! refusal from [`crate::api_error`]; this file only sends and reads.
+//! The URLs come from [`HubUrl`], the bodies from [`telemetry_protocol::admin`] with the checks of
+//! [`crate::admin_wire`], the meaning of a refusal from [`crate::api_error`]; this file only sends and reads.
 
 use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
+pub use telemetry_protocol::admin::RevokedDashboardToken;
+use telemetry_protocol::admin::{CreateDeviceRequest, CreatedDashboardToken, CreatedDevice};
 use telemetry_protocol::token::TokenKind;
 use ureq::Agent;
 use ureq::http::header::AUTHORIZATION;
 use ureq::http::{HeaderValue, Response};
 
-pub use crate::admin_wire::{RevokedDashboardToken, RotatedDevice};
+pub use crate::admin_wire::RotatedDevice;
 
 use crate::admin_token::{AdminToken, TokenOrigin};
 use crate::admin_wire::{
-    CreatedDashboardToken, CreatedDevice, DashboardTokenList, DevicePage, RotationAnswer,
-    create_device_body, dashboard_token_body, next_page, rotate_body,
+    DashboardTokenList, DevicePage, created_dashboard_token, created_device, dashboard_token_body,
+    next_page, rotate_body, rotated_to,
 };
 use crate::api_error::{AdminApiError, Subject, refusal};
-use crate::credential::{TokenId, new_token, token_sha256_hex};
+use crate::credential::{new_token, parse_token_id, token_sha256_hex};
 use crate::hub::{CreatedDevices, Hub};
 use crate::hub_url::{ApiPath, DeviceAction, HubUrl};
 use crate::scope::{Access, DashboardScope};
@@ -47,9 +50,17 @@ pub struct AdminClient {
 }
 
 /// A request: `GET`, or `POST` with an optional JSON body.
-enum Call<'a> {
+enum Call {
     Get,
-    Post(Option<&'a Value>),
+    Post(Option<String>),
+}
+
+impl Call {
+    /// `POST` with `body` as JSON.
+    fn post(body: &impl Serialize) -> Self {
+        // Serialising these plain structs cannot fail; an empty body would be refused by the hub anyway.
+        Self::Post(Some(serde_json::to_string(body).unwrap_or_default()))
+    }
 }
 
 impl AdminClient {
@@ -77,11 +88,13 @@ impl AdminClient {
 
     /// Creates device `id` with a new token (a conflict error if it exists).
     pub fn create_device(&self, id: &DeviceId) -> Result<ProvisionedDevice, HubctlError> {
-        let body = create_device_body(id);
+        let body = CreateDeviceRequest {
+            device_id: id.clone(),
+        };
         let path = ApiPath::Devices { after: None };
         let subject = Subject::Device(id.clone());
-        let created: CreatedDevice = self.call(&path, Call::Post(Some(&body)), &subject)?;
-        created.into_device(id)
+        let created: CreatedDevice = self.call(&path, Call::post(&body), &subject)?;
+        created_device(created, id)
     }
 
     /// Like [`Hub::rotate_device`] with a token made by the caller (e.g. one already installed on the
@@ -96,15 +109,15 @@ impl AdminClient {
         let body = rotate_body(grace, &hash)?;
         let path = ApiPath::DeviceAction(id, DeviceAction::Rotate);
         let subject = Subject::Device(id.clone());
-        let answer: RotationAnswer = self.call(&path, Call::Post(Some(&body)), &subject)?;
-        answer.rotated_to(token, &hash)
+        let answer = self.call(&path, Call::post(&body), &subject)?;
+        rotated_to(answer, token, &hash)
     }
 
     /// Sends one request and decodes a success as `T`; anything else becomes an error.
     fn call<T: DeserializeOwned>(
         &self,
         path: &ApiPath<'_>,
-        call: Call<'_>,
+        call: Call,
         subject: &Subject,
     ) -> Result<T, HubctlError> {
         let url = self.hub.url(path);
@@ -132,7 +145,7 @@ impl AdminClient {
     }
 
     /// The request on the wire; the `Authorization` value is marked sensitive.
-    fn send(&self, url: &str, call: Call<'_>) -> Result<Response<ureq::Body>, ureq::Error> {
+    fn send(&self, url: &str, call: Call) -> Result<Response<ureq::Body>, ureq::Error> {
         let mut bearer =
             HeaderValue::try_from(self.token.bearer()).map_err(ureq::http::Error::from)?;
         bearer.set_sensitive(true);
@@ -148,7 +161,7 @@ impl AdminClient {
                 .post(url)
                 .header(AUTHORIZATION, bearer)
                 .content_type("application/json")
-                .send(body.to_string()),
+                .send(body),
         }
     }
 }
@@ -187,10 +200,10 @@ impl Hub for AdminClient {
         label: Option<&str>,
     ) -> Result<ProvisionedDashboardToken, HubctlError> {
         let body = dashboard_token_body(scope, access, label)?;
-        let call = Call::Post(Some(&body));
+        let call = Call::post(&body);
         let created: CreatedDashboardToken =
             self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
-        created.into_token()
+        created_dashboard_token(created)
     }
 
     /// Follows `next_after` through every page.
@@ -238,7 +251,7 @@ impl Hub for AdminClient {
     }
 
     fn revoke_dashboard_token(&self, token_id: &str) -> Result<RevokedDashboardToken, HubctlError> {
-        let token_id = TokenId::parse(token_id)?;
+        let token_id = parse_token_id(token_id)?;
         let subject = Subject::DashboardToken(token_id.to_string());
         let path = ApiPath::RevokeDashboardToken(&token_id);
         self.call(&path, Call::Post(None), &subject)

@@ -6,12 +6,12 @@ pub mod watch;
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use serde_json::json;
 
 use crate::admin_client::RevokedDashboardToken;
-use crate::api_error::clean;
 use crate::cli::{Context, Quiet};
-use crate::credential::TokenId;
+use crate::credential::{TokenId, parse_token_id};
 use crate::output::{Format, Output, Text, rows_table};
 use crate::scope::{Access, DashboardScope, Label};
 use crate::token_file::parse_path;
@@ -26,7 +26,7 @@ pub enum DashboardCommand {
         #[arg(long, value_name = "ID,ID|*", value_parser = Quiet(DashboardScope::parse))]
         devices: DashboardScope,
         /// `read` (telemetry and presence) or `control` (also send commands)
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = access_values())]
         access: Access,
         /// Who or what the token is for (at most 200 characters, no control characters)
         #[arg(long, value_name = "TEXT", value_parser = Quiet(Label::parse))]
@@ -47,7 +47,7 @@ pub enum DashboardCommand {
     /// Revoke a dashboard token and close the dashboards connected with it (--hub only)
     Revoke {
         /// The token's id (dt_…), as printed by `create` and `list`
-        #[arg(value_name = "TOKEN_ID", value_parser = Quiet(TokenId::parse))]
+        #[arg(value_name = "TOKEN_ID", value_parser = Quiet(parse_token_id))]
         token_id: TokenId,
         /// Print {"token_id":…,"revoked":true,"closed_sockets":…} instead of text
         #[arg(long)]
@@ -106,6 +106,15 @@ impl DashboardCommand {
     }
 }
 
+/// `read` or `control`, each with what it grants.
+fn access_values() -> impl TypedValueParser<Value = Access> {
+    let values = [
+        PossibleValue::new("read").help("Receive telemetry and presence"),
+        PossibleValue::new("control").help("Read, and send commands to the devices"),
+    ];
+    PossibleValuesParser::new(values).try_map(|word| word.parse::<Access>())
+}
+
 /// The token id, scope, access and token, then how the id is used; as JSON `{"token_id":…,"token":…,
 /// "devices":…,"access":…,"label":…}`.
 fn created(
@@ -159,7 +168,7 @@ fn revoked(revoked: &RevokedDashboardToken) -> Output {
     };
     let mut text = format!(
         "dashboard token {} revoked; {closed} open dashboard {connections} closed (4001 revoked).\n",
-        clean(&revoked.token_id)
+        revoked.token_id
     );
     if revoked.pending_devices > 0 {
         text.push_str(&format!(

@@ -42,9 +42,6 @@ pub enum HubctlError {
     /// A dashboard scope is neither `*` nor a comma-separated list of device ids.
     #[error("invalid device scope: {0}")]
     InvalidScope(String),
-    /// An access level other than `read` or `control`.
-    #[error("invalid access {0:?}: expected read or control")]
-    InvalidAccess(String),
     /// A dashboard token label that cannot be stored.
     #[error("invalid label: {0}")]
     InvalidLabel(&'static str),

@@ -222,7 +222,7 @@ mod tests {
         let hub = HubUrl::parse("HTTPS://Hub.Example.com:8443/").expect("ok");
         assert_eq!(hub.to_string(), "https://Hub.Example.com:8443");
         let id = DeviceId::parse("ems_001").expect("valid");
-        let token_id = TokenId::parse("dt_0123456789ab").expect("valid");
+        let token_id = crate::credential::parse_token_id("dt_0123456789ab").expect("valid");
         let cases = [
             (ApiPath::Devices { after: None }, "/admin/devices"),
             (

@@ -101,7 +101,7 @@ fn rotate_show_disable_and_enable_use_their_paths() {
         Canned::json(
             200,
             json!({"device_id": "a", "token_sha256": new_hash,
-                                 "previous_token_valid_until": "2026-02-03T13:00:00.000Z"}),
+                                 "previous_token_valid_until": "2026-02-03T13:00:00.000Z", "sync_pending": false}),
         ),
         Canned::json(200, device_row("a")),
         Canned::json(200, device_row("a")),

@@ -151,7 +151,8 @@ fn token_tables_clean_labels_and_show_no_token() {
 #[test]
 fn revocations_count_closed_connections() {
     let mut revoked = RevokedDashboardToken {
-        token_id: "dt_0123456789ab".into(),
+        token_id: TokenId::parse("dt_0123456789ab").expect("valid"),
+        revoked: true,
         closed_sockets: 1,
         pending_devices: 0,
     };
