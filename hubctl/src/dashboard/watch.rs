@@ -4,6 +4,7 @@
 //! exits on Ctrl-C, SIGTERM or the end of its input. The token comes from `DASHBOARD_TOKEN` or a file, never
 //! from an argument.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -143,8 +144,12 @@ async fn session(
     loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => println!("{} {}", now(), text.as_str()),
-                Some(Ok(Message::Binary(bytes))) => println!("{} <binary, {} bytes>", now(), bytes.len()),
+                Some(Ok(Message::Text(text))) => if !print(text.as_str()) {
+                    return close(&mut sink).await;
+                },
+                Some(Ok(Message::Binary(bytes))) => if !print(&format!("<binary, {} bytes>", bytes.len())) {
+                    return close(&mut sink).await;
+                },
                 Some(Ok(Message::Close(frame))) => {
                     let reason = frame.map(|f| format!("{} {}", f.code, clean(&f.reason))).unwrap_or_default();
                     status(&format!("the hub closed the socket: {reason}"));
@@ -217,13 +222,15 @@ fn refusal(error: WsError) -> String {
     }
 }
 
-/// A line about the connection on standard error, any token-shaped text hidden.
-fn status(message: &str) {
-    eprintln!("hubctl: {}", redact_tokens(message));
+/// A frame on standard output after the time it arrived; false once nobody reads it.
+fn print(frame: &str) -> bool {
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    writeln!(std::io::stdout(), "{now} {frame}").is_ok()
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+/// A line about the connection on standard error, any token-shaped text hidden.
+fn status(message: &str) {
+    let _ = writeln!(std::io::stderr(), "hubctl: {}", redact_tokens(message));
 }
 
 impl Default for Backoff {
