@@ -1,30 +1,35 @@
 //! The admin API client: one blocking HTTPS request per operation, authenticated with the admin token.
 //!
-//! The URLs come from [`HubUrl`], bodies and answer checks from [`crate::admin_wire`], the meaning of a
-//! refusal from [`crate::api_error`]; this file only sends and reads.
+//! The URLs come from [`HubUrl`], the bodies from [`telemetry_protocol::admin`] with the checks of
+//! [`crate::admin_wire`], the meaning of a refusal from [`crate::api_error`]; this file only sends and reads.
 
 use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
+pub use telemetry_protocol::admin::RevokedDashboardToken;
+use telemetry_protocol::admin::{CreateDeviceRequest, CreatedDashboardToken, CreatedDevice};
 use telemetry_protocol::token::TokenKind;
 use ureq::Agent;
 use ureq::http::header::AUTHORIZATION;
 use ureq::http::{HeaderValue, Response};
 
-pub use crate::admin_wire::{RevokedDashboardToken, RotatedDevice};
+pub use crate::admin_wire::RotatedDevice;
 
 use crate::admin_token::{AdminToken, TokenOrigin};
 use crate::admin_wire::{
-    CreatedDashboardToken, CreatedDevice, DashboardTokenList, DevicePage, RotationAnswer,
-    create_device_body, dashboard_token_body, next_page, rotate_body,
+    DashboardTokenList, DevicePage, created_dashboard_token, created_device, dashboard_token_body,
+    next_page, rotate_body, rotated_to,
 };
 use crate::api_error::{AdminApiError, Subject, refusal};
-use crate::credential::{TokenId, new_token, token_sha256_hex};
+use crate::credential::{new_token, parse_token_id, token_sha256_hex};
+use crate::hub::{CreatedDevices, Hub};
 use crate::hub_url::{ApiPath, DeviceAction, HubUrl};
 use crate::scope::{Access, DashboardScope};
+use crate::sql::check_device_batch;
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
 
 /// Time to connect, TLS included.
@@ -45,9 +50,17 @@ pub struct AdminClient {
 }
 
 /// A request: `GET`, or `POST` with an optional JSON body.
-enum Call<'a> {
+enum Call {
     Get,
-    Post(Option<&'a Value>),
+    Post(Option<String>),
+}
+
+impl Call {
+    /// `POST` with `body` as JSON.
+    fn post(body: &impl Serialize) -> Self {
+        // Serialising these plain structs cannot fail; an empty body would be refused by the hub anyway.
+        Self::Post(Some(serde_json::to_string(body).unwrap_or_default()))
+    }
 }
 
 impl AdminClient {
@@ -75,50 +88,16 @@ impl AdminClient {
 
     /// Creates device `id` with a new token (a conflict error if it exists).
     pub fn create_device(&self, id: &DeviceId) -> Result<ProvisionedDevice, HubctlError> {
-        let body = create_device_body(id);
+        let body = CreateDeviceRequest {
+            device_id: id.clone(),
+        };
         let path = ApiPath::Devices { after: None };
         let subject = Subject::Device(id.clone());
-        let created: CreatedDevice = self.call(&path, Call::Post(Some(&body)), &subject)?;
-        created.into_device(id)
+        let created: CreatedDevice = self.call(&path, Call::post(&body), &subject)?;
+        created_device(created, id)
     }
 
-    /// Every device, following `next_after` through all pages, in id order.
-    pub fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
-        let mut devices = Vec::new();
-        let mut after: Option<DeviceId> = None;
-        loop {
-            let path = ApiPath::Devices {
-                after: after.as_ref(),
-            };
-            let page: DevicePage = self.call(&path, Call::Get, &Subject::Api)?;
-            devices.extend(page.devices);
-            match page.next_after {
-                None => return Ok(devices),
-                Some(next) => after = Some(next_page(after.as_ref(), &next)?),
-            }
-        }
-    }
-
-    /// One device: `{device_id, created_at, disabled_at, previous_token_valid_until, online, last_seen,
-    /// last_seq}`.
-    pub fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
-        let subject = Subject::Device(id.clone());
-        self.call(&ApiPath::Device(id), Call::Get, &subject)
-    }
-
-    /// Gives device `id` a new token; the old one keeps working for `grace` (whole seconds, at most 30 days).
-    ///
-    /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
-    /// can be repeated safely: a second rotation to the same hash changes nothing at the hub.
-    pub fn rotate_device(
-        &self,
-        id: &DeviceId,
-        grace: Duration,
-    ) -> Result<RotatedDevice, HubctlError> {
-        self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
-    }
-
-    /// Like [`AdminClient::rotate_device`] with a token made by the caller (e.g. one already installed on the
+    /// Like [`Hub::rotate_device`] with a token made by the caller (e.g. one already installed on the
     /// device); only its hash leaves this process.
     pub fn rotate_device_to(
         &self,
@@ -130,59 +109,15 @@ impl AdminClient {
         let body = rotate_body(grace, &hash)?;
         let path = ApiPath::DeviceAction(id, DeviceAction::Rotate);
         let subject = Subject::Device(id.clone());
-        let answer: RotationAnswer = self.call(&path, Call::Post(Some(&body)), &subject)?;
-        answer.rotated_to(token, &hash)
-    }
-
-    /// Disables device `id` (its token is refused and a live connection closed with 4001) or enables it
-    /// again; returns the device as [`AdminClient::show_device`] does.
-    pub fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
-        let action = if disabled {
-            DeviceAction::Disable
-        } else {
-            DeviceAction::Enable
-        };
-        let path = ApiPath::DeviceAction(id, action);
-        self.call(&path, Call::Post(None), &Subject::Device(id.clone()))
-    }
-
-    /// Creates a dashboard token for `scope` with `access` and an optional `label`.
-    pub fn create_dashboard_token(
-        &self,
-        scope: &DashboardScope,
-        access: Access,
-        label: Option<&str>,
-    ) -> Result<ProvisionedDashboardToken, HubctlError> {
-        let body = dashboard_token_body(scope, access, label)?;
-        let call = Call::Post(Some(&body));
-        let created: CreatedDashboardToken =
-            self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
-        created.into_token()
-    }
-
-    /// Every dashboard token (`{token_id, devices, access, label, created_at, revoked_at}`; never the token).
-    pub fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
-        let list: DashboardTokenList =
-            self.call(&ApiPath::DashboardTokens, Call::Get, &Subject::Api)?;
-        Ok(list.dashboard_tokens)
-    }
-
-    /// Revokes dashboard token `token_id` and closes the dashboards connected with it (idempotent).
-    pub fn revoke_dashboard_token(
-        &self,
-        token_id: &str,
-    ) -> Result<RevokedDashboardToken, HubctlError> {
-        let token_id = TokenId::parse(token_id)?;
-        let subject = Subject::DashboardToken(token_id.to_string());
-        let path = ApiPath::RevokeDashboardToken(&token_id);
-        self.call(&path, Call::Post(None), &subject)
+        let answer = self.call(&path, Call::post(&body), &subject)?;
+        rotated_to(answer, token, &hash)
     }
 
     /// Sends one request and decodes a success as `T`; anything else becomes an error.
     fn call<T: DeserializeOwned>(
         &self,
         path: &ApiPath<'_>,
-        call: Call<'_>,
+        call: Call,
         subject: &Subject,
     ) -> Result<T, HubctlError> {
         let url = self.hub.url(path);
@@ -210,7 +145,7 @@ impl AdminClient {
     }
 
     /// The request on the wire; the `Authorization` value is marked sensitive.
-    fn send(&self, url: &str, call: Call<'_>) -> Result<Response<ureq::Body>, ureq::Error> {
+    fn send(&self, url: &str, call: Call) -> Result<Response<ureq::Body>, ureq::Error> {
         let mut bearer =
             HeaderValue::try_from(self.token.bearer()).map_err(ureq::http::Error::from)?;
         bearer.set_sensitive(true);
@@ -226,8 +161,100 @@ impl AdminClient {
                 .post(url)
                 .header(AUTHORIZATION, bearer)
                 .content_type("application/json")
-                .send(body.to_string()),
+                .send(body),
         }
+    }
+}
+
+impl Hub for AdminClient {
+    /// One request per id, in order. If one fails after others succeeded, those are handed back with the
+    /// failure, so their tokens are still shown.
+    fn create_devices(&self, ids: &[DeviceId]) -> Result<CreatedDevices, HubctlError> {
+        check_device_batch(ids)?;
+        let mut devices = Vec::new();
+        for (index, id) in ids.iter().enumerate() {
+            match self.create_device(id) {
+                Ok(device) => devices.push(device),
+                Err(error) if devices.is_empty() => return Err(error),
+                Err(error) => {
+                    let stopped = Some(HubctlError::DevicesPartlyCreated {
+                        created: ids[..index].to_vec(),
+                        failed: id.clone(),
+                        skipped: ids[index + 1..].to_vec(),
+                        source: Box::new(error),
+                    });
+                    return Ok(CreatedDevices { devices, stopped });
+                }
+            }
+        }
+        Ok(CreatedDevices {
+            devices,
+            stopped: None,
+        })
+    }
+
+    fn create_dashboard_token(
+        &self,
+        scope: &DashboardScope,
+        access: Access,
+        label: Option<&str>,
+    ) -> Result<ProvisionedDashboardToken, HubctlError> {
+        let body = dashboard_token_body(scope, access, label)?;
+        let call = Call::post(&body);
+        let created: CreatedDashboardToken =
+            self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
+        created_dashboard_token(created)
+    }
+
+    /// Follows `next_after` through every page.
+    fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
+        let mut devices = Vec::new();
+        let mut after: Option<DeviceId> = None;
+        loop {
+            let path = ApiPath::Devices {
+                after: after.as_ref(),
+            };
+            let page: DevicePage = self.call(&path, Call::Get, &Subject::Api)?;
+            devices.extend(page.devices);
+            match page.next_after {
+                None => return Ok(devices),
+                Some(next) => after = Some(next_page(after.as_ref(), &next)?),
+            }
+        }
+    }
+
+    fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
+        let subject = Subject::Device(id.clone());
+        self.call(&ApiPath::Device(id), Call::Get, &subject)
+    }
+
+    /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
+    /// can be repeated safely: a second rotation to the same hash changes nothing at the hub.
+    fn rotate_device(&self, id: &DeviceId, grace: Duration) -> Result<RotatedDevice, HubctlError> {
+        self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
+    }
+
+    fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
+        let action = if disabled {
+            DeviceAction::Disable
+        } else {
+            DeviceAction::Enable
+        };
+        let path = ApiPath::DeviceAction(id, action);
+        self.call(&path, Call::Post(None), &Subject::Device(id.clone()))
+    }
+
+    fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
+        let list: DashboardTokenList =
+            self.call(&ApiPath::DashboardTokens, Call::Get, &Subject::Api)?;
+        Ok(list.dashboard_tokens)
+    }
+
+    fn revoke_dashboard_token(&self, token_id: &str) -> Result<RevokedDashboardToken, HubctlError> {
+        let token_id = parse_token_id(token_id)?;
+        let subject = Subject::DashboardToken(token_id.to_string());
+        let path = ApiPath::RevokeDashboardToken(&token_id);
+        self.call(&path, Call::Post(None), &subject)
     }
 }
 

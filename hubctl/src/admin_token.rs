@@ -1,15 +1,64 @@
-//! The admin token: loaded from `--admin-token-file` or `HUB_ADMIN_TOKEN` (never from an argument), checked
-//! offline, and kept out of every `Debug` and error; and new admin tokens with the hash the Worker stores.
+//! `hubctl admin-token create`, and the admin token: loaded from `--admin-token-file` or `HUB_ADMIN_TOKEN`
+//! (never from an argument), checked offline, and kept out of every `Debug` and error; new admin tokens come
+//! with the hash the Worker stores.
 
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use clap::Subcommand;
+use serde_json::json;
 use telemetry_protocol::token::{MAX_TOKEN_LEN, TokenKind, check_token_of_kind};
 
 use crate::HubctlError;
+use crate::cli::Quiet;
 use crate::credential::{new_token, token_sha256_hex};
+use crate::output::{Format, Output, Text};
+use crate::token_file::parse_path;
+
+/// `hubctl admin-token …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminTokenCommand {
+    /// Generate an admin token offline; print it once with its SHA-256 and how to install the hash
+    Create {
+        /// Print {"token":…,"sha256":…} instead of text
+        #[arg(long)]
+        json: bool,
+        /// Write the token to PATH (a new file, mode 0600) instead of printing it
+        #[arg(long, value_name = "PATH", value_parser = Quiet(parse_path))]
+        token_file: Option<PathBuf>,
+    },
+}
+
+impl AdminTokenCommand {
+    /// `--json` and `--token-file`.
+    pub fn format(&self) -> Format<'_> {
+        let Self::Create { json, token_file } = self;
+        Format::new(*json, token_file.as_deref())
+    }
+
+    /// Offline: a new token, made here.
+    pub fn run(&self) -> Result<Output, HubctlError> {
+        Ok(created(&NewAdminToken::generate()?))
+    }
+}
+
+/// The new admin token once, its hash, and the commands that install the hash; as JSON `{"token":…,
+/// "sha256":…}`.
+fn created(new: &NewAdminToken) -> Output {
+    let hash = &new.sha256;
+    let text = Text::default()
+        .token("admin token", &new.token)
+        .plain(format!(
+            "\nSHA-256 (the only thing the hub stores): {hash}\n\
+         Install the hash on the deployed Worker:\n  printf %s {hash} | npx wrangler secret put \
+         {ADMIN_HASH_SECRET}\nFor `wrangler dev`, put this line in .dev.vars instead:\n  \
+         {ADMIN_HASH_SECRET}={hash}\nThen give hubctl the token through {ADMIN_TOKEN_ENV} or \
+         --admin-token-file PATH, never as an argument.\n"
+        ));
+    Output::new(text, json!({"token": new.token, "sha256": hash}))
+}
 
 /// Environment variable that holds the admin token when no file is given.
 pub const ADMIN_TOKEN_ENV: &str = "HUB_ADMIN_TOKEN";
@@ -83,14 +132,18 @@ impl fmt::Debug for AdminToken {
 
 /// The start of `path`, bounded, as text.
 fn read_file(path: &Path) -> Result<String, HubctlError> {
-    let failed = |source| HubctlError::AdminTokenFile {
+    read_token_file(path).map_err(|source| HubctlError::AdminTokenFile {
         path: path.to_owned(),
         source,
-    };
+    })
+}
+
+/// The start of a file that holds a token, bounded, as text.
+pub(crate) fn read_token_file(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();
-    File::open(path)
-        .and_then(|file| file.take(MAX_TOKEN_FILE_BYTES).read_to_string(&mut text))
-        .map_err(failed)?;
+    File::open(path)?
+        .take(MAX_TOKEN_FILE_BYTES)
+        .read_to_string(&mut text)?;
     Ok(text)
 }
 
@@ -122,8 +175,83 @@ impl fmt::Debug for NewAdminToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Environment, run_args};
+    use crate::output::Delivery;
     use std::io::Write;
-    use telemetry_protocol::generate_token;
+    use telemetry_protocol::{check_token_format, generate_token};
+
+    fn admin_token_text(new: &NewAdminToken, delivery: Delivery<'_>) -> String {
+        created(new).render(false, delivery)
+    }
+
+    fn admin_token_json(new: &NewAdminToken, delivery: Delivery<'_>) -> String {
+        created(new).render(true, delivery)
+    }
+
+    fn hub_env() -> Environment {
+        Environment {
+            hub_url: Some("https://hub.example.com".into()),
+            admin_token: None,
+        }
+    }
+
+    #[test]
+    fn admin_token_output_gives_the_hash_and_how_to_install_it() {
+        let new = NewAdminToken {
+            token: "tadm_x".into(),
+            sha256: "ab12".into(),
+        };
+        let text = admin_token_text(&new, Delivery::Printed);
+        assert!(text.starts_with("admin token (shown once, store it now): tadm_x\n"));
+        assert!(text.contains("\n  printf %s ab12 | npx wrangler secret put ADMIN_TOKEN_SHA256\n"));
+        assert!(text.contains("\n  ADMIN_TOKEN_SHA256=ab12\n"));
+        assert_eq!(text.matches("tadm_x").count(), 1);
+        assert_eq!(
+            admin_token_json(&new, Delivery::Printed),
+            "{\"token\":\"tadm_x\",\"sha256\":\"ab12\"}\n"
+        );
+        let filed = admin_token_json(&new, Delivery::File(Path::new("admin.token")));
+        assert_eq!(
+            filed,
+            "{\"token_file\":\"admin.token\",\"sha256\":\"ab12\"}\n"
+        );
+    }
+
+    #[test]
+    fn admin_token_create_prints_the_token_once_with_its_hash() {
+        let text = run_args(&["admin-token", "create"], &Environment::default()).expect("offline");
+        let token = text
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(' ').next())
+            .expect("token");
+        assert_eq!(check_token_format(token), Ok(TokenKind::Admin));
+        let hash = crate::token_sha256_hex(token);
+        assert!(text.contains(&format!(
+            "printf %s {hash} | npx wrangler secret put ADMIN_TOKEN_SHA256"
+        )));
+        assert!(text.contains(&format!("\n  ADMIN_TOKEN_SHA256={hash}\n")));
+        assert_eq!(text.matches(token).count(), 1);
+        let json = run_args(&["admin-token", "create", "--json"], &hub_env()).expect("offline");
+        let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        let token = value["token"].as_str().expect("token");
+        assert_eq!(value["sha256"], crate::token_sha256_hex(token));
+    }
+
+    #[test]
+    fn admin_token_create_can_write_the_token_to_a_file_instead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("admin.token");
+        let path_text = path.to_str().expect("utf-8");
+        let args = ["admin-token", "create", "--json", "--token-file", path_text];
+        let json = run_args(&args, &Environment::default()).expect("offline");
+        let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(value["token_file"], path_text);
+        assert!(value.get("token").is_none());
+        let token = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(value["sha256"], crate::token_sha256_hex(token.trim()));
+        assert!(!json.contains(token.trim()));
+    }
 
     fn admin_token() -> String {
         generate_token(TokenKind::Admin, |b| b.fill(5))

@@ -1,22 +1,26 @@
-//! The admin API's request and answer bodies as the client sees them: bodies built from validated values, and
-//! answers decoded and checked (tokens well-formed, ids as asked) before they are handed back. Pure.
+//! The admin API's bodies (the types of [`telemetry_protocol::admin`]) as the client uses them: requests built
+//! from validated values, and answers checked (tokens well-formed, ids and hashes as asked) before they are
+//! handed back. Pure.
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use telemetry_protocol::DeviceId;
+use telemetry_protocol::admin::{
+    CreateDashboardTokenRequest, CreatedDashboardToken, CreatedDevice, RotateDeviceRequest,
+    RotatedDevice as RotationAnswer,
+};
 use telemetry_protocol::token::{TokenKind, check_token_of_kind};
 
 use crate::api_error::AdminApiError;
-use crate::credential::TokenId;
 use crate::grace::MAX_GRACE;
 use crate::scope::{Access, DashboardScope, Label};
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
 
 /// A device's new token after a rotation.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RotatedDevice {
     /// The new bearer token (`tdev_…`); show it once, never store or log it.
     pub token: String,
@@ -24,33 +28,8 @@ pub struct RotatedDevice {
     pub previous_token_valid_until: Option<String>,
 }
 
-/// The outcome of revoking a dashboard token.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RevokedDashboardToken {
-    /// The token's public id.
-    pub token_id: String,
-    /// How many open dashboard connections with it were closed.
-    pub closed_sockets: u64,
-    /// Device connections the hub has not reached yet (it retries every minute); 0 from older hubs.
-    #[serde(default)]
-    pub pending_devices: u64,
-}
-
-/// The answer to `POST /admin/devices`.
-#[derive(Deserialize)]
-pub(crate) struct CreatedDevice {
-    device_id: String,
-    token: String,
-}
-
-/// The answer to `POST /admin/dashboard-tokens`.
-#[derive(Deserialize)]
-pub(crate) struct CreatedDashboardToken {
-    token_id: String,
-    token: String,
-}
-
-/// One page of `GET /admin/devices`.
+/// One page of `GET /admin/devices`, its rows passed through as the hub wrote them (older hubs leave fields
+/// out that [`telemetry_protocol::admin::DeviceSummary`] requires).
 #[derive(Deserialize)]
 pub(crate) struct DevicePage {
     /// The devices on this page.
@@ -59,37 +38,28 @@ pub(crate) struct DevicePage {
     pub next_after: Option<String>,
 }
 
-/// The answer to `GET /admin/dashboard-tokens`.
+/// The answer to `GET /admin/dashboard-tokens`, its rows passed through like [`DevicePage`]'s.
 #[derive(Deserialize)]
 pub(crate) struct DashboardTokenList {
     /// Every dashboard token, without the tokens.
     pub dashboard_tokens: Vec<Value>,
 }
 
-/// `{"device_id":…}`.
-pub(crate) fn create_device_body(id: &DeviceId) -> Value {
-    json!({ "device_id": id })
-}
-
-/// `{"grace_seconds":N}`: whole seconds, at most 30 days.
-/// `{"grace_seconds":N,"token_sha256":…}`: the new token is made here and only its hash is sent, so the hub
-/// never sees it and repeating the request after a lost answer changes nothing.
-pub(crate) fn rotate_body(grace: Duration, new_token_sha256: &str) -> Result<Value, HubctlError> {
+/// `{"grace_seconds":N,"token_sha256":…}`: whole seconds, at most 30 days. The new token is made here and only
+/// its hash is sent, so the hub never sees it and repeating the request after a lost answer changes nothing.
+pub(crate) fn rotate_body(
+    grace: Duration,
+    new_token_sha256: &str,
+) -> Result<RotateDeviceRequest, HubctlError> {
     if grace > MAX_GRACE {
         return Err(HubctlError::InvalidGrace(
             "it is longer than 30 days (720h)",
         ));
     }
-    Ok(json!({ "grace_seconds": grace.as_secs(), "token_sha256": new_token_sha256 }))
-}
-
-/// The answer to a rotation with `token_sha256`.
-#[derive(Deserialize)]
-pub(crate) struct RotationAnswer {
-    /// The hash the device now has; must be the one sent.
-    pub(crate) token_sha256: Option<String>,
-    /// Until when the old token still works.
-    pub(crate) previous_token_valid_until: Option<String>,
+    Ok(RotateDeviceRequest {
+        grace_seconds: grace.as_secs(),
+        token_sha256: Some(new_token_sha256.to_owned()),
+    })
 }
 
 /// `{"devices":"*"|[ids],"access":…,"label":…}`, validated as the Worker will.
@@ -97,66 +67,59 @@ pub(crate) fn dashboard_token_body(
     scope: &DashboardScope,
     access: Access,
     label: Option<&str>,
-) -> Result<Value, HubctlError> {
-    let devices = match scope {
-        DashboardScope::All => json!("*"),
-        DashboardScope::Devices(ids) if ids.is_empty() => {
-            return Err(HubctlError::InvalidScope("the device list is empty".into()));
-        }
-        DashboardScope::Devices(ids) => json!(ids),
-    };
+) -> Result<CreateDashboardTokenRequest, HubctlError> {
+    let devices = scope.to_wire()?;
     let label = label.map(Label::parse).transpose()?;
-    Ok(json!({
-        "devices": devices,
-        "access": access.as_str(),
-        "label": label.as_ref().map(Label::as_str),
-    }))
+    let label = label.map(|l| l.as_str().to_owned());
+    Ok(CreateDashboardTokenRequest {
+        devices,
+        access,
+        label,
+    })
 }
 
-impl CreatedDevice {
-    /// The device asked for, with its checked token.
-    pub(crate) fn into_device(self, id: &DeviceId) -> Result<ProvisionedDevice, HubctlError> {
-        if self.device_id != id.as_str() {
-            return Err(unexpected("the answer names another device"));
-        }
-        checked(&self.token, TokenKind::Device)?;
-        Ok(ProvisionedDevice {
-            device_id: id.clone(),
-            token: self.token,
-        })
+/// The device asked for, with its checked token.
+pub(crate) fn created_device(
+    created: CreatedDevice,
+    id: &DeviceId,
+) -> Result<ProvisionedDevice, HubctlError> {
+    if &created.device_id != id {
+        return Err(unexpected("the answer names another device"));
     }
+    checked(&created.token, TokenKind::Device)?;
+    Ok(ProvisionedDevice {
+        device_id: id.clone(),
+        token: created.token,
+    })
 }
 
-impl CreatedDashboardToken {
-    /// The token and its id, both checked.
-    pub(crate) fn into_token(self) -> Result<ProvisionedDashboardToken, HubctlError> {
-        TokenId::parse(&self.token_id).map_err(|_| unexpected("the token id is malformed"))?;
-        checked(&self.token, TokenKind::Dashboard)?;
-        Ok(ProvisionedDashboardToken {
-            token_id: self.token_id,
-            token: self.token,
-        })
-    }
+/// The token and its id (checked as it was decoded), with the token checked.
+pub(crate) fn created_dashboard_token(
+    created: CreatedDashboardToken,
+) -> Result<ProvisionedDashboardToken, HubctlError> {
+    checked(&created.token, TokenKind::Dashboard)?;
+    Ok(ProvisionedDashboardToken {
+        token_id: created.token_id.into(),
+        token: created.token,
+    })
 }
 
-impl RotationAnswer {
-    /// The rotation to `token`, if the hub confirms it took that token's hash.
-    pub(crate) fn rotated_to(
-        self,
-        token: String,
-        sent_sha256: &str,
-    ) -> Result<RotatedDevice, HubctlError> {
-        if self.token_sha256.as_deref() != Some(sent_sha256) {
-            return Err(unexpected(
-                "the hub did not confirm the new token's hash (is it older than this hubctl?)",
-            ));
-        }
-        checked(&token, TokenKind::Device)?;
-        Ok(RotatedDevice {
-            token,
-            previous_token_valid_until: self.previous_token_valid_until,
-        })
+/// The rotation to `token`, if the hub confirms it took that token's hash.
+pub(crate) fn rotated_to(
+    answer: RotationAnswer,
+    token: String,
+    sent_sha256: &str,
+) -> Result<RotatedDevice, HubctlError> {
+    if answer.token_sha256.as_deref() != Some(sent_sha256) {
+        return Err(unexpected(
+            "the hub did not confirm the new token's hash (is it older than this hubctl?)",
+        ));
     }
+    checked(&token, TokenKind::Device)?;
+    Ok(RotatedDevice {
+        token,
+        previous_token_valid_until: answer.previous_token_valid_until,
+    })
 }
 
 impl fmt::Debug for RotatedDevice {
@@ -196,28 +159,32 @@ fn unexpected(detail: &str) -> HubctlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use telemetry_protocol::generate_token;
 
     fn id(raw: &str) -> DeviceId {
         DeviceId::parse(raw).expect("valid")
     }
 
+    fn json_of(body: &impl serde::Serialize) -> Value {
+        serde_json::to_value(body).expect("JSON")
+    }
+
     #[test]
     fn bodies_mirror_the_worker_contract() {
-        assert_eq!(create_device_body(&id("a")), json!({"device_id": "a"}));
         let hash = "ab".repeat(32);
-        let grace = rotate_body(Duration::from_secs(600), &hash).expect("valid");
+        let grace = json_of(&rotate_body(Duration::from_secs(600), &hash).expect("valid"));
         assert_eq!(grace, json!({"grace_seconds": 600, "token_sha256": hash}));
         assert!(rotate_body(MAX_GRACE + Duration::from_secs(1), &hash).is_err());
         let scope = DashboardScope::parse("a,b").expect("scope");
         let body = dashboard_token_body(&scope, Access::Control, Some("ops")).expect("valid");
         assert_eq!(
-            body,
+            json_of(&body),
             json!({"devices": ["a", "b"], "access": "control", "label": "ops"})
         );
         let all = dashboard_token_body(&DashboardScope::All, Access::Read, None).expect("valid");
         assert_eq!(
-            all,
+            json_of(&all),
             json!({"devices": "*", "access": "read", "label": null})
         );
         let empty = DashboardScope::Devices(Vec::new());
@@ -229,28 +196,23 @@ mod tests {
     fn answers_are_checked_before_they_are_handed_back() {
         let token = generate_token(TokenKind::Device, |b| b.fill(1));
         let created = |device_id: &str, token: &str| CreatedDevice {
-            device_id: device_id.into(),
+            device_id: id(device_id),
             token: token.into(),
         };
-        let device = created("a", &token).into_device(&id("a")).expect("valid");
+        let device = created_device(created("a", &token), &id("a")).expect("valid");
         assert_eq!(device.token, token);
-        assert!(created("b", &token).into_device(&id("a")).is_err());
-        let shown = created("a", "tdev_short")
-            .into_device(&id("a"))
+        assert!(created_device(created("b", &token), &id("a")).is_err());
+        let shown = created_device(created("a", "tdev_short"), &id("a"))
             .expect_err("malformed")
             .to_string();
         assert!(shown.contains("the new token is malformed"), "{shown}");
-        let dashboard = generate_token(TokenKind::Dashboard, |b| b.fill(1));
-        let wrong_kind = CreatedDashboardToken {
-            token_id: "dt_0123456789ab".into(),
-            token: token.clone(),
-        };
-        assert!(wrong_kind.into_token().is_err());
-        let bad_id = CreatedDashboardToken {
-            token_id: "x".into(),
-            token: dashboard,
-        };
-        assert!(bad_id.into_token().is_err());
+        let wrong_kind = json!({"token_id": "dt_0123456789ab", "token": token,
+            "devices": "*", "access": "read", "label": null});
+        let wrong_kind = serde_json::from_value(wrong_kind).expect("decodes");
+        assert!(created_dashboard_token(wrong_kind).is_err());
+        let bad_id = json!({"token_id": "x", "token": generate_token(TokenKind::Dashboard, |b| b.fill(1)),
+            "devices": "*", "access": "read", "label": null});
+        assert!(serde_json::from_value::<CreatedDashboardToken>(bad_id).is_err());
     }
 
     #[test]

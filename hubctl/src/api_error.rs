@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use telemetry_protocol::DeviceId;
+use telemetry_protocol::{DeviceId, ErrorBody, HttpErrorCode};
 
 /// Longest piece of hub-supplied text repeated in a message, in characters.
 const MAX_DETAIL_CHARS: usize = 300;
@@ -102,17 +101,6 @@ pub enum AdminApiError {
     },
 }
 
-/// The error body every refusal of the Worker carries.
-#[derive(Debug, Default, Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    field: Option<String>,
-}
-
 /// The error for a non-success answer with `status`, `Retry-After` value `retry_after` and `body`.
 pub fn refusal(
     status: u16,
@@ -121,13 +109,13 @@ pub fn refusal(
     subject: &Subject,
 ) -> AdminApiError {
     let parsed = serde_json::from_str::<ErrorBody>(body).ok();
-    let Some(parsed) = parsed.filter(|b| !b.error.is_empty()) else {
+    let Some(parsed) = parsed.filter(|b| !b.error.as_str().is_empty()) else {
         return unparsed(status, body);
     };
     let field = parsed.field.as_deref().map(clean);
-    match (status, parsed.error.as_str()) {
+    match (status, &parsed.error) {
         (401 | 403, _) => AdminApiError::TokenRejected { status },
-        (503, "admin_disabled") => AdminApiError::NotConfigured,
+        (503, HttpErrorCode::AdminDisabled) => AdminApiError::NotConfigured,
         (429, _) => AdminApiError::RateLimited {
             retry_after_secs: retry_after.and_then(|v| v.trim().parse().ok()),
         },
@@ -144,7 +132,11 @@ pub fn refusal(
         (500 | 503, _) => AdminApiError::HubFailed { status },
         _ => AdminApiError::Unexpected {
             status,
-            detail: format!("{}: {}", clean(&parsed.error), clean(&parsed.message)),
+            detail: format!(
+                "{}: {}",
+                clean(parsed.error.as_str()),
+                clean(&parsed.message)
+            ),
         },
     }
 }

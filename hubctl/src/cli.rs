@@ -1,21 +1,28 @@
-//! The command line: the global flags, and how they and the environment select the admin API (a [`HubUrl`]
-//! and an [`AdminToken`]) or wrangler (a [`Wrangler`]). The subcommands are in [`crate::commands`].
+//! The command line: the global flags, how they and the environment select the [`Hub`] (the admin API with a
+//! [`HubUrl`] and an [`AdminToken`], or wrangler), and [`run_with`], which hands each command group its
+//! arguments and prints the [`Output`](crate::output::Output) it returns.
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use clap::{Arg, Args, Parser};
+use clap::{Arg, Args, Parser, Subcommand};
 
-pub use crate::commands::{
-    AdminTokenCommand, Commands, DashboardCommand, DeviceCommand, SchemaCommand, TokenCommand,
-};
+pub use crate::admin_token::AdminTokenCommand;
+pub use crate::dashboard::DashboardCommand;
+pub use crate::device::DeviceCommand;
+pub use crate::schema::SchemaCommand;
+pub use crate::token::TokenCommand;
 
 use crate::admin_token::{ADMIN_TOKEN_ENV, AdminToken};
+use crate::hub::Hub;
 use crate::hub_url::HubUrl;
-use crate::token_file::parse_path;
+use crate::output::Format;
+use crate::provision::WranglerHub;
+use crate::token_file::{TokenFile, parse_path};
 use crate::wrangler::{Target, WranglerProgram};
 use crate::{AdminClient, HubctlError, Wrangler};
 
@@ -42,6 +49,35 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Commands,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Devices (edge agents)
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Dashboard tokens
+    #[command(subcommand)]
+    Dashboard(DashboardCommand),
+    /// The admin API's own token
+    #[command(subcommand)]
+    AdminToken(AdminTokenCommand),
+    /// Offline token checks
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The D1 schema (through wrangler)
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+}
+
+/// What a command runs with: the parsed command line and the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The command line.
+    pub cli: &'a Cli,
+    /// The variables hubctl reads.
+    pub env: &'a Environment,
 }
 
 /// Where the D1 database is and how to run wrangler.
@@ -146,6 +182,75 @@ impl fmt::Debug for Environment {
     }
 }
 
+impl Commands {
+    /// The command as typed (`device list`), for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Device(command) => command.name(),
+            Self::Dashboard(command) => command.name(),
+            Self::AdminToken(AdminTokenCommand::Create { .. }) => "admin-token create",
+            Self::Token(TokenCommand::Check { .. }) => "token check",
+            Self::Schema(SchemaCommand::Apply { .. }) => "schema apply",
+        }
+    }
+
+    /// How the output is printed; checked before anything runs.
+    fn format(&self) -> Result<Format<'_>, HubctlError> {
+        match self {
+            Self::Device(command) => command.format(),
+            Self::Dashboard(command) => Ok(command.format()),
+            Self::AdminToken(command) => Ok(command.format()),
+            Self::Token(_) | Self::Schema(_) => Ok(Format::default()),
+        }
+    }
+}
+
+/// Runs `cli` with this process's environment, reading a `-` token from `stdin` and printing to `out`
+/// (`dashboard watch` uses the process's own standard input and output).
+pub fn run(cli: &Cli, stdin: &mut dyn Read, out: &mut dyn Write) -> Result<(), HubctlError> {
+    run_with(cli, &Environment::from_process(), stdin, out)
+}
+
+/// Runs `cli` with the variables in `env`: the token file is reserved first, so a bad path fails before any
+/// credential exists; then the command runs and its output is printed.
+pub fn run_with(
+    cli: &Cli,
+    env: &Environment,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+) -> Result<(), HubctlError> {
+    let format = cli.command.format()?;
+    let file = format.token_file.map(TokenFile::reserve).transpose()?;
+    let context = Context { cli, env };
+    let output = match &cli.command {
+        Commands::Device(command) => command.run(&context)?,
+        Commands::Dashboard(command) => command.run(&context)?,
+        Commands::AdminToken(command) => command.run()?,
+        Commands::Token(command) => command.run(stdin)?,
+        Commands::Schema(command) => command.run(&context)?,
+    };
+    output.print(format.json, file, out)
+}
+
+impl Context<'_> {
+    /// The hub whose admin API to use, if any (see [`HubArgs::hub_url`]).
+    pub fn hub_url(&self) -> Result<Option<HubUrl>, HubctlError> {
+        self.cli.hub.hub_url(&self.cli.target, self.env)
+    }
+
+    /// The admin API if a hub is given (then the admin token is required), else wrangler, for `command`.
+    pub fn hub(&self, command: &'static str) -> Result<Box<dyn Hub>, HubctlError> {
+        match self.hub_url()? {
+            Some(hub) => Ok(Box::new(self.cli.hub.client(hub, self.env)?)),
+            None => Ok(Box::new(WranglerHub {
+                wrangler: self.cli.target.wrangler()?,
+                admin_token_file: self.cli.hub.admin_token_file.is_some(),
+                command,
+            })),
+        }
+    }
+}
+
 impl HubArgs {
     /// The hub whose admin API to use: `--hub`, else `HUB_URL` unless a wrangler target flag was given.
     /// `None` means wrangler.
@@ -212,202 +317,13 @@ impl TargetArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-    use telemetry_protocol::DeviceId;
-    use telemetry_protocol::{TokenKind, generate_token};
-
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-    }
-
-    fn env(hub_url: Option<&str>, admin_token: Option<&str>) -> Environment {
-        Environment {
-            hub_url: hub_url.map(str::to_owned),
-            admin_token: admin_token.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn the_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn device_create_takes_ids_and_target_flags_anywhere() {
-        let cli = parse(&[
-            "--remote",
-            "device",
-            "create",
-            "a",
-            "b-2",
-            "--json",
-            "--database",
-            "X",
-        ])
-        .expect("ok");
-        let Commands::Device(DeviceCommand::Create { ids, json, .. }) = &cli.command else {
-            panic!("wrong command");
-        };
-        assert_eq!(
-            ids.iter().map(DeviceId::as_str).collect::<Vec<_>>(),
-            ["a", "b-2"]
-        );
-        assert!(*json && cli.target.remote);
-        assert_eq!(cli.target.database, "X");
-        let wrangler = cli.target.wrangler_from(Path::new("/"));
-        assert_eq!(wrangler.target(), &Target::Remote);
-        assert_eq!(wrangler.database(), "X");
-    }
-
-    #[test]
-    fn local_and_remote_conflict_and_persist_to_is_local_only() {
-        assert!(parse(&["--local", "--remote", "schema", "apply"]).is_err());
-        assert!(parse(&["--remote", "--persist-to", "d", "schema", "apply"]).is_err());
-        let cli = parse(&[
-            "schema",
-            "apply",
-            "--persist-to",
-            "state",
-            "--config",
-            "conf/w.toml",
-        ])
-        .expect("ok");
-        let wrangler = cli.target.wrangler_from(Path::new("/"));
-        assert_eq!(
-            wrangler.target(),
-            &Target::Local {
-                persist_to: Some("state".into())
-            }
-        );
-        assert_eq!(
-            cli.target.default_schema(),
-            PathBuf::from("conf/schema.sql")
-        );
-    }
-
-    #[test]
-    fn defaults_are_local_db_and_wrangler_toml() {
-        let cli = parse(&["token", "check", "-"]).expect("ok");
-        assert!(!cli.target.remote);
-        assert_eq!(cli.target.database, "DB");
-        assert_eq!(cli.target.config, PathBuf::from("wrangler.toml"));
-        assert_eq!(cli.target.default_schema(), PathBuf::from("schema.sql"));
-        let Commands::Token(TokenCommand::Check { token }) = cli.command else {
-            panic!("wrong command");
-        };
-        assert_eq!(token, "-");
-    }
-
-    #[test]
-    fn an_explicit_wrangler_path_wins() {
-        let cli = parse(&["--wrangler", "/opt/wrangler", "schema", "apply"]).expect("ok");
-        let wrangler = cli.target.wrangler_from(Path::new("/"));
-        let invocation = wrangler.invocation(
-            &crate::wrangler::SqlInput::Command("x".into()),
-            Path::new("/"),
-        );
-        assert_eq!(invocation.program, PathBuf::from("/opt/wrangler"));
-    }
-    #[test]
-    fn hub_flags_work_anywhere_and_conflict_with_wrangler_targets() {
-        let cli = parse(&["device", "list", "--hub", "https://hub.example.com"]).expect("ok");
-        assert_eq!(
-            cli.hub.hub.as_ref().map(ToString::to_string).as_deref(),
-            Some("https://hub.example.com")
-        );
-        for target in [&["--local"][..], &["--remote"], &["--persist-to", "s"]] {
-            let mut before = vec!["--hub", "https://hub.example.com"];
-            before.extend_from_slice(target);
-            before.extend(["device", "list"]);
-            let error = parse(&before).expect_err("conflict");
-            assert_eq!(error.kind(), ErrorKind::ArgumentConflict, "{target:?}");
-            let mut after = vec!["--hub", "https://hub.example.com", "device", "list"];
-            after.extend_from_slice(target);
-            let cli = parse(&after).expect("clap misses it");
-            let error = cli.hub.hub_url(&cli.target, &Environment::default());
-            assert!(
-                matches!(error, Err(HubctlError::HubAndWrangler)),
-                "{target:?}"
-            );
-        }
-        let filed = parse(&["--admin-token-file", "adm", "device", "list"]).expect("ok");
-        assert_eq!(filed.hub.admin_token_file, Some(PathBuf::from("adm")));
-    }
-
-    #[test]
-    fn plain_http_is_refused_except_on_loopback() {
-        assert!(parse(&["--hub", "http://127.0.0.1:8787", "device", "list"]).is_ok());
-        let error =
-            parse(&["--hub", "http://hub.example.com", "device", "list"]).expect_err("clear");
-        assert_eq!(error.kind(), ErrorKind::ValueValidation);
-        assert!(error.to_string().contains("in clear"));
-    }
-
-    #[test]
-    fn hub_url_comes_from_the_flag_then_the_environment_unless_wrangler_is_named() {
-        let hub = |args: &[&str], env: &Environment| {
-            let cli = parse(args).expect("ok");
-            let url = cli.hub.hub_url(&cli.target, env).expect("valid");
-            url.map(|u| u.to_string())
-        };
-        let set = env(Some("https://env.example.com"), None);
-        assert_eq!(hub(&["device", "list"], &env(None, None)), None);
-        assert_eq!(
-            hub(&["device", "list"], &set).as_deref(),
-            Some("https://env.example.com")
-        );
-        let flag = ["--hub", "https://flag.example.com", "device", "list"];
-        assert_eq!(
-            hub(&flag, &set).as_deref(),
-            Some("https://flag.example.com")
-        );
-        for target in ["--local", "--remote"] {
-            assert_eq!(hub(&[target, "device", "list"], &set), None);
-        }
-        assert_eq!(hub(&["--persist-to", "s", "device", "list"], &set), None);
-        assert_eq!(hub(&["device", "list"], &env(Some("  "), None)), None);
-        let cli = parse(&["device", "list"]).expect("ok");
-        let bad = cli
-            .hub
-            .hub_url(&cli.target, &env(Some("http://hub.example.com"), None));
-        assert!(matches!(bad, Err(HubctlError::InvalidHubUrl(_))));
-    }
-
-    #[test]
-    fn the_admin_token_comes_from_a_file_or_the_environment_and_is_checked_offline() {
-        let token = generate_token(TokenKind::Admin, |b| b.fill(2));
-        let cli = parse(&["--hub", "https://hub.example.com", "device", "list"]).expect("ok");
-        let hub = || HubUrl::parse("https://hub.example.com").expect("valid");
-        assert!(cli.hub.client(hub(), &env(None, Some(&token))).is_ok());
-        let missing = cli.hub.client(hub(), &env(None, None));
-        assert!(matches!(missing, Err(HubctlError::AdminTokenMissing)));
-        let device = generate_token(TokenKind::Device, |b| b.fill(2));
-        let wrong = cli.hub.client(hub(), &env(None, Some(&device)));
-        let shown = wrong.expect_err("wrong kind").to_string();
-        assert!(
-            shown.contains("HUB_ADMIN_TOKEN") && !shown.contains(&device[5..]),
-            "{shown}"
-        );
-        let debug = format!("{:?}", env(None, Some(&token)));
-        assert!(!debug.contains(&token[5..]), "{debug}");
-    }
-
-    #[test]
-    fn there_is_no_way_to_pass_the_admin_token_as_a_value() {
-        let token = generate_token(TokenKind::Admin, |b| b.fill(3));
-        let help = Cli::command().render_long_help().to_string();
-        assert!(!help.contains("--admin-token "), "{help}");
-        for args in [
-            vec!["--admin-token", token.as_str(), "device", "list"],
-            vec!["--hub", token.as_str(), "device", "list"],
-            vec!["--admin-token-file", token.as_str(), "device", "list"],
-            vec!["device", "list", token.as_str()],
-        ] {
-            let error = parse(&args).expect_err("refused");
-            let shown = crate::redact::redact_tokens(&error.render().to_string());
-            assert!(!shown.contains(&token[5..]), "{args:?}: {shown}");
-        }
-    }
+pub(crate) fn run_args(args: &[&str], env: &Environment) -> Result<String, HubctlError> {
+    let cli =
+        Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied())).expect("parses");
+    let mut out = Vec::new();
+    run_with(&cli, env, &mut "".as_bytes(), &mut out)?;
+    Ok(String::from_utf8(out).expect("utf-8"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,16 +3,12 @@
 use std::fmt;
 
 use sha2::{Digest, Sha256};
+pub use telemetry_protocol::TokenId;
 use telemetry_protocol::token::{TokenKind, generate_token};
+use telemetry_protocol::token_id::TOKEN_ID_BYTES;
 
 use crate::HubctlError;
 use crate::scope::looks_like_token;
-
-/// Prefix of a dashboard token's public id.
-pub const TOKEN_ID_PREFIX: &str = "dt_";
-
-/// Random bytes behind a token id: 6 bytes, written as 12 lowercase hex characters.
-const TOKEN_ID_BYTES: usize = 6;
 
 /// Lowercase hex SHA-256 of a token: the form stored in D1. Built only by hashing, so SQL that is given a
 /// `TokenHash` can never hold the token itself.
@@ -60,39 +56,17 @@ pub fn new_token(kind: TokenKind) -> Result<String, HubctlError> {
 pub fn new_token_id() -> Result<String, HubctlError> {
     let mut bytes = [0u8; TOKEN_ID_BYTES];
     getrandom::fill(&mut bytes)?;
-    Ok(format!("{TOKEN_ID_PREFIX}{}", hex::encode(bytes)))
+    Ok(TokenId::from_random_bytes(bytes).into())
 }
 
-/// A dashboard token's public id, `dt_` and 12 lowercase hex characters: it names a token without revealing it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenId(String);
-
-impl TokenId {
-    /// Checks the shape of a token id; the error never repeats the text (a token may have been pasted).
-    pub fn parse(raw: &str) -> Result<Self, HubctlError> {
-        let raw = raw.trim();
-        if looks_like_token(raw) {
-            return Err(HubctlError::ArgumentLooksLikeToken("token id"));
-        }
-        let hex = raw.strip_prefix(TOKEN_ID_PREFIX).unwrap_or_default();
-        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-        if hex.len() == TOKEN_ID_BYTES * 2 && hex.bytes().all(lower_hex) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(HubctlError::InvalidTokenId)
-        }
+/// Parses a dashboard token's public id (`dt_` and 12 lowercase hex characters) typed by a person; the error
+/// never repeats the text (a token may have been pasted).
+pub fn parse_token_id(raw: &str) -> Result<TokenId, HubctlError> {
+    let raw = raw.trim();
+    if looks_like_token(raw) {
+        return Err(HubctlError::ArgumentLooksLikeToken("token id"));
     }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TokenId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    TokenId::parse(raw).map_err(|_| HubctlError::InvalidTokenId)
 }
 
 #[cfg(test)]
@@ -151,7 +125,7 @@ mod tests {
     #[test]
     fn token_ids_parse_only_in_their_own_shape() {
         let id = new_token_id().expect("random");
-        assert_eq!(TokenId::parse(&id).expect("valid").as_str(), id);
+        assert_eq!(parse_token_id(&id).expect("valid").as_str(), id);
         for bad in [
             "",
             "dt_",
@@ -161,12 +135,12 @@ mod tests {
             "xx_0123456789ab",
         ] {
             assert!(
-                matches!(TokenId::parse(bad), Err(HubctlError::InvalidTokenId)),
+                matches!(parse_token_id(bad), Err(HubctlError::InvalidTokenId)),
                 "{bad:?}"
             );
         }
         let token = new_token(TokenKind::Dashboard).expect("random");
-        let error = TokenId::parse(&token).expect_err("a token is not an id");
+        let error = parse_token_id(&token).expect_err("a token is not an id");
         assert!(matches!(error, HubctlError::ArgumentLooksLikeToken(_)));
         assert!(!error.to_string().contains(&token[6..]));
     }

@@ -42,9 +42,6 @@ pub enum HubctlError {
     /// A dashboard scope is neither `*` nor a comma-separated list of device ids.
     #[error("invalid device scope: {0}")]
     InvalidScope(String),
-    /// An access level other than `read` or `control`.
-    #[error("invalid access {0:?}: expected read or control")]
-    InvalidAccess(String),
     /// A dashboard token label that cannot be stored.
     #[error("invalid label: {0}")]
     InvalidLabel(&'static str),
@@ -116,6 +113,31 @@ pub enum HubctlError {
          http://127.0.0.1:8787) and the admin token (HUB_ADMIN_TOKEN or --admin-token-file)"
     )]
     NeedsHub(&'static str),
+    /// `dashboard watch` was run without a hub URL.
+    #[error(
+        "`hubctl dashboard watch` needs the hub's URL: pass --hub URL (or set HUB_URL; for `wrangler dev`, \
+         http://127.0.0.1:8787)"
+    )]
+    WatchNeedsHub,
+    /// `dashboard watch` was given no dashboard token.
+    #[error("no dashboard token: set DASHBOARD_TOKEN or pass --dashboard-token-file PATH")]
+    DashboardTokenMissing,
+    /// The dashboard token fails the offline check (wrong kind, length or checksum).
+    #[error("the dashboard token from {origin} is malformed: {source}")]
+    DashboardTokenFormat {
+        /// Where it came from (`DASHBOARD_TOKEN` or the file), never the token.
+        origin: String,
+        /// What is wrong with it.
+        source: TokenFormatError,
+    },
+    /// The dashboard token file cannot be read.
+    #[error("cannot read the dashboard token file {}: {source}", .path.display())]
+    DashboardTokenFile {
+        /// The file given with `--dashboard-token-file`.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
     /// `--hub` and a flag that selects wrangler's database were both given.
     #[error(
         "--hub selects the admin API, while --local, --remote and --persist-to select wrangler's database: \

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::HubctlError;
 
-/// Longest grace period the admin API accepts: 30 days (the Worker's `MAX_GRACE_SECONDS`).
-pub const MAX_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Longest grace period the admin API accepts: 30 days.
+pub const MAX_GRACE: Duration = Duration::from_secs(telemetry_protocol::limits::MAX_GRACE_SECONDS);
 
 /// Parses a grace period: whole numbers each followed by `s`, `m`, `h` or `d`, or a bare number of seconds.
 /// Errors never repeat the text.

@@ -77,6 +77,12 @@ impl HubUrl {
         self.loopback
     }
 
+    /// The dashboard socket of `device` on this hub: `wss://…` (`ws://` for a loopback `http://` hub).
+    pub fn dashboard_socket(&self, device: &DeviceId) -> String {
+        let origin = self.origin.replacen("http", "ws", 1);
+        format!("{origin}/ws/dashboard/{device}")
+    }
+
     /// The full URL of `path` on this hub.
     pub fn url(&self, path: &ApiPath<'_>) -> String {
         format!("{}{}", self.origin, path.path_and_query())
@@ -216,7 +222,7 @@ mod tests {
         let hub = HubUrl::parse("HTTPS://Hub.Example.com:8443/").expect("ok");
         assert_eq!(hub.to_string(), "https://Hub.Example.com:8443");
         let id = DeviceId::parse("ems_001").expect("valid");
-        let token_id = TokenId::parse("dt_0123456789ab").expect("valid");
+        let token_id = crate::credential::parse_token_id("dt_0123456789ab").expect("valid");
         let cases = [
             (ApiPath::Devices { after: None }, "/admin/devices"),
             (
@@ -242,6 +248,8 @@ mod tests {
                 "/admin/dashboard-tokens/dt_0123456789ab/revoke",
             ),
         ];
+        let socket = hub.dashboard_socket(&id);
+        assert_eq!(socket, "wss://Hub.Example.com:8443/ws/dashboard/ems_001");
         for (path, expected) in cases {
             assert_eq!(
                 hub.url(&path),

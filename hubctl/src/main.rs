@@ -24,7 +24,8 @@ fn main() -> ExitCode {
 }
 
 fn try_main(cli: &hubctl::Cli) -> anyhow::Result<()> {
-    hubctl::run(cli, &mut io::stdin().lock(), &mut io::stdout().lock())?;
+    // Not locked for the whole run: `dashboard watch` reads standard input from a thread of its own.
+    hubctl::run(cli, &mut io::stdin(), &mut io::stdout())?;
     Ok(())
 }
 

@@ -1,18 +1,14 @@
-//! What hubctl prints about new credentials: human text by default, JSON with `--json`. Each token appears
-//! exactly once, or not at all when `--token-file` took it.
+//! What a command hands back: one [`Output`] that renders as text or as one line of JSON, holds the new tokens
+//! as slots, and is printed in one place ([`Output::print`]): each token exactly once, or into `--token-file`.
 
 use std::io::Write;
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
-use telemetry_protocol::{DeviceId, TokenKind};
+use serde_json::{Map, Value};
 
 use crate::HubctlError;
-use crate::admin_client::RotatedDevice;
-use crate::admin_token::{ADMIN_HASH_SECRET, ADMIN_TOKEN_ENV, NewAdminToken};
-use crate::provision::{ProvisionedDashboardToken, ProvisionedDevice};
-use crate::scope::{Access, DashboardScope};
-use crate::wrangler::Target;
+use crate::api_error::clean;
+use crate::token_file::TokenFile;
 
 /// Where a new token went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,309 +19,213 @@ pub enum Delivery<'a> {
     File(&'a Path),
 }
 
-impl<'a> Delivery<'a> {
-    /// Into the file `written`, or printed when there is none.
-    pub fn of(written: Option<&'a Path>) -> Self {
-        written.map_or(Self::Printed, Self::File)
+/// Text for a person in which new tokens are slots, filled in as the [`Delivery`] says.
+#[derive(Default)]
+pub struct Text(Vec<Piece>);
+
+enum Piece {
+    Plain(String),
+    Token { noun: &'static str, token: String },
+}
+
+/// How a command's output is printed: `--json`, and `--token-file` for the one new token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Format<'a> {
+    /// One line of JSON instead of text.
+    pub json: bool,
+    /// The new file the new token goes to.
+    pub token_file: Option<&'a Path>,
+}
+
+impl<'a> Format<'a> {
+    /// `--json` and `--token-file` as given.
+    pub fn new(json: bool, token_file: Option<&'a Path>) -> Self {
+        Self { json, token_file }
+    }
+}
+
+/// The result of a command, ready to print either way; a failure may follow what is printed.
+pub struct Output {
+    text: Text,
+    json: Value,
+    then: Option<HubctlError>,
+}
+
+impl Text {
+    /// Appends plain text.
+    pub fn plain(mut self, text: impl Into<String>) -> Self {
+        self.0.push(Piece::Plain(text.into()));
+        self
     }
 
-    /// `token (shown once, store it now): …` or where the token was written.
-    fn text(self, noun: &str, token: &str) -> String {
-        match self {
-            Self::Printed => format!("{noun} (shown once, store it now): {token}"),
-            Self::File(path) => format!(
-                "{noun} written to {} (mode 0600, not shown)",
-                path.display()
-            ),
-        }
+    /// Appends a new token, shown as `noun (shown once, store it now): …` or where it was written.
+    pub fn token(mut self, noun: &'static str, token: &str) -> Self {
+        let token = token.to_owned();
+        self.0.push(Piece::Token { noun, token });
+        self
     }
 
-    /// Adds `"token": …` or `"token_file": …` to `object`.
-    fn add_to(self, object: &mut Map<String, Value>, token: &str) {
-        match self {
-            Self::Printed => object.insert("token".into(), token.into()),
-            Self::File(path) => {
-                object.insert("token_file".into(), path.display().to_string().into())
+    /// The text with every token slot filled.
+    pub fn render(&self, delivery: Delivery<'_>) -> String {
+        let fill = |piece: &Piece| match (piece, delivery) {
+            (Piece::Plain(text), _) => text.clone(),
+            (Piece::Token { noun, token }, Delivery::Printed) => {
+                format!("{noun} (shown once, store it now): {token}")
+            }
+            (Piece::Token { noun, .. }, Delivery::File(path)) => {
+                format!(
+                    "{noun} written to {} (mode 0600, not shown)",
+                    path.display()
+                )
             }
         };
+        self.0.iter().map(fill).collect()
+    }
+
+    fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|piece| match piece {
+            Piece::Token { token, .. } => Some(token.as_str()),
+            Piece::Plain(_) => None,
+        })
     }
 }
 
-/// Writes `text` to `out` and flushes it.
-pub fn emit(out: &mut dyn Write, text: &str) -> Result<(), HubctlError> {
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
-}
-
-/// `value` as one line of JSON.
-pub fn json_line(value: &Value) -> String {
-    format!("{value}\n")
-}
-
-/// One line per device with its token, then where to put the tokens.
-pub fn devices_text(devices: &[ProvisionedDevice], delivery: Delivery<'_>) -> String {
-    let mut text = String::new();
-    for device in devices {
-        let token = delivery.text("token", &device.token);
-        text.push_str(&format!("device {} created; {token}\n", device.device_id));
+impl Output {
+    /// `text` for a person, `json` for `--json`; a new token sits in `text` as a slot and in `json` as `"token"`.
+    pub fn new(text: Text, json: Value) -> Self {
+        let then = None;
+        Self { text, json, then }
     }
-    text.push_str(
-        "Put each token in its Pi's API_TOKEN (the edge agent's environment). The hub stores only its \
-         SHA-256 hash, so it cannot be shown again.\n",
-    );
-    text
-}
 
-/// [`devices_json`] or [`devices_text`].
-pub fn devices(devices: &[ProvisionedDevice], delivery: Delivery<'_>, json: bool) -> String {
-    if json {
-        devices_json(devices, delivery)
-    } else {
-        devices_text(devices, delivery)
+    /// Output of a command without `--json`.
+    pub fn text(text: String) -> Self {
+        Self::new(Text::default().plain(text), Value::Null)
+    }
+
+    /// The same output, after which the command fails with `error` (what it printed is still valid).
+    pub fn then_fail(mut self, error: Option<HubctlError>) -> Self {
+        self.then = error;
+        self
+    }
+
+    /// The output as text or JSON, with its tokens delivered as `delivery` says.
+    pub fn render(&self, json: bool, delivery: Delivery<'_>) -> String {
+        match (json, delivery) {
+            (false, _) => self.text.render(delivery),
+            (true, Delivery::Printed) => format!("{}\n", self.json),
+            (true, Delivery::File(path)) => format!("{}\n", token_to_file(&self.json, path)),
+        }
+    }
+
+    /// The one place output is printed: the token goes into `file` (reserved before the command ran) if there
+    /// is one, then the text or JSON goes to `out`; then any failure that followed.
+    pub fn print(
+        self,
+        json: bool,
+        file: Option<TokenFile>,
+        out: &mut dyn Write,
+    ) -> Result<(), HubctlError> {
+        let written = match file {
+            Some(file) => Some(file.write_token(self.text.tokens().next().unwrap_or_default())?),
+            None => None,
+        };
+        let delivery = written.as_deref().map_or(Delivery::Printed, Delivery::File);
+        out.write_all(self.render(json, delivery).as_bytes())?;
+        out.flush()?;
+        self.then.map_or(Ok(()), Err)
     }
 }
 
-/// `{"devices":[{"device_id":…,"token":…},…]}` and a newline.
-pub fn devices_json(devices: &[ProvisionedDevice], delivery: Delivery<'_>) -> String {
-    let list: Vec<Value> = devices
+/// `value` with every `"token": …` replaced by `"token_file": path`, in place.
+fn token_to_file(value: &Value, path: &Path) -> Value {
+    match value {
+        Value::Object(object) => {
+            let fields = object.iter().map(|(key, field)| match key.as_str() {
+                "token" => ("token_file".to_owned(), path.display().to_string().into()),
+                _ => (key.clone(), token_to_file(field, path)),
+            });
+            Value::Object(fields.collect::<Map<_, _>>())
+        }
+        Value::Array(items) => items.iter().map(|v| token_to_file(v, path)).collect(),
+        other => other.clone(),
+    }
+}
+
+/// A JSON field for a person: text cleaned, `yes`/`no`, numbers, and `-` for null or missing.
+pub fn field(object: &Value, key: &str) -> String {
+    match object.get(key) {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::String(text)) => clean(text),
+        Some(Value::Bool(true)) => "yes".into(),
+        Some(Value::Bool(false)) => "no".into(),
+        Some(other) => clean(&other.to_string()),
+    }
+}
+
+/// One row per object with the `keys` as columns under `headers`, or `empty` when there are none.
+pub fn rows_table(headers: &[&str], keys: &[&str], objects: &[Value], empty: &str) -> String {
+    if objects.is_empty() {
+        return empty.to_owned();
+    }
+    let rows: Vec<Vec<String>> = objects
         .iter()
-        .map(|d| {
-            let mut object = Map::new();
-            object.insert("device_id".into(), d.device_id.as_str().into());
-            delivery.add_to(&mut object, &d.token);
-            Value::Object(object)
+        .map(|o| keys.iter().map(|key| field(o, key)).collect())
+        .collect();
+    table(headers, &rows)
+}
+
+/// Left-aligned columns two spaces apart, with a header line unless `headers` is empty.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+    let lines: Vec<&Vec<String>> = std::iter::once(&header)
+        .filter(|h| !h.is_empty())
+        .chain(rows)
+        .collect();
+    let columns = lines.iter().map(|line| line.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            let cells = lines.iter().filter_map(|line| line.get(c));
+            cells.map(|cell| cell.chars().count()).max().unwrap_or(0)
         })
         .collect();
-    json_line(&json!({ "devices": list }))
-}
-
-/// The token id, scope, access and token, then how the id is used.
-pub fn dashboard_text(
-    created: &ProvisionedDashboardToken,
-    scope: &DashboardScope,
-    access: Access,
-    delivery: Delivery<'_>,
-) -> String {
-    let devices = match scope {
-        DashboardScope::All => "all devices (*)".to_owned(),
-        DashboardScope::Devices(_) => format!("devices {scope}"),
-    };
-    format!(
-        "dashboard token {id} created for {devices} with {access} access; {token}\nThe id {id} names this \
-         token (e.g. to revoke it) without revealing it; the hub stores only the token's SHA-256 hash.\n",
-        id = created.token_id,
-        token = delivery.text("token", &created.token),
-    )
-}
-
-/// `{"token_id":…,"token":…,"devices":…,"access":…,"label":…}` and a newline.
-pub fn dashboard_json(
-    created: &ProvisionedDashboardToken,
-    scope: &DashboardScope,
-    access: Access,
-    label: Option<&str>,
-    delivery: Delivery<'_>,
-) -> String {
-    let mut object = Map::new();
-    object.insert("token_id".into(), created.token_id.as_str().into());
-    delivery.add_to(&mut object, &created.token);
-    object.insert("devices".into(), scope.to_string().into());
-    object.insert("access".into(), access.as_str().into());
-    object.insert("label".into(), label.into());
-    json_line(&Value::Object(object))
-}
-
-/// The new token, and until when the old one works.
-pub fn rotated_text(id: &DeviceId, rotated: &RotatedDevice, delivery: Delivery<'_>) -> String {
-    let old = match &rotated.previous_token_valid_until {
-        Some(until) => format!(
-            "The old token keeps working until {until}; a connection that still uses it is closed then."
-        ),
-        None => {
-            "The old token stopped working at once; a connection that used it was closed.".into()
-        }
-    };
-    format!(
-        "device {id} rotated; new {}\n{old}\nPut the new token in the Pi's API_TOKEN.\n",
-        delivery.text("token", &rotated.token)
-    )
-}
-
-/// `{"device_id":…,"token":…,"previous_token_valid_until":…}` and a newline.
-pub fn rotated_json(id: &DeviceId, rotated: &RotatedDevice, delivery: Delivery<'_>) -> String {
-    let mut object = Map::new();
-    object.insert("device_id".into(), id.as_str().into());
-    delivery.add_to(&mut object, &rotated.token);
-    let until = rotated.previous_token_valid_until.as_deref();
-    object.insert("previous_token_valid_until".into(), until.into());
-    json_line(&Value::Object(object))
-}
-
-/// The new admin token once, its hash, and the commands that install the hash.
-pub fn admin_token_text(new: &NewAdminToken, delivery: Delivery<'_>) -> String {
-    let hash = &new.sha256;
-    format!(
-        "{token}\nSHA-256 (the only thing the hub stores): {hash}\n\
-         Install the hash on the deployed Worker:\n  printf %s {hash} | npx wrangler secret put \
-         {ADMIN_HASH_SECRET}\nFor `wrangler dev`, put this line in .dev.vars instead:\n  \
-         {ADMIN_HASH_SECRET}={hash}\nThen give hubctl the token through {ADMIN_TOKEN_ENV} or \
-         --admin-token-file PATH, never as an argument.\n",
-        token = delivery.text("admin token", &new.token),
-    )
-}
-
-/// `{"token":…,"sha256":…}` and a newline.
-pub fn admin_token_json(new: &NewAdminToken, delivery: Delivery<'_>) -> String {
-    let mut object = Map::new();
-    delivery.add_to(&mut object, &new.token);
-    object.insert("sha256".into(), new.sha256.as_str().into());
-    json_line(&Value::Object(object))
-}
-
-/// The verdict of `token check` on a well-formed token: its kind, never the token.
-pub fn token_check_text(kind: TokenKind) -> String {
-    format!(
-        "{kind} token ({}_): prefix, length and checksum are correct. Whether the hub accepts it is only known \
-         when it is used.\n",
-        kind.prefix()
-    )
-}
-
-/// Confirmation of `schema apply`.
-pub fn schema_text(target: &Target, database: &str) -> String {
-    format!(
-        "schema applied to the {} D1 database {database}\n",
-        target.describe()
-    )
+    let mut text = String::new();
+    for line in lines {
+        let cells = line.iter().zip(&widths);
+        let padded: Vec<String> = cells
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(padded.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    fn device(id: &str, token: &str) -> ProvisionedDevice {
-        let device_id = DeviceId::parse(id).expect("valid");
-        ProvisionedDevice {
-            device_id,
-            token: token.into(),
-        }
+    fn created() -> Output {
+        let text = Text::default()
+            .plain("device a created; ")
+            .token("token", "tdev_one")
+            .plain("\n");
+        let json = json!({"devices": [{"device_id": "a", "token": "tdev_one"}]});
+        Output::new(text, json)
     }
 
     #[test]
-    fn device_text_shows_each_token_once_with_the_hint() {
-        let devices = [device("a", "tdev_one"), device("b", "tdev_two")];
-        let text = devices_text(&devices, Delivery::Printed);
-        assert!(text.starts_with(
-            "device a created; token (shown once, store it now): tdev_one\n\
-             device b created; token (shown once, store it now): tdev_two\n"
-        ));
-        assert_eq!(text.matches("tdev_one").count(), 1);
-        assert!(text.contains("API_TOKEN"));
-    }
-
-    #[test]
-    fn device_json_has_the_documented_shape() {
-        let text = devices_json(&[device("a", "tdev_one")], Delivery::Printed);
-        assert_eq!(
-            text,
-            "{\"devices\":[{\"device_id\":\"a\",\"token\":\"tdev_one\"}]}\n"
-        );
-    }
-
-    #[test]
-    fn a_token_file_replaces_the_token_in_text_and_json() {
-        let file = Delivery::File(Path::new("pi.token"));
-        let devices = [device("a", "tdev_one")];
-        let text = devices_text(&devices, file);
-        assert!(
-            text.starts_with(
-                "device a created; token written to pi.token (mode 0600, not shown)\n"
-            )
-        );
-        let json = devices_json(&devices, file);
-        assert_eq!(
-            json,
-            "{\"devices\":[{\"device_id\":\"a\",\"token_file\":\"pi.token\"}]}\n"
-        );
-        assert!(!text.contains("tdev_one") && !json.contains("tdev_one"));
-    }
-
-    #[test]
-    fn dashboard_outputs_carry_id_scope_access_label_and_the_token_once() {
-        let created = ProvisionedDashboardToken {
-            token_id: "dt_0123456789ab".into(),
-            token: "tdash_x".into(),
-        };
-        let scope = DashboardScope::parse("a,b").expect("scope");
-        let json = dashboard_json(
-            &created,
-            &scope,
-            Access::Control,
-            Some("ops"),
-            Delivery::Printed,
-        );
-        assert_eq!(
-            json,
-            "{\"token_id\":\"dt_0123456789ab\",\"token\":\"tdash_x\",\"devices\":\"a,b\",\"access\":\"control\",\"label\":\"ops\"}\n"
-        );
-        let text = dashboard_text(
-            &created,
-            &DashboardScope::All,
-            Access::Read,
-            Delivery::Printed,
-        );
-        assert!(text.contains("dt_0123456789ab created for all devices (*) with read access;"));
-        let listed = dashboard_text(&created, &scope, Access::Control, Delivery::Printed);
-        assert!(listed.contains("created for devices a,b with control access;"));
-        assert_eq!(text.matches("tdash_x").count(), 1);
-    }
-
-    #[test]
-    fn rotation_says_until_when_the_old_token_works() {
-        let id = DeviceId::parse("ems_001").expect("valid");
-        let mut rotated = RotatedDevice {
-            token: "tdev_new".into(),
-            previous_token_valid_until: None,
-        };
-        let text = rotated_text(&id, &rotated, Delivery::Printed);
-        assert!(text.starts_with(
-            "device ems_001 rotated; new token (shown once, store it now): tdev_new\n\
-             The old token stopped working at once;"
-        ));
-        rotated.previous_token_valid_until = Some("2026-02-03T13:00:00.000Z".into());
-        let text = rotated_text(&id, &rotated, Delivery::Printed);
-        assert!(text.contains("keeps working until 2026-02-03T13:00:00.000Z;"));
-        assert_eq!(
-            rotated_json(&id, &rotated, Delivery::Printed),
-            "{\"device_id\":\"ems_001\",\"token\":\"tdev_new\",\"previous_token_valid_until\":\"2026-02-03T13:00:00.000Z\"}\n"
-        );
-    }
-
-    #[test]
-    fn admin_token_output_gives_the_hash_and_how_to_install_it() {
-        let new = NewAdminToken {
-            token: "tadm_x".into(),
-            sha256: "ab12".into(),
-        };
-        let text = admin_token_text(&new, Delivery::Printed);
-        assert!(text.starts_with("admin token (shown once, store it now): tadm_x\n"));
-        assert!(text.contains("\n  printf %s ab12 | npx wrangler secret put ADMIN_TOKEN_SHA256\n"));
-        assert!(text.contains("\n  ADMIN_TOKEN_SHA256=ab12\n"));
-        assert_eq!(text.matches("tadm_x").count(), 1);
-        assert_eq!(
-            admin_token_json(&new, Delivery::Printed),
-            "{\"token\":\"tadm_x\",\"sha256\":\"ab12\"}\n"
-        );
-        let filed = admin_token_json(&new, Delivery::File(Path::new("admin.token")));
-        assert_eq!(
-            filed,
-            "{\"token_file\":\"admin.token\",\"sha256\":\"ab12\"}\n"
-        );
-    }
-
-    #[test]
-    fn token_check_names_the_kind() {
-        assert!(token_check_text(TokenKind::Dashboard).starts_with("dashboard token (tdash_)"));
+    fn print_writes_the_token_file_then_the_output_then_the_failure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t");
+        let file = TokenFile::reserve(&path).expect("new file");
+        let mut out = Vec::new();
+        let failing = created().then_fail(Some(HubctlError::NoDevices));
+        let error = failing
+            .print(false, Some(file), &mut out)
+            .expect_err("fails after");
+        assert!(matches!(error, HubctlError::NoDevices));
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "tdev_one\n");
+        assert!(!String::from_utf8_lossy(&out).contains("tdev_one"));
     }
 }

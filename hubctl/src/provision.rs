@@ -1,5 +1,5 @@
-//! Provisioning through wrangler: the schema, devices and dashboard tokens. Tokens are made here, hashed, and
-//! handed back once; only their hashes reach the SQL file and wrangler.
+//! Provisioning through wrangler: the schema, devices and dashboard tokens, and wrangler as a [`Hub`]. Tokens
+//! are made here, hashed, and handed back once; only their hashes reach the SQL file and wrangler.
 
 use std::fmt;
 use std::path::Path;
@@ -7,12 +7,13 @@ use std::path::Path;
 use telemetry_protocol::{DeviceId, TokenKind};
 
 use crate::credential::{TokenHash, new_token, new_token_id};
-use crate::d1_output::is_device_id_conflict;
+use crate::hub::{CreatedDevices, Hub};
 use crate::scope::{Access, DashboardScope, Label};
 use crate::sql::{
     DashboardTokenRow, DeviceRow, check_device_batch, existing_devices_sql,
     insert_dashboard_token_sql, insert_devices_sql,
 };
+use crate::wrangler::is_device_id_conflict;
 use crate::{HubctlError, Wrangler};
 
 /// A device that was just created, with its token: the only time the token exists outside the device.
@@ -129,6 +130,55 @@ impl Wrangler {
             Ok(existing) if !existing.is_empty() => HubctlError::DeviceExists(existing),
             _ => original,
         }
+    }
+}
+
+/// wrangler as a [`Hub`]: devices and dashboard tokens are created in D1, the rest needs the admin API.
+#[derive(Debug)]
+pub struct WranglerHub {
+    /// The database and how to run wrangler.
+    pub wrangler: Wrangler,
+    /// Whether `--admin-token-file` was given anyway (refused: wrangler needs no admin token).
+    pub admin_token_file: bool,
+    /// The command being run, named when it needs the admin API.
+    pub command: &'static str,
+}
+
+impl WranglerHub {
+    fn refuse_admin_token_file(&self) -> Result<(), HubctlError> {
+        if !self.admin_token_file {
+            return Ok(());
+        }
+        Err(HubctlError::FlagNotApplicable {
+            flag: "--admin-token-file",
+            why: "without --hub (or HUB_URL) this command runs through wrangler",
+        })
+    }
+}
+
+impl Hub for WranglerHub {
+    fn admin_api_only(&self) -> HubctlError {
+        HubctlError::NeedsHub(self.command)
+    }
+
+    /// All or none, in one statement.
+    fn create_devices(&self, ids: &[DeviceId]) -> Result<CreatedDevices, HubctlError> {
+        self.refuse_admin_token_file()?;
+        let devices = self.wrangler.create_devices(ids)?;
+        Ok(CreatedDevices {
+            devices,
+            stopped: None,
+        })
+    }
+
+    fn create_dashboard_token(
+        &self,
+        scope: &DashboardScope,
+        access: Access,
+        label: Option<&str>,
+    ) -> Result<ProvisionedDashboardToken, HubctlError> {
+        self.refuse_admin_token_file()?;
+        self.wrangler.create_dashboard_token(scope, access, label)
     }
 }
 

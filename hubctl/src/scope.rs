@@ -4,13 +4,13 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
+pub use telemetry_protocol::Access;
 use telemetry_protocol::DeviceId;
+use telemetry_protocol::admin::DeviceScope;
+use telemetry_protocol::limits::MAX_LABEL_CHARS;
 use telemetry_protocol::token::{TOKEN_SEPARATOR, TOKEN_TAIL_LEN, TokenKind, check_token_format};
 
 use crate::HubctlError;
-
-/// Longest label, in characters.
-pub const MAX_LABEL_CHARS: usize = 200;
 
 /// Devices a dashboard token covers; stored as `*` or as ids joined by commas.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,17 @@ impl DashboardScope {
     /// Whether the scope covers no device at all (only possible for a hand-built empty list).
     pub fn is_empty(&self) -> bool {
         matches!(self, Self::Devices(ids) if ids.is_empty())
+    }
+
+    /// The scope as the admin API takes it; an empty list is refused.
+    pub fn to_wire(&self) -> Result<DeviceScope, HubctlError> {
+        match self {
+            Self::All => Ok(DeviceScope::All),
+            Self::Devices(ids) if ids.is_empty() => {
+                Err(HubctlError::InvalidScope("the device list is empty".into()))
+            }
+            Self::Devices(ids) => Ok(DeviceScope::Devices(ids.clone())),
+        }
     }
 }
 
@@ -98,43 +109,6 @@ impl FromStr for DashboardScope {
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         Self::parse(raw)
-    }
-}
-
-/// What a dashboard token may do on the devices in its scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Access {
-    /// Receive telemetry and presence.
-    Read,
-    /// Read, and send commands to the devices.
-    Control,
-}
-
-impl Access {
-    /// The stored word: `read` or `control`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Control => "control",
-        }
-    }
-}
-
-impl fmt::Display for Access {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Access {
-    type Err = HubctlError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        match raw {
-            "read" => Ok(Self::Read),
-            "control" => Ok(Self::Control),
-            other => Err(HubctlError::InvalidAccess(other.to_owned())),
-        }
     }
 }
 
@@ -248,15 +222,6 @@ mod tests {
         assert!(parse_device_id("tdev_kitchen").is_ok());
         let error = DashboardScope::parse(&format!("a,{token}")).expect_err("token in scope");
         assert!(!error.to_string().contains(&token[5..]));
-    }
-
-    #[test]
-    fn access_round_trips_through_its_stored_word() {
-        for access in [Access::Read, Access::Control] {
-            assert_eq!(access.to_string().parse::<Access>().expect("word"), access);
-        }
-        assert!("write".parse::<Access>().is_err());
-        assert!("Read".parse::<Access>().is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod canned_hub;
 use std::time::Duration;
 
 use canned_hub::{Canned, CannedHub};
-use hubctl::{Access, AdminApiError, AdminClient, DashboardScope, HubctlError};
+use hubctl::{Access, AdminApiError, AdminClient, DashboardScope, Hub, HubctlError};
 use serde_json::{Value, json};
 use telemetry_protocol::{DeviceId, TokenKind, generate_token};
 
@@ -101,7 +101,7 @@ fn rotate_show_disable_and_enable_use_their_paths() {
         Canned::json(
             200,
             json!({"device_id": "a", "token_sha256": new_hash,
-                                 "previous_token_valid_until": "2026-02-03T13:00:00.000Z"}),
+                                 "previous_token_valid_until": "2026-02-03T13:00:00.000Z", "sync_pending": false}),
         ),
         Canned::json(200, device_row("a")),
         Canned::json(200, device_row("a")),

@@ -16,8 +16,6 @@
 //! ```
 
 pub mod admin_http;
-pub mod backoff;
-pub mod demo_args;
 pub mod dev_server;
 pub mod http;
 pub mod hub_server;
@@ -25,7 +23,6 @@ pub mod logs;
 pub mod provisioning;
 pub mod running_agent;
 pub mod scratch_dir;
-pub mod shutdown;
 pub mod worker_build;
 pub mod workspace;
 pub mod wrangler_config;

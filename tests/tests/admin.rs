@@ -373,6 +373,7 @@ async fn hubctl_admin_client_manages_the_real_hub() {
     let url = format!("http://127.0.0.1:{}", hub.port());
     let admin_token = hub.admin_token().to_owned();
     let token = tokio::task::spawn_blocking(move || {
+        use hubctl::Hub as _;
         let client = hubctl::AdminClient::new(&url, &admin_token).expect("client");
         let id = telemetry_protocol::DeviceId::parse("adm-cli").expect("id");
         let created = client.create_device(&id).expect("create");
@@ -393,7 +394,7 @@ async fn hubctl_admin_client_manages_the_real_hub() {
         let revoked = client
             .revoke_dashboard_token(&dashboard.token_id)
             .expect("revoke");
-        assert_eq!(revoked.token_id, dashboard.token_id);
+        assert_eq!(revoked.token_id.as_str(), dashboard.token_id);
         let shown = client.set_disabled(&id, true).expect("disable");
         assert!(shown["disabled_at"].is_string());
         created.token

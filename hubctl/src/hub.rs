@@ -1,0 +1,77 @@
+//! The one transport abstraction: a [`Hub`] is either the admin API ([`crate::AdminClient`]) or the D1 database
+//! through wrangler ([`crate::Wrangler`]). Commands are written once against it; what wrangler cannot do says
+//! that it needs the admin API.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use telemetry_protocol::DeviceId;
+
+use crate::admin_client::{RevokedDashboardToken, RotatedDevice};
+use crate::scope::{Access, DashboardScope};
+use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
+
+/// The devices a batch created, each with its token, and why it stopped early if it did.
+pub struct CreatedDevices {
+    /// Every device created (all of them unless `stopped`).
+    pub devices: Vec<ProvisionedDevice>,
+    /// Why the batch stopped after `devices` (never holds a token): the rest were not created.
+    pub stopped: Option<HubctlError>,
+}
+
+/// What hubctl asks of a hub. Operations only the admin API offers fail elsewhere with
+/// [`Hub::admin_api_only`].
+pub trait Hub {
+    /// The error for an operation only the admin API offers.
+    fn admin_api_only(&self) -> HubctlError {
+        HubctlError::NeedsHub("this command")
+    }
+
+    /// Creates every device in `ids`, each with a new token.
+    fn create_devices(&self, ids: &[DeviceId]) -> Result<CreatedDevices, HubctlError>;
+
+    /// Creates a dashboard token for `scope` with `access` and an optional `label`.
+    fn create_dashboard_token(
+        &self,
+        scope: &DashboardScope,
+        access: Access,
+        label: Option<&str>,
+    ) -> Result<ProvisionedDashboardToken, HubctlError>;
+
+    /// Every device, in id order (`{device_id, created_at, online, last_seen, …}`).
+    fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
+        Err(self.admin_api_only())
+    }
+
+    /// One device, as [`Hub::list_devices`] lists it and more.
+    fn show_device(&self, _id: &DeviceId) -> Result<Value, HubctlError> {
+        Err(self.admin_api_only())
+    }
+
+    /// Gives device `id` a new token; the old one keeps working for `grace` (at most 30 days).
+    fn rotate_device(
+        &self,
+        _id: &DeviceId,
+        _grace: Duration,
+    ) -> Result<RotatedDevice, HubctlError> {
+        Err(self.admin_api_only())
+    }
+
+    /// Disables device `id` (its token is refused, a live connection closed) or enables it again.
+    fn set_disabled(&self, _id: &DeviceId, _disabled: bool) -> Result<Value, HubctlError> {
+        Err(self.admin_api_only())
+    }
+
+    /// Every dashboard token (`{token_id, devices, access, label, created_at, revoked_at}`; never the token).
+    fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
+        Err(self.admin_api_only())
+    }
+
+    /// Revokes dashboard token `token_id` and closes the dashboards connected with it (idempotent).
+    fn revoke_dashboard_token(
+        &self,
+        _token_id: &str,
+    ) -> Result<RevokedDashboardToken, HubctlError> {
+        Err(self.admin_api_only())
+    }
+}
