@@ -17,6 +17,7 @@
 
 pub mod admin_http;
 pub mod backoff;
+pub mod dashboard_build;
 pub mod demo_args;
 pub mod dev_server;
 pub mod http;
