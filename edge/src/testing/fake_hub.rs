@@ -243,21 +243,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     };
     let callback =
         move |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-            let headers = request
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            lock(&recorder.record).handshakes.push(Handshake {
-                uri: request.uri().to_string(),
-                headers,
-                at: Instant::now(),
-            });
+            lock(&recorder.record)
+                .handshakes
+                .push(handshake_of(request));
             if let Some(policy) = policy {
                 history::answer_offer(&recorder, &policy, request, &mut response);
             }
@@ -286,6 +274,23 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
         }
         Mode::Store(policy) => history::session(socket, shared, policy).await,
         Mode::Refuse(_) | Mode::Throttle(_) => {}
+    }
+}
+
+/// The upgrade request as the record keeps it.
+fn handshake_of(request: &Request) -> Handshake {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_owned(), value)
+        })
+        .collect();
+    Handshake {
+        uri: request.uri().to_string(),
+        headers,
+        at: Instant::now(),
     }
 }
 
