@@ -4,10 +4,6 @@
 //!
 //! Run: `cargo run --release -p edge-agent --example agent-bench` (about 40 s). Linux only: it reads `/proc`.
 
-#[path = "../tests/support/fake_hub.rs"]
-#[allow(dead_code)]
-mod fake_hub;
-
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -15,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use edge_agent::config::{AgentConfig, ConfigFile};
-use fake_hub::{FakeHub, Mode};
+use edge_agent::testing::{FakeHub, Mode};
 use telemetry_protocol::{TokenKind, generate_token};
 use tokio::time::{Instant, sleep};
 

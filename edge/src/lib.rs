@@ -27,8 +27,8 @@ pub mod stored_window;
 pub mod tls;
 pub mod token;
 
-#[cfg(test)]
-mod testdir;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use agent::{AgentError, Hardware, run, run_with};
 pub use config::AgentConfig;

@@ -64,7 +64,6 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdir::TestDir;
 
     #[test]
     fn the_default_config_builds_without_panicking() {
@@ -74,11 +73,11 @@ mod tests {
 
     #[test]
     fn a_bad_ca_file_is_reported_with_its_path() {
-        let dir = TestDir::new("tls");
-        let missing = dir.join("missing.pem");
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let missing = dir.path().join("missing.pem");
         let error = client_config(Some(&missing)).expect_err("missing");
         assert!(error.to_string().contains("missing.pem"), "{error}");
-        let empty = dir.join("empty.pem");
+        let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").expect("write");
         let error = client_config(Some(&empty)).expect_err("empty");
         assert!(error.to_string().contains("no PEM certificate"), "{error}");
@@ -86,8 +85,8 @@ mod tests {
 
     #[test]
     fn a_ca_file_with_a_certificate_is_trusted() {
-        let dir = TestDir::new("tls-ok");
-        let path = dir.join("ca.pem");
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join("ca.pem");
         std::fs::write(&path, include_str!("tls/test_ca.pem")).expect("write");
         client_config(Some(&path)).expect("a real CA certificate is accepted");
     }

@@ -6,15 +6,12 @@
 //! binaries with `EDGE_AGENT_BIN` (a path) and `EDGE_AGENT_RUNNER` (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`),
 //! so the aarch64, armv7 and static musl builds are each shown to run and connect under qemu-user.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use edge_agent::testing::{DEVICE_ID, FakeHub, Mode, device_token, scratch_dir};
 use serde_json::Value;
-use support::fake_hub::{FakeHub, Mode};
-use support::{DEVICE_ID, Scratch, device_token};
 use tokio::process::{Child, Command};
 use tokio::time::{Instant, sleep, timeout};
 
@@ -90,7 +87,7 @@ fn agent_log(dir: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_connects_streams_sensor_fields_and_stops_on_sigterm() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("binary");
+    let dir = scratch_dir();
     let token = device_token();
     let (binary, mut agent) = start_agent(&hub, dir.path(), &token);
 
@@ -184,7 +181,7 @@ const HIDDEN_VALUE: &str = "value-never-shown";
 
 #[tokio::test]
 async fn a_huge_array_index_in_a_variable_name_exits_78_naming_the_variable() {
-    let dir = Scratch::new("huge-index");
+    let dir = scratch_dir();
     for name in ["EDGE_X[99999999999]", "EDGE_X[-99999999999]"] {
         let (code, stderr) = run_refused(dir.path(), "", &[(name, HIDDEN_VALUE)]).await;
         assert_eq!(code, Some(EXIT_CONFIG), "{name}: {stderr}");
@@ -195,7 +192,7 @@ async fn a_huge_array_index_in_a_variable_name_exits_78_naming_the_variable() {
 
 #[tokio::test]
 async fn a_deeply_nested_variable_name_exits_78_naming_the_variable() {
-    let dir = Scratch::new("deep-name");
+    let dir = scratch_dir();
     for level in ["A__", "A."] {
         let name = format!("EDGE_{}B", level.repeat(20_000));
         let (code, stderr) = run_refused(dir.path(), "", &[(&name, HIDDEN_VALUE)]).await;
@@ -209,7 +206,7 @@ async fn a_deeply_nested_variable_name_exits_78_naming_the_variable() {
 
 #[tokio::test]
 async fn a_toml_syntax_error_on_the_token_line_exits_78_without_showing_the_token() {
-    let dir = Scratch::new("token-syntax");
+    let dir = scratch_dir();
     let token = device_token();
     let config = format!("sample_interval_secs = 1\napi_token = \"{token}\n");
     let (code, stderr) = run_refused(dir.path(), &config, &[]).await;

@@ -1,12 +1,11 @@
 //! Commands from a dashboard, relayed by a fake hub on port 0: the allowlist, the results, the effects.
 
-mod support;
-
 use std::time::Duration;
 
+use edge_agent::testing::{
+    FakeHub, Mode, RunningAgent, config, device_token, scratch_dir, store_in,
+};
 use serde_json::{Value, json};
-use support::fake_hub::{FakeHub, Mode};
-use support::{RunningAgent, Scratch, config, device_token};
 use tokio::time::sleep;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -29,8 +28,8 @@ async fn run_command(hub: &FakeHub, id: &str, name: &str, args: Value) -> Value 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowed_commands_act_and_everything_else_is_refused() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("commands");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
     hub.wait_for(WAIT, "the agent", |r| r.accepted.len() >= 2)
         .await;
 

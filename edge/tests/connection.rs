@@ -1,13 +1,13 @@
 //! The connection against a fake hub on port 0: the handshake, refusals, takeover, half-open sockets, the
 //! text-ping keep-alive, TLS failures and shutdown.
 
-mod support;
-
 use std::time::Duration;
 
 use edge_agent::store::SampleStore;
-use support::fake_hub::{FakeHub, Mode};
-use support::{RunningAgent, Scratch, assert_contiguous_from_1, config, device_token};
+use edge_agent::testing::{
+    FakeHub, Mode, RunningAgent, assert_contiguous_from_1, config, device_token, scratch_dir,
+    store_in,
+};
 use tokio::time::sleep;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -24,9 +24,9 @@ fn gaps(hub: &FakeHub) -> Vec<Duration> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_travels_only_in_the_authorization_header() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("header");
+    let dir = scratch_dir();
     let token = device_token();
-    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    let agent = RunningAgent::start(config(&hub.url(), &token, &store_in(&dir), &[]));
     hub.wait_for(WAIT, "three samples", |r| r.accepted.len() >= 3)
         .await;
     agent.stop().await;
@@ -64,9 +64,9 @@ async fn the_token_travels_only_in_the_authorization_header() {
 async fn refused_credentials_are_retried_slowly_then_recover() {
     for status in [401, 403] {
         let hub = FakeHub::start(Mode::Refuse(status)).await;
-        let dir = Scratch::new("auth");
+        let dir = scratch_dir();
         let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1")];
-        let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &cap));
+        let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &cap));
         sleep(Duration::from_millis(2500)).await;
         let attempts = hub.record().handshakes.len();
         assert!(
@@ -94,9 +94,9 @@ async fn refused_credentials_are_retried_slowly_then_recover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_takeover_close_waits_the_cap_before_reconnecting() {
     let hub = FakeHub::start(Mode::CloseWith(4000)).await;
-    let dir = Scratch::new("takeover");
+    let dir = scratch_dir();
     let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &cap));
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &cap));
     sleep(Duration::from_millis(2300)).await;
     agent.stop().await;
     let gaps = gaps(&hub);
@@ -110,12 +110,17 @@ async fn a_takeover_close_waits_the_cap_before_reconnecting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_hub_is_dropped_after_the_read_timeout() {
     let hub = FakeHub::start(Mode::Silent).await;
-    let dir = Scratch::new("silent");
+    let dir = scratch_dir();
     let timing = [
         ("EDGE_CONNECTION__PING_INTERVAL_SECS", "0.2"),
         ("EDGE_CONNECTION__READ_TIMEOUT_SECS", "0.6"),
     ];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &timing));
+    let agent = RunningAgent::start(config(
+        &hub.url(),
+        &device_token(),
+        &store_in(&dir),
+        &timing,
+    ));
     hub.wait_for(WAIT, "a reconnect", |r| r.handshakes.len() >= 2)
         .await;
     agent.stop().await;
@@ -135,8 +140,8 @@ const QUIET: [(&str, &str); 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_pongs_alone_keep_a_quiet_connection() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("quiet");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &QUIET));
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &QUIET));
     sleep(Duration::from_secs(2)).await;
     agent.stop().await;
 
@@ -171,8 +176,8 @@ async fn text_pongs_alone_keep_a_quiet_connection() {
 async fn a_hub_that_leaves_text_pings_unanswered_is_dropped() {
     let hub = FakeHub::start(Mode::Accept).await;
     hub.set_text_pongs(false);
-    let dir = Scratch::new("unanswered");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &QUIET));
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &QUIET));
     hub.wait_for(WAIT, "a reconnect", |r| r.handshakes.len() >= 2)
         .await;
     agent.stop().await;
@@ -187,8 +192,8 @@ async fn a_hub_that_leaves_text_pings_unanswered_is_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hubs_protocol_pings_are_still_answered() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("protocol-ping");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
     hub.wait_for(WAIT, "a sample", |r| !r.accepted.is_empty())
         .await;
     assert!(hub.send_protocol_ping(b"are-you-there"));
@@ -202,9 +207,9 @@ async fn the_hubs_protocol_pings_are_still_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wss_to_a_server_without_tls_fails_cleanly_and_retries() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("tls");
+    let dir = scratch_dir();
     let url = hub.url().replace("ws://", "wss://");
-    let agent = RunningAgent::start(config(&url, &device_token(), &dir.store(), &[]));
+    let agent = RunningAgent::start(config(&url, &device_token(), &store_in(&dir), &[]));
     sleep(Duration::from_millis(800)).await;
     agent.stop().await;
     let record = hub.record();
@@ -214,9 +219,9 @@ async fn wss_to_a_server_without_tls_fails_cleanly_and_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_with_1000_and_seq_continues_after_a_restart() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("restart");
+    let dir = scratch_dir();
     let token = device_token();
-    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    let agent = RunningAgent::start(config(&hub.url(), &token, &store_in(&dir), &[]));
     hub.wait_for(WAIT, "samples", |r| r.accepted.len() >= 5)
         .await;
     let took = agent.stop().await;
@@ -224,10 +229,10 @@ async fn shutdown_closes_with_1000_and_seq_continues_after_a_restart() {
     assert_eq!(hub.record().closes, [(1000, "shutdown".to_owned())]);
 
     let before = hub.accepted_seqs().len();
-    let epoch = SampleStore::open(&dir.store(), 10)
+    let epoch = SampleStore::open(&store_in(&dir), 10)
         .expect("store persisted")
         .epoch();
-    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    let agent = RunningAgent::start(config(&hub.url(), &token, &store_in(&dir), &[]));
     hub.wait_for(WAIT, "samples after restart", |r| {
         r.accepted.len() >= before + 5
     })

@@ -1,12 +1,12 @@
 //! Never losing a sample, against a fake hub on port 0: outages, large backlogs in paced batches, foreign acks.
 
-mod support;
-
 use std::time::Duration;
 
+use edge_agent::testing::{
+    FakeHub, Mode, RunningAgent, assert_contiguous_from_1, config, device_token, prefill,
+    scratch_dir, store_in,
+};
 use serde_json::Value;
-use support::fake_hub::{FakeHub, Mode};
-use support::{RunningAgent, Scratch, assert_contiguous_from_1, config, device_token, prefill};
 use telemetry_protocol::limits::MAX_BATCH_ITEMS;
 use tokio::time::sleep;
 
@@ -15,10 +15,10 @@ const WAIT: Duration = Duration::from_secs(20);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_loses_nothing_and_keeps_order() {
     let mut hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("outage");
+    let dir = scratch_dir();
     // 100 samples a second: a 3 s outage stands for five minutes at 1 Hz.
     let fast = [("EDGE_SAMPLE_INTERVAL_SECS", "0.01")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &fast));
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &fast));
     hub.wait_for(WAIT, "samples before the outage", |r| {
         r.accepted.len() >= 20
     })
@@ -58,9 +58,9 @@ async fn an_outage_loses_nothing_and_keeps_order() {
 async fn a_large_backlog_goes_first_in_batches_of_at_most_500_one_at_a_time() {
     let hub = FakeHub::start(Mode::Accept).await;
     hub.set_ack_delay(Duration::from_millis(50));
-    let dir = Scratch::new("backlog");
-    prefill(&dir.store(), 1234, 0);
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
+    let dir = scratch_dir();
+    prefill(&store_in(&dir), 1234, 0);
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
     hub.wait_for(WAIT, "backlog and live samples", |r| {
         r.accepted.len() >= 1240
     })
@@ -94,9 +94,9 @@ async fn a_large_backlog_goes_first_in_batches_of_at_most_500_one_at_a_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_samples_are_batched_under_60_kib() {
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = Scratch::new("big");
-    prefill(&dir.store(), 300, 1000);
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
+    let dir = scratch_dir();
+    prefill(&store_in(&dir), 300, 1000);
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
     hub.wait_for(WAIT, "the backlog", |r| r.accepted.len() >= 300)
         .await;
     agent.stop().await;
@@ -115,9 +115,14 @@ async fn large_samples_are_batched_under_60_kib() {
 async fn acks_for_another_epoch_are_ignored_and_the_samples_resent() {
     let hub = FakeHub::start(Mode::Accept).await;
     hub.set_ack_epoch(Some("someone-else"));
-    let dir = Scratch::new("epoch");
+    let dir = scratch_dir();
     let timing = [("EDGE_CONNECTION__ACK_TIMEOUT_SECS", "0.4")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &timing));
+    let agent = RunningAgent::start(config(
+        &hub.url(),
+        &device_token(),
+        &store_in(&dir),
+        &timing,
+    ));
     hub.wait_for(WAIT, "sample 1 resent after the ack timeout", |r| {
         r.frames
             .iter()

@@ -1,14 +1,11 @@
 //! The hub's defences, against a fake hub on port 0: `Retry-After` on a refused upgrade, a `rate_limited` error
 //! followed by close 1008, and a backlog paced under the flood limits.
 
-mod support;
-
 use std::time::Duration;
 
-use support::fake_hub::flood_limit::{FloodGate, FloodLimit};
-use support::fake_hub::{FakeHub, Mode};
-use support::{
-    Captured, RunningAgent, Scratch, assert_contiguous_from_1, config, device_token, prefill,
+use edge_agent::testing::{
+    Captured, FakeHub, FloodGate, FloodLimit, Mode, RunningAgent, assert_contiguous_from_1, config,
+    device_token, prefill, scratch_dir, store_in,
 };
 use tokio::time::Instant;
 
@@ -19,10 +16,10 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn a_429_with_retry_after_holds_the_next_attempt_back() {
     let (logs, _guard) = Captured::on_this_thread(tracing::Level::INFO);
     let hub = FakeHub::start(Mode::Throttle("2")).await;
-    let dir = Scratch::new("retry-after");
+    let dir = scratch_dir();
     let token = device_token();
     // The backoff alone would retry within 50 ms (cap 0.5 s).
-    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &[]));
+    let agent = RunningAgent::start(config(&hub.url(), &token, &store_in(&dir), &[]));
     hub.wait_for(WAIT, "the refused attempt", |r| !r.handshakes.is_empty())
         .await;
     hub.set_mode(Mode::Accept);
@@ -53,11 +50,11 @@ async fn a_rate_limited_batch_is_resent_only_after_an_ordinary_reconnect() {
     let (logs, _guard) = Captured::on_this_thread(tracing::Level::INFO);
     let hub = FakeHub::start(Mode::Accept).await;
     hub.rate_limit_next_frame();
-    let dir = Scratch::new("rate-limited");
-    prefill(&dir.store(), 50, 0);
+    let dir = scratch_dir();
+    prefill(&store_in(&dir), 50, 0);
     // A cap of 5 s: waiting the cap (as for 401/403/4000/4001) would show.
     let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "5")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &cap));
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &cap));
     hub.wait_for(WAIT, "delivery after the reconnect", |r| {
         r.accepted.len() >= 60
     })
@@ -111,10 +108,10 @@ async fn a_backlog_is_paced_under_the_hubs_flood_limits() {
     };
     let hub = FakeHub::start(Mode::Accept).await;
     hub.set_flood_limit(Some(limit));
-    let dir = Scratch::new("paced");
-    prefill(&dir.store(), 420, 1000);
+    let dir = scratch_dir();
+    prefill(&store_in(&dir), 420, 1000);
     let live = [("EDGE_SAMPLE_INTERVAL_SECS", "0.2")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &live));
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &live));
     hub.wait_for(WAIT, "the backlog and live samples", |r| {
         r.accepted.len() >= 425
     })

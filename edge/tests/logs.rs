@@ -1,13 +1,12 @@
 //! The agent's log output during a run with refusals, commands and shutdown: status lines are there, the
 //! authentication failure is reported once, and the token appears nowhere.
 
-mod support;
-
 use std::time::Duration;
 
+use edge_agent::testing::{
+    Captured, FakeHub, Mode, RunningAgent, config, device_token, scratch_dir, store_in,
+};
 use serde_json::json;
-use support::fake_hub::{FakeHub, Mode};
-use support::{Captured, RunningAgent, Scratch, config, device_token};
 use tokio::time::sleep;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,10 +20,10 @@ async fn logs_have_status_lines_and_never_the_token() {
         .init();
 
     let hub = FakeHub::start(Mode::Refuse(401)).await;
-    let dir = Scratch::new("logs");
+    let dir = scratch_dir();
     let token = device_token();
     let cap = [("EDGE_CONNECTION__BACKOFF_CAP_SECS", "0.4")];
-    let agent = RunningAgent::start(config(&hub.url(), &token, &dir.store(), &cap));
+    let agent = RunningAgent::start(config(&hub.url(), &token, &store_in(&dir), &cap));
     hub.wait_for(Duration::from_secs(10), "three refusals", |r| {
         r.handshakes.len() >= 3
     })

@@ -3,14 +3,14 @@
 //! crash) are sent again, so each ends up written exactly once. A hub without the extension gets the plain
 //! delete-on-ack behaviour.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
 use edge_agent::store::SampleStore;
-use support::history_hub::{History, HistoryHub, HistoryPolicy};
-use support::{RunningAgent, Scratch, config, device_token};
+use edge_agent::testing::{
+    FakeHub, History, HistoryPolicy, Mode, RunningAgent, config, device_token, scratch_dir,
+    store_in,
+};
 use tokio::time::sleep;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -35,8 +35,8 @@ async fn reopen(path: &Path) -> SampleStore {
 }
 
 /// The hub's record once it has written what it held when the agent closed.
-async fn settled(hub: &HistoryHub) -> std::sync::MutexGuard<'_, History> {
-    hub.wait_for(WAIT, "the last group written", |h| h.holding.is_empty())
+async fn settled(hub: &FakeHub) -> std::sync::MutexGuard<'_, History> {
+    hub.wait_for_history(WAIT, "the last group written", |h| h.holding.is_empty())
         .await;
     hub.history()
 }
@@ -57,16 +57,16 @@ fn assert_written_once(history: &History) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouped_stored_acks_free_the_store_without_throttling_the_window() {
     // Groups by count, not by time, so the window is measured the same on a fast machine and under qemu.
-    let hub = HistoryHub::start(HistoryPolicy {
+    let hub = FakeHub::start(Mode::Store(HistoryPolicy {
         group_samples: 250,
         ..policy(Some(600), 60_000)
-    })
+    }))
     .await;
     hub.history().foreign_stored_once = true;
-    let dir = Scratch::new("stored-groups");
+    let dir = scratch_dir();
     let fast = [("EDGE_SAMPLE_INTERVAL_SECS", "0.01")];
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &fast));
-    hub.wait_for(WAIT, "two stored runs", |h| {
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &fast));
+    hub.wait_for_history(WAIT, "two stored runs", |h| {
         h.stored_sent.len() >= 2 && !h.holding.is_empty()
     })
     .await;
@@ -84,7 +84,7 @@ async fn grouped_stored_acks_free_the_store_without_throttling_the_window() {
         assert_written_once(&history);
         (announced.max(history.announced_prefix()), before_first)
     };
-    let store = reopen(&dir.store()).await;
+    let store = reopen(&store_in(&dir)).await;
     let forgotten = store.acked_through().expect("read");
     assert!(
         forgotten <= announced,
@@ -105,17 +105,17 @@ async fn grouped_stored_acks_free_the_store_without_throttling_the_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_the_hub_lost_is_resent_after_the_timeout() {
     // `within=1`: unstored samples are resent 2 s after their ack.
-    let hub = HistoryHub::start(policy(Some(1), 300)).await;
-    let dir = Scratch::new("stored-lost");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
-    hub.wait_for(WAIT, "a first group", |h| h.written_prefix() >= 3)
+    let hub = FakeHub::start(Mode::Store(policy(Some(1), 300))).await;
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
+    hub.wait_for_history(WAIT, "a first group", |h| h.written_prefix() >= 3)
         .await;
     hub.history().lose_next_group = true;
-    hub.wait_for(WAIT, "a lost group", |h| !h.lost.is_empty())
+    hub.wait_for_history(WAIT, "a lost group", |h| !h.lost.is_empty())
         .await;
     let lost = hub.history().lost.clone();
     let last_lost = lost.iter().copied().max().unwrap_or(0);
-    hub.wait_for(WAIT, "the lost group written", |h| {
+    hub.wait_for_history(WAIT, "the lost group written", |h| {
         h.written_prefix() >= last_lost + 10
     })
     .await;
@@ -136,19 +136,19 @@ async fn a_group_the_hub_lost_is_resent_after_the_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_a_crashed_hub_never_wrote_are_resent_after_the_reconnect() {
     // `within=600`: no resend by timeout within the test; only the reconnect can bring them back.
-    let hub = HistoryHub::start(policy(Some(600), 400)).await;
-    let dir = Scratch::new("stored-crash");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
-    hub.wait_for(WAIT, "a first group", |h| h.written_prefix() >= 3)
+    let hub = FakeHub::start(Mode::Store(policy(Some(600), 400))).await;
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
+    hub.wait_for_history(WAIT, "a first group", |h| h.written_prefix() >= 3)
         .await;
-    hub.wait_for(WAIT, "samples held", |h| h.holding.len() >= 3)
+    hub.wait_for_history(WAIT, "samples held", |h| h.holding.len() >= 3)
         .await;
     hub.crash();
-    hub.wait_for(WAIT, "the reconnect", |h| h.offers.len() >= 2)
+    hub.wait_for_history(WAIT, "the reconnect", |h| h.offers.len() >= 2)
         .await;
     let lost = hub.history().lost.clone();
     let last_lost = lost.iter().copied().max().unwrap_or(0);
-    hub.wait_for(WAIT, "the lost samples written", |h| {
+    hub.wait_for_history(WAIT, "the lost samples written", |h| {
         h.written_prefix() >= last_lost + 10
     })
     .await;
@@ -164,10 +164,10 @@ async fn samples_a_crashed_hub_never_wrote_are_resent_after_the_reconnect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_without_the_extension_gets_delete_on_ack() {
-    let hub = HistoryHub::start(policy(None, 300)).await;
-    let dir = Scratch::new("stored-legacy");
-    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &dir.store(), &[]));
-    hub.wait_for(WAIT, "samples", |h| h.received.len() >= 40)
+    let hub = FakeHub::start(Mode::Store(policy(None, 300))).await;
+    let dir = scratch_dir();
+    let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store_in(&dir), &[]));
+    hub.wait_for_history(WAIT, "samples", |h| h.received.len() >= 40)
         .await;
     agent.stop().await;
 
@@ -180,7 +180,7 @@ async fn a_hub_without_the_extension_gets_delete_on_ack() {
         );
         assert!(history.stored_sent.is_empty());
     }
-    let store = reopen(&dir.store()).await;
+    let store = reopen(&store_in(&dir)).await;
     let forgotten = store.acked_through().expect("read");
     assert!(forgotten >= 30, "acked samples are forgotten: {forgotten}");
     assert!(

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::hub_server::READY_TIMEOUT;
 use crate::logs::Logs;
 use crate::provisioning::Provisioner;
-use crate::scratch_dir::ScratchDir;
+use crate::scratch_dir::TempDir;
 use crate::wrangler_config::write_dev_vars;
 use crate::wrangler_process::{WranglerProcess, ready_or_exit};
 
@@ -22,7 +22,7 @@ pub struct DevServer {
     logs: Logs,
     process: Option<WranglerProcess>,
     // Declared last: fields drop in order, so the process is gone before its directory is removed.
-    dir: ScratchDir,
+    dir: TempDir,
 }
 
 impl DevServer {
@@ -31,7 +31,7 @@ impl DevServer {
     /// Writes `vars` to `dir/.dev.vars`, applies `schema` to a fresh local D1 in `dir/state`, starts
     /// `wrangler dev` on a free port and waits for it. `name` says which server it is in messages. Panics with
     /// wrangler's output if the schema fails or the server is not ready within [`READY_TIMEOUT`].
-    pub fn start(name: &str, dir: ScratchDir, schema: &Path, vars: &[(&str, &str)]) -> Self {
+    pub fn start(name: &str, dir: TempDir, schema: &Path, vars: &[(&str, &str)]) -> Self {
         let started = Instant::now();
         let config = dir.path().join("wrangler.toml");
         assert!(config.is_file(), "{name}: {} is missing", config.display());

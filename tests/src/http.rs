@@ -1,19 +1,28 @@
-//! A tiny HTTP/1.1 client for status checks (404, 426, …) and plain requests, without an HTTP crate.
+//! Plain HTTP requests to a local hub with a real client (ureq): status checks (404, 426, …), the admin API,
+//! history downloads. Each request goes over a fresh connection, from a chosen local address when asked
+//! (workerd reports it as `CF-Connecting-IP`); non-2xx statuses are answers, not errors.
 
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::timeout;
+use socket2::{Domain, Protocol, Socket, Type};
+use ureq::Agent;
+use ureq::http::{Method, Request};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+};
 
 /// How long a whole request may take.
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A parsed response. Header names are lowercased; the body is decoded from chunked encoding if needed.
+/// A response. Header names are lowercased; the body is decoded from chunked encoding if needed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code, e.g. 404.
     pub status: u16,
-    /// `(lowercase name, value)` in the order received.
+    /// `(lowercase name, value)` of every header.
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy UTF-8).
     pub body: String,
@@ -30,7 +39,7 @@ impl HttpResponse {
     }
 }
 
-/// `GET path` on `127.0.0.1:port` with extra `headers`, over a fresh connection that the server closes.
+/// `GET path` on `127.0.0.1:port` with extra `headers`.
 ///
 /// Panics on I/O errors, a timeout or a malformed response: it is test support.
 pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
@@ -38,7 +47,7 @@ pub async fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> HttpRespons
 }
 
 /// `method path` on `127.0.0.1:port` with extra `headers` and `body` (sent with `Content-Length` unless it is
-/// empty and the method is `GET` or `HEAD`), over a fresh connection that the server closes. Panics like [`get`].
+/// empty and the method is `GET` or `HEAD`). Panics like [`get`].
 pub async fn request(
     port: u16,
     method: &str,
@@ -51,7 +60,7 @@ pub async fn request(
 
 /// Like [`request`], from the local address `source` (e.g. `127.0.0.2`, a second client for workerd).
 pub async fn request_from(
-    source: Option<std::net::IpAddr>,
+    source: Option<IpAddr>,
     port: u16,
     method: &str,
     path: &str,
@@ -64,194 +73,213 @@ pub async fn request_from(
 /// Like [`request_from`], waiting up to `wait` for the response (for requests that do a lot of work).
 pub async fn request_within(
     wait: Duration,
-    source: Option<std::net::IpAddr>,
+    source: Option<IpAddr>,
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
-    let raw_request = encode_request(port, method, path, headers, body);
-    let raw = timeout(wait, exchange(source, port, &raw_request))
+    let request = build_request(port, method, path, headers, body);
+    let what = format!("{method} {path}");
+    tokio::task::spawn_blocking(move || exchange(wait, source, request))
         .await
-        .unwrap_or_else(|_| panic!("{method} {path}: no complete response within {wait:?}"))
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    parse_response(&raw).unwrap_or_else(|why| {
-        panic!(
-            "{method} {path}: {why}; raw response:\n{}",
-            String::from_utf8_lossy(&raw)
-        )
-    })
+        .unwrap_or_else(|e| panic!("{what}: the request's thread failed: {e}"))
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
-/// The bytes of an HTTP/1.1 request that asks the server to close the connection after answering.
-fn encode_request(
+/// The request for `http://127.0.0.1:port{path}`; panics on a method or header the HTTP crate refuses.
+fn build_request(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Vec<u8> {
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+) -> Request<Vec<u8>> {
+    let method =
+        Method::from_bytes(method.as_bytes()).unwrap_or_else(|e| panic!("method {method:?}: {e}"));
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"));
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        builder = builder.header(*name, *value);
     }
-    if !body.is_empty() || !matches!(method, "GET" | "HEAD") {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+    builder
+        .body(body.to_vec())
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Sends `request` and reads until the response is complete: by its `Content-Length`, the end of a chunked
-/// body, or the server closing the connection (workerd may keep it open for seconds despite `Connection: close`).
-async fn exchange(
-    source: Option<std::net::IpAddr>,
-    port: u16,
-    request: &[u8],
-) -> std::io::Result<Vec<u8>> {
-    let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = crate::ws_client::tcp_from(source, target).await?;
-    stream.write_all(request).await?;
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let read = stream.read(&mut chunk).await?;
-        if read == 0 {
-            return Ok(raw);
-        }
-        raw.extend_from_slice(&chunk[..read]);
-        if response_is_complete(&raw) {
-            return Ok(raw);
-        }
-    }
-}
-
-/// Whether `raw` holds a whole response whose length is known from its headers.
-fn response_is_complete(raw: &[u8]) -> bool {
-    let Some(split) = find(raw, b"\r\n\r\n") else {
-        return false;
-    };
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let body = &raw[split + 4..];
-    let content_length = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse::<usize>().ok());
-    match content_length {
-        Some(length) => body.len() >= length,
-        None if head.contains("transfer-encoding: chunked") => body.ends_with(b"0\r\n\r\n"),
-        None => false,
-    }
-}
-
-/// Parses a complete HTTP/1.1 response (read until the server closed the connection).
-pub fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
-    let split = find(raw, b"\r\n\r\n").ok_or("no end of headers")?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let rest = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or("empty response")?;
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut response = HttpResponse {
-        status,
-        headers,
-        body: String::new(),
-    };
-    let chunked = response
-        .header("transfer-encoding")
-        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"));
-    let body = if chunked {
-        dechunk(rest)?
+/// Sends `request` on a fresh connection from `source` and reads the whole response.
+fn exchange(
+    wait: Duration,
+    source: Option<IpAddr>,
+    request: Request<Vec<u8>>,
+) -> Result<HttpResponse, ureq::Error> {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(wait))
+        .allow_non_standard_methods(true)
+        .build();
+    let agent = Agent::with_parts(config, FromAddress(source), DefaultResolver::default());
+    let bodyless =
+        request.body().is_empty() && matches!(*request.method(), Method::GET | Method::HEAD);
+    let mut response = if bodyless {
+        agent.run(request.map(|_| ()))?
     } else {
-        let len = response
-            .header("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(rest.len());
-        rest.get(..len)
-            .ok_or("body shorter than content-length")?
-            .to_vec()
+        agent.run(request)?
     };
-    response.body = String::from_utf8_lossy(&body).into_owned();
-    Ok(response)
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()?;
+    Ok(HttpResponse {
+        status: response.status().as_u16(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
-/// Decodes a chunked body (extensions and trailers are ignored).
-fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        let eol = find(raw, b"\r\n").ok_or("chunk size line without CRLF")?;
-        let size_text = String::from_utf8_lossy(&raw[..eol]);
-        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return Ok(body);
-        }
-        body.extend_from_slice(raw.get(..size).ok_or("truncated chunk")?);
-        raw = raw.get(size + 2..).ok_or("chunk without CRLF")?;
+/// Opens each connection from this local address (any, if `None`).
+#[derive(Debug)]
+struct FromAddress(Option<IpAddr>);
+
+impl Connector for FromAddress {
+    type Out = LocalTcp;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _chained: Option<()>,
+    ) -> Result<Option<LocalTcp>, ureq::Error> {
+        let target = *details.addrs.first().ok_or(ureq::Error::HostNotFound)?;
+        let stream = connect_from(self.0, target, details.timeout)?;
+        let config = details.config;
+        let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+        Ok(Some(LocalTcp { stream, buffers }))
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// A TCP connection to `target` from `source`.
+fn connect_from(
+    source: Option<IpAddr>,
+    target: SocketAddr,
+    timeout: NextTimeout,
+) -> std::io::Result<TcpStream> {
+    let socket = Socket::new(
+        Domain::for_address(target),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    if let Some(source) = source {
+        socket.bind(&SocketAddr::new(source, 0).into())?;
+    }
+    match timeout.not_zero() {
+        Some(limit) => socket.connect_timeout(&target.into(), *limit)?,
+        None => socket.connect(&target.into())?,
+    }
+    socket.set_tcp_nodelay(true)?;
+    Ok(socket.into())
+}
+
+/// A plain TCP transport for ureq; never reused (each request has its own agent).
+#[derive(Debug)]
+struct LocalTcp {
+    stream: TcpStream,
+    buffers: LazyBuffers,
+}
+
+impl Transport for LocalTcp {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let limit = timeout.for_write().not_zero().map(|t| *t);
+        self.stream.set_write_timeout(limit)?;
+        self.stream.write_all(&self.buffers.output()[..amount])?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let limit = timeout.for_read().not_zero().map(|t| *t);
+        self.stream.set_read_timeout(limit)?;
+        let amount = self.stream.read(self.buffers.input_append_buf())?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::BufRead;
+    use std::net::{Ipv4Addr, TcpListener};
+
     use super::*;
 
-    #[test]
-    fn encodes_requests_with_a_length_only_where_needed() {
-        let get = encode_request(8787, "GET", "/x", &[("A", "b")], &[]);
-        assert_eq!(
-            String::from_utf8_lossy(&get),
-            "GET /x HTTP/1.1\r\nHost: 127.0.0.1:8787\r\nConnection: close\r\nA: b\r\n\r\n"
+    /// Serves one request with `answer`; returns the request head and the client's address.
+    fn serve_once(answer: &'static str) -> (u16, std::thread::JoinHandle<(String, SocketAddr)>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, peer) = listener.accept().expect("accept");
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let mut head = String::new();
+            while !head.ends_with("\r\n\r\n") && reader.read_line(&mut head).expect("read") > 0 {}
+            stream.write_all(answer.as_bytes()).expect("write");
+            (head, peer)
+        });
+        (port, server)
+    }
+
+    #[tokio::test]
+    async fn reads_a_chunked_answer_to_a_request_from_another_address() {
+        let (port, server) = serve_once(
+            "HTTP/1.1 426 Upgrade Required\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
         );
-        let post =
-            String::from_utf8_lossy(&encode_request(1, "POST", "/y", &[], b"{}")).into_owned();
-        assert!(post.ends_with("Content-Length: 2\r\n\r\n{}"), "{post}");
-        let empty =
-            String::from_utf8_lossy(&encode_request(1, "POST", "/y", &[], &[])).into_owned();
-        assert!(empty.contains("Content-Length: 0\r\n"), "{empty}");
-    }
-
-    #[test]
-    fn parses_a_plain_response() {
-        let raw = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nX-A: b\r\n\r\nnot found";
-        let response = parse_response(raw).expect("parses");
-        assert_eq!(response.status, 404);
-        assert_eq!(response.header("x-a"), Some("b"));
-        assert_eq!(response.header("Content-Length"), Some("9"));
-        assert_eq!(response.body, "not found");
-    }
-
-    #[test]
-    fn parses_a_chunked_response() {
-        let raw = b"HTTP/1.1 426 Upgrade Required\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";
-        let response = parse_response(raw).expect("parses");
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+        let response = request_from(Some(source), port, "GET", "/x", &[("A", "b")], &[]).await;
         assert_eq!(response.status, 426);
+        assert_eq!(response.header("x-a"), Some("b"));
         assert_eq!(response.body, "hello world");
+        let (head, peer) = server.join().expect("server");
+        assert!(head.starts_with("GET /x HTTP/1.1\r\n"), "{head}");
+        assert!(head.to_ascii_lowercase().contains("\r\na: b\r\n"), "{head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("content-length"),
+            "{head}"
+        );
+        assert_eq!(peer.ip(), source);
     }
 
-    #[test]
-    fn rejects_garbage() {
-        assert!(parse_response(b"nonsense").is_err());
-        assert!(parse_response(b"HTTP/1.1 abc\r\n\r\n").is_err());
+    #[tokio::test]
+    async fn sends_a_length_with_every_post() {
+        let (port, server) =
+            serve_once("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found");
+        let response = request(port, "POST", "/y", &[], &[]).await;
+        assert_eq!(
+            (response.status, response.body.as_str()),
+            (404, "not found")
+        );
+        let (head, _) = server.join().expect("server");
         assert!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+            head.to_ascii_lowercase().contains("content-length: 0\r\n"),
+            "{head}"
         );
     }
 }

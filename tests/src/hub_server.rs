@@ -13,7 +13,7 @@ use telemetry_protocol::TokenKind;
 use crate::http::{self, HttpResponse};
 use crate::logs::Logs;
 use crate::provisioning::Provisioner;
-use crate::scratch_dir::ScratchDir;
+use crate::scratch_dir::{TempDir, scratch_dir};
 use crate::worker_build::worker_bundle;
 use crate::wrangler_config::{write_dev_vars, write_test_config};
 use crate::wrangler_process::{WranglerProcess, ready_or_exit};
@@ -45,7 +45,7 @@ pub struct HubServer {
     logs: Logs,
     process: Option<WranglerProcess>,
     // Declared last: fields drop in order, so the process is gone before its directory is removed.
-    dir: ScratchDir,
+    dir: TempDir,
 }
 
 impl HubServer {
@@ -64,7 +64,7 @@ impl HubServer {
     pub fn start_with_vars(vars: &[(&str, &str)]) -> Self {
         let bundle = worker_bundle();
         let started = Instant::now();
-        let dir = ScratchDir::new();
+        let dir = scratch_dir();
         let config = write_test_config(dir.path(), bundle);
         let admin_token = new_token(TokenKind::Admin).expect("an admin token from the OS RNG");
         let admin_hash = token_sha256_hex(&admin_token);

@@ -16,12 +16,12 @@
 //! ```
 
 pub mod admin_http;
+pub mod dashboard_build;
 pub mod dev_server;
 pub mod http;
 pub mod hub_server;
 pub mod logs;
 pub mod provisioning;
-pub mod running_agent;
 pub mod scratch_dir;
 pub mod worker_build;
 pub mod workspace;
@@ -30,10 +30,10 @@ pub mod wrangler_process;
 pub mod ws_client;
 
 pub use admin_http::{AdminHttp, OWNER, handshake_status, json_body, stranger};
+pub use edge_agent::testing::RunningAgent;
 pub use http::HttpResponse;
 pub use hub_server::HubServer;
 pub use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};
 pub use logs::Logs;
 pub use provisioning::Provisioner;
-pub use running_agent::RunningAgent;
 pub use ws_client::{ConnectError, Received, Refusal, WsClient};

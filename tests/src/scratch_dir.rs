@@ -1,57 +1,37 @@
-//! Per-hub temporary directories, removed on drop; those of dead test processes are swept at the next start.
+//! Per-hub temporary directories (`tempfile`, removed on drop); those of dead test processes are swept at the
+//! next start.
 //!
 //! A shared hub lives in a `static` and is never dropped, so its directory outlives the test process. Names
 //! carry the pid (`hub-e2e-<pid>-<n>`), and the first directory a process creates removes every sibling whose
 //! process no longer exists.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use tempfile::TempDir;
+
 const PREFIX: &str = "hub-e2e-";
 
-/// A directory under the system temp dir that is deleted when dropped.
-#[derive(Debug)]
-pub struct ScratchDir {
-    path: PathBuf,
-}
-
-impl ScratchDir {
-    /// Creates a fresh, empty directory.
-    pub fn new() -> Self {
-        static SWEPT: Once = Once::new();
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let parent = std::env::temp_dir();
-        SWEPT.call_once(|| sweep_dead(&parent));
-        let name = format!(
-            "{PREFIX}{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = parent.join(name);
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("create scratch dir {}: {e}", path.display()));
-        Self { path }
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Default for ScratchDir {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
-    }
+/// Creates a fresh, empty directory under the system temp dir, deleted when the [`TempDir`] is dropped.
+pub fn scratch_dir() -> TempDir {
+    static SWEPT: Once = Once::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let parent = std::env::temp_dir();
+    SWEPT.call_once(|| sweep_dead(&parent));
+    let name = format!(
+        "{PREFIX}{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    // Left over by an earlier process with the same pid.
+    let _ = fs::remove_dir_all(parent.join(&name));
+    tempfile::Builder::new()
+        .prefix(&name)
+        .rand_bytes(0)
+        .tempdir_in(&parent)
+        .unwrap_or_else(|e| panic!("create scratch dir {name} in {}: {e}", parent.display()))
 }
 
 /// Removes `hub-e2e-<pid>-*` directories whose process is gone.
@@ -91,7 +71,7 @@ mod tests {
 
     #[test]
     fn creates_and_removes_a_directory() {
-        let dir = ScratchDir::new();
+        let dir = scratch_dir();
         let path = dir.path().to_owned();
         assert!(path.is_dir());
         drop(dir);

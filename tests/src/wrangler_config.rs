@@ -1,24 +1,59 @@
-//! The test copy of wrangler.toml (no `[build]` step, `main` pointing at a private copy of the built Worker,
-//! `[assets]` at a private copy of the built dashboard) and the `.dev.vars` beside it.
+//! The local copy of wrangler.toml (no `[build]` step, `main` at a built Worker, `[assets]` at a built dashboard)
+//! and the `.dev.vars` beside it: the one generator of a local Worker config, used by the tests' hubs, the bench
+//! and (through the `local-wrangler-config` binary) `scripts/dev`.
 //!
-//! Each hub gets its own copy of `index.js` and `index_bg.wasm` and of `web/dist/`, so a later rebuild of
+//! Each test hub gets its own copy of `index.js` and `index_bg.wasm` and of `web/dist/`, so a later rebuild of
 //! `worker/build/` or of the dashboard (by another test binary, or by `scripts/dev`) never makes a running
 //! `wrangler dev` reload under a test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Instant;
 
-use crate::worker_build::{BUNDLE_FILES, PREBUILT_ENV};
+use crate::dashboard_build::{copy_dir, dashboard_build};
+use crate::worker_build::BUNDLE_FILES;
 use crate::workspace;
 
-/// Rewrites the project's wrangler.toml for tests: drops the `[build]` table and points `main` at `main_path`.
-///
-/// Only a `main` before the first table header is top-level and rewritten. Panics if there is none, since the
-/// result would not start the Worker.
-pub fn without_build_step(project_toml: &str, main_path: &Path) -> String {
+/// The project's wrangler.toml has no top-level `main`, so no local config of it could start the Worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoTopLevelMain;
+
+impl std::fmt::Display for NoTopLevelMain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("wrangler.toml has no top-level `main` key")
+    }
+}
+
+impl std::error::Error for NoTopLevelMain {}
+
+/// The project's wrangler.toml (`project_toml`) for a local `wrangler dev`: without its `[build]` table, with
+/// `main` at `main` and the `[assets]` directory (if it has one) at `assets`. Both paths should be absolute,
+/// since wrangler resolves relative ones against the config's own directory.
+pub fn local_config(
+    project_toml: &str,
+    main: &Path,
+    assets: &Path,
+) -> Result<String, NoTopLevelMain> {
+    let config = without_build_step(project_toml, main)?;
+    Ok(with_assets_directory(&config, assets))
+}
+
+/// Copies the built Worker's files from `bundle` into `worker_dir` (created); returns the copy's `index.js`.
+pub fn copy_bundle(bundle: &Path, worker_dir: &Path) -> std::io::Result<PathBuf> {
+    fs::create_dir_all(worker_dir)?;
+    for file in BUNDLE_FILES {
+        fs::copy(bundle.join(file), worker_dir.join(file)).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("copy {file} from {}: {e}", bundle.display()),
+            )
+        })?;
+    }
+    Ok(worker_dir.join("index.js"))
+}
+
+/// Drops the `[build]` table and points `main` at `main_path`. Only a `main` before the first table header is
+/// top-level and rewritten; without one the result would not start the Worker.
+fn without_build_step(project_toml: &str, main_path: &Path) -> Result<String, NoTopLevelMain> {
     let mut out = String::with_capacity(project_toml.len());
     let mut in_table = false;
     let mut in_build_table = false;
@@ -40,13 +75,15 @@ pub fn without_build_step(project_toml: &str, main_path: &Path) -> String {
         out.push_str(line);
         out.push('\n');
     }
-    assert!(main_replaced, "wrangler.toml has no top-level `main` key");
-    out
+    if main_replaced {
+        Ok(out)
+    } else {
+        Err(NoTopLevelMain)
+    }
 }
 
-/// Points the `directory` of the `[assets]` table at `assets` (an absolute path, since wrangler resolves a
-/// relative one against the config's own directory). A config without `[assets]` comes back unchanged.
-pub fn with_assets_directory(config: &str, assets: &Path) -> String {
+/// Points the `directory` of the `[assets]` table at `assets`. A config without `[assets]` comes back unchanged.
+fn with_assets_directory(config: &str, assets: &Path) -> String {
     let mut out = String::with_capacity(config.len());
     let mut in_assets = false;
     for line in config.lines() {
@@ -67,103 +104,21 @@ pub fn with_assets_directory(config: &str, assets: &Path) -> String {
 /// Copies the built Worker into `dir/worker/` and the built dashboard into `dir/assets/`, and writes
 /// `dir/wrangler.toml`; returns the config's path.
 pub fn write_test_config(dir: &Path, bundle: &Path) -> PathBuf {
-    let worker_dir = dir.join("worker");
-    fs::create_dir_all(&worker_dir).expect("create the test Worker directory");
-    for file in BUNDLE_FILES {
-        fs::copy(bundle.join(file), worker_dir.join(file))
-            .unwrap_or_else(|e| panic!("copy {file} from {}: {e}", bundle.display()));
-    }
+    let main = copy_bundle(bundle, &dir.join("worker")).unwrap_or_else(|e| panic!("{e}"));
     let project_toml = workspace::wrangler_toml();
     let project = fs::read_to_string(&project_toml)
         .unwrap_or_else(|e| panic!("read {}: {e}", project_toml.display()));
-    let config = dir.join("wrangler.toml");
-    let mut text = without_build_step(&project, &worker_dir.join("index.js"));
+    let assets = dir.join("assets");
     if project
         .lines()
         .any(|l| table_name(l.trim_start()) == Some("assets"))
     {
-        let assets = dir.join("assets");
         copy_dir(dashboard_build(), &assets);
-        text = with_assets_directory(&text, &assets);
     }
+    let text = local_config(&project, &main, &assets).unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.join("wrangler.toml");
     fs::write(&config, text).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
     config
-}
-
-/// The built dashboard (`web/dist/`), built once per process with npm (`npm ci` first if `web/node_modules`
-/// is missing). With [`PREBUILT_ENV`] set to `1` an existing build is used as it is.
-///
-/// Panics with npm's output if the build fails; the failure is kept, not retried.
-fn dashboard_build() -> &'static Path {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match BUILT.get_or_init(build_dashboard) {
-        Ok(dir) => dir,
-        Err(report) => panic!("{report}"),
-    }
-}
-
-fn build_dashboard() -> Result<PathBuf, String> {
-    let web = workspace::root().join("web");
-    let dist = web.join("dist");
-    let prebuilt = std::env::var(PREBUILT_ENV).is_ok_and(|v| v == "1");
-    if prebuilt && dist.join("index.html").is_file() {
-        return Ok(dist);
-    }
-    let started = Instant::now();
-    if !web
-        .join("node_modules")
-        .join(".package-lock.json")
-        .is_file()
-    {
-        npm(&web, &["ci", "--no-audit", "--no-fund"])?;
-    }
-    npm(&web, &["run", "build"])?;
-    eprintln!(
-        "hub-e2e: built the dashboard in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    if dist.join("index.html").is_file() {
-        Ok(dist)
-    } else {
-        Err(format!(
-            "{} has no index.html after `npm run build`",
-            dist.display()
-        ))
-    }
-}
-
-fn npm(web: &Path, args: &[&str]) -> Result<(), String> {
-    let output = Command::new("npm")
-        .args(args)
-        .current_dir(web)
-        .output()
-        .map_err(|e| format!("could not run npm (Node 20+ and npm are needed): {e}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "`npm {}` in {} failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        args.join(" "),
-        web.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    ))
-}
-
-/// Copies the tree at `from` into `to` (created).
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
-    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
-    for entry in entries {
-        let entry = entry.unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        if source.is_dir() {
-            copy_dir(&source, &target);
-        } else {
-            fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
-        }
-    }
 }
 
 /// Writes `dir/.dev.vars` (read by `wrangler dev` from beside its config) unless `vars` is empty.
@@ -237,7 +192,7 @@ format = "modules"
 
     #[test]
     fn drops_the_build_table_and_rewrites_main() {
-        let out = without_build_step(PROJECT, Path::new("/tmp/x/worker/index.js"));
+        let out = without_build_step(PROJECT, Path::new("/tmp/x/worker/index.js")).expect("main");
         assert!(!out.contains("scripts/build-worker"), "{out}");
         assert!(out.contains("main = \"/tmp/x/worker/index.js\"\n"), "{out}");
         assert!(!out.contains("worker/build/index.js"), "{out}");
@@ -258,9 +213,12 @@ format = "modules"
     }
 
     #[test]
-    #[should_panic(expected = "no top-level `main`")]
     fn refuses_a_config_without_main() {
-        without_build_step("name = \"x\"\n", Path::new("/x"));
+        let refused = without_build_step("name = \"x\"\n", Path::new("/x")).expect_err("no main");
+        assert!(
+            refused.to_string().contains("no top-level `main`"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -282,6 +240,19 @@ format = "modules"
         assert_eq!(table_name("[ assets ] # x"), Some("assets"));
         assert_eq!(table_name("[[migrations]]"), None);
         assert_eq!(table_name("directory = 1"), None);
+    }
+
+    #[test]
+    fn makes_the_projects_own_config_local() {
+        let project = fs::read_to_string(workspace::wrangler_toml()).expect("wrangler.toml");
+        let local = local_config(&project, Path::new("/w/index.js"), Path::new("/w/assets"))
+            .expect("the project has a top-level main");
+        assert!(!local.contains("[build]"), "{local}");
+        assert!(local.contains("main = \"/w/index.js\"\n"), "{local}");
+        assert!(
+            local.contains("[assets]\ndirectory = \"/w/assets\"\n"),
+            "{local}"
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ async fn command(ws: &mut WsClient, id: &str, name: &str, args: Value) -> Value 
 async fn samples_reach_a_dashboard_and_commands_round_trip() {
     let hub = block_in_place(HubServer::start);
     let (device_token, dashboard_token) = provision(&hub, "agent-live");
-    let agent = RunningAgent::start(&hub.ws_url(""), "agent-live", &device_token, "0.2");
+    let agent = RunningAgent::simulated(&hub.ws_url(""), "agent-live", &device_token, "0.2");
     let (mut ws, _) = dashboard(&hub, "agent-live", &dashboard_token).await;
 
     let first = next_telemetry(&mut ws).await;
@@ -98,7 +98,7 @@ async fn every_sample_made_while_the_hub_was_down_reaches_a_dashboard_in_order()
     let mut hub = block_in_place(HubServer::start);
     let (device_token, dashboard_token) = provision(&hub, "agent-outage");
     let gate = Gate::open_to(hub.port()).await;
-    let agent = RunningAgent::start(&gate.url(), "agent-outage", &device_token, "0.2");
+    let agent = RunningAgent::simulated(&gate.url(), "agent-outage", &device_token, "0.2");
 
     let (mut before, _) = dashboard(&hub, "agent-outage", &dashboard_token).await;
     let mut seen = Vec::new();

@@ -63,7 +63,7 @@ async fn the_dashboard_plots_live_data_sends_commands_and_reconnects_in_a_real_b
         .token;
     let device_id = DeviceId::parse(DEVICE).expect("a valid id");
     let read = hub.provision_dashboard(&DashboardScope::Devices(vec![device_id]), Access::Read);
-    let agent = RunningAgent::start(&hub.ws_url(""), DEVICE, &device_token, "0.5");
+    let agent = RunningAgent::simulated(&hub.ws_url(""), DEVICE, &device_token, "0.5");
 
     let artifacts = artifact_dir();
     let mut script = spawn_script(

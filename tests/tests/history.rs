@@ -381,7 +381,7 @@ async fn the_edge_agent_resends_what_a_killed_workerd_never_wrote() {
     let id = "hist-agent";
     let token = admin.create_device(id).await;
     let (_, reader) = admin.create_dashboard(json!([id]), "read").await;
-    let agent = RunningAgent::start(&hub.ws_url(""), id, &token, "0.2");
+    let agent = RunningAgent::simulated(&hub.ws_url(""), id, &token, "0.2");
     let csv = format!(".csv?from={}", now_ms() - MINUTE_MS);
     let stored_seqs = |response: HttpResponse| csv_seqs(&response);
     // Wait until the hub holds a few seconds of samples, most of them not yet written.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hub_e2e::dev_server::DevServer;
-use hub_e2e::scratch_dir::ScratchDir;
+use hub_e2e::scratch_dir::scratch_dir;
 use hub_e2e::{Access, DashboardScope, workspace};
 
 use crate::connect::revision::WorkerRevision;
@@ -46,7 +46,7 @@ impl Contender {
 
     /// The minimal JavaScript hub of `bench/js-hub/`, on the D1 schema of the current tree.
     pub fn js_hub() -> Result<Self> {
-        let dir = ScratchDir::new();
+        let dir = scratch_dir();
         for file in ["wrangler.toml", "worker.js"] {
             let source = js_hub_dir().join(file);
             fs::copy(&source, dir.path().join(file))

@@ -5,10 +5,10 @@ use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use hub_e2e::scratch_dir::ScratchDir;
-use hub_e2e::worker_build::{BUNDLE_FILES, worker_bundle};
+use hub_e2e::scratch_dir::{TempDir, scratch_dir};
+use hub_e2e::worker_build::worker_bundle;
 use hub_e2e::workspace;
-use hub_e2e::wrangler_config::{with_assets_directory, without_build_step};
+use hub_e2e::wrangler_config::{copy_bundle, local_config};
 
 use crate::connect::git;
 
@@ -45,21 +45,16 @@ impl WorkerRevision {
 
     /// A fresh directory with a copy of the bundle and the revision's wrangler.toml, rewritten for a local run:
     /// no `[build]` step, `main` at the copy, `[assets]` at a placeholder page.
-    pub fn dev_dir(&self) -> Result<ScratchDir> {
-        let dir = ScratchDir::new();
-        let worker = dir.path().join("worker");
-        fs::create_dir_all(&worker)?;
-        for file in BUNDLE_FILES {
-            fs::copy(self.bundle.join(file), worker.join(file))
-                .with_context(|| format!("copy {file} from {}", self.bundle.display()))?;
-        }
+    pub fn dev_dir(&self) -> Result<TempDir> {
+        let dir = scratch_dir();
+        let main = copy_bundle(&self.bundle, &dir.path().join("worker"))?;
         let assets = dir.path().join("assets");
         fs::create_dir_all(&assets)?;
         fs::write(assets.join("index.html"), PLACEHOLDER_PAGE)?;
         let project = fs::read_to_string(&self.wrangler_toml)
             .with_context(|| format!("read {}", self.wrangler_toml.display()))?;
-        let config = without_build_step(&project, &worker.join("index.js"));
-        let config = with_assets_directory(&config, &assets);
+        let config = local_config(&project, &main, &assets)
+            .with_context(|| self.wrangler_toml.display().to_string())?;
         fs::write(dir.path().join("wrangler.toml"), config)?;
         Ok(dir)
     }

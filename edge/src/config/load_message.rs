@@ -120,7 +120,6 @@ mod tests {
     use telemetry_protocol::generate_token;
 
     use super::*;
-    use crate::testdir::TestDir;
 
     fn token(kind: TokenKind) -> String {
         let mut n = 11u8;
@@ -134,8 +133,8 @@ mod tests {
 
     /// The message for the error the `config` crate gives for a file holding `toml`.
     fn message_for(toml: &str) -> String {
-        let dir = TestDir::new("load-message");
-        let path = dir.join("edge.toml");
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join("edge.toml");
         std::fs::write(&path, toml).expect("write the file");
         let error = Config::builder()
             .add_source(File::from(path.as_path()).format(FileFormat::Toml))

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use telemetry_protocol::{TokenKind, generate_token};
 
 use super::*;
-use crate::testdir::TestDir;
 
 const EXAMPLE: &str = include_str!("../../config.example.toml");
 
@@ -37,8 +36,8 @@ fn load_env(pairs: &[(&str, &str)]) -> Result<AgentConfig, ConfigError> {
 }
 
 fn load_file(text: &str, pairs: &[(&str, &str)]) -> Result<AgentConfig, ConfigError> {
-    let dir = TestDir::new("config");
-    let path = dir.join("config.toml");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("write config");
     AgentConfig::load(&ConfigFile::Required(path), env(pairs))
 }
@@ -255,8 +254,8 @@ fn the_example_config_states_the_real_defaults() {
     let mut without_plain = env(&[]);
     without_plain.remove("DEVICE_ID");
     without_plain.remove("SERVER_URL");
-    let dir = TestDir::new("example");
-    let path = dir.join("config.toml");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("config.toml");
     std::fs::write(&path, EXAMPLE).expect("write");
     let example = AgentConfig::load(&ConfigFile::Required(path), without_plain).expect("example");
     let defaults = load_env(&[

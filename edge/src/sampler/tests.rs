@@ -5,7 +5,6 @@ use tokio::time::sleep;
 
 use super::*;
 use crate::sensors::SensorError;
-use crate::testdir::TestDir;
 
 /// Returns `reads[i]` on the i-th read: `Ok(n)` writes `{"n": n}`, `Err` fails; repeats the last.
 struct Scripted {
@@ -36,7 +35,7 @@ impl Sensor for Scripted {
 }
 
 struct Harness {
-    _dir: TestDir,
+    _dir: tempfile::TempDir,
     store: Arc<SampleStore>,
     interval: watch::Sender<Duration>,
     newest: watch::Receiver<u64>,
@@ -45,8 +44,8 @@ struct Harness {
 }
 
 fn start(reads: Vec<Result<u64, ()>>, every: Duration) -> Harness {
-    let dir = TestDir::new("sampler");
-    let store = Arc::new(SampleStore::open(&dir.join("s.redb"), 100).expect("store"));
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = Arc::new(SampleStore::open(&dir.path().join("s.redb"), 100).expect("store"));
     let (interval, interval_rx) = watch::channel(every);
     let (newest_tx, newest) = watch::channel(0);
     let (stop, stop_rx) = watch::channel(false);
@@ -147,8 +146,8 @@ async fn an_oversized_sample_becomes_an_error_marker() {
 
 #[tokio::test(start_paused = true)]
 async fn dropped_samples_are_counted_in_the_data() {
-    let dir = TestDir::new("sampler-full");
-    let store = Arc::new(SampleStore::open(&dir.join("s.redb"), 2).expect("store"));
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = Arc::new(SampleStore::open(&dir.path().join("s.redb"), 2).expect("store"));
     let (_interval, interval_rx) = watch::channel(Duration::from_secs(1));
     let (newest_tx, _newest) = watch::channel(0);
     let (stop, stop_rx) = watch::channel(false);

@@ -3,7 +3,6 @@
 use serde_json::json;
 
 use super::*;
-use crate::testdir::TestDir;
 
 fn data(n: u64) -> Map<String, Value> {
     match json!({"n": n, "battery": {"voltage": 53.2}}) {
@@ -28,9 +27,9 @@ fn seqs(samples: &[Telemetry]) -> Vec<u64> {
 
 #[test]
 fn a_new_store_has_a_random_epoch_and_starts_at_seq_1() {
-    let dir = TestDir::new("new");
-    let a = SampleStore::open(&dir.join("a.redb"), 10).expect("open");
-    let b = SampleStore::open(&dir.join("b.redb"), 10).expect("open");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let a = SampleStore::open(&dir.path().join("a.redb"), 10).expect("open");
+    let b = SampleStore::open(&dir.path().join("b.redb"), 10).expect("open");
     assert_eq!(a.epoch().len(), 16);
     assert!(a.epoch().bytes().all(|c| c.is_ascii_hexdigit()));
     assert_ne!(a.epoch(), b.epoch());
@@ -43,8 +42,8 @@ fn a_new_store_has_a_random_epoch_and_starts_at_seq_1() {
 
 #[test]
 fn appends_get_increasing_seqs_and_come_back_in_order() {
-    let dir = TestDir::new("order");
-    let store = SampleStore::open(&dir.join("s.redb"), 100).expect("open");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = SampleStore::open(&dir.path().join("s.redb"), 100).expect("open");
     assert_eq!(fill(&store, 5), [1, 2, 3, 4, 5]);
     let all = store.unacked(0, 100).expect("unacked");
     assert_eq!(seqs(&all), [1, 2, 3, 4, 5]);
@@ -57,8 +56,8 @@ fn appends_get_increasing_seqs_and_come_back_in_order() {
 
 #[test]
 fn an_ack_removes_exactly_the_samples_it_covers() {
-    let dir = TestDir::new("ack");
-    let store = SampleStore::open(&dir.join("s.redb"), 100).expect("open");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = SampleStore::open(&dir.path().join("s.redb"), 100).expect("open");
     fill(&store, 6);
     assert_eq!(store.ack_through(3).expect("ack"), 3);
     assert_eq!(store.len().expect("len"), 3);
@@ -72,8 +71,8 @@ fn an_ack_removes_exactly_the_samples_it_covers() {
 
 #[test]
 fn a_full_store_drops_the_oldest_and_counts_them() {
-    let dir = TestDir::new("bound");
-    let store = SampleStore::open(&dir.join("s.redb"), 4).expect("open");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = SampleStore::open(&dir.path().join("s.redb"), 4).expect("open");
     fill(&store, 7);
     assert_eq!(store.len().expect("len"), 4);
     assert_eq!(store.dropped(), 3);
@@ -83,8 +82,8 @@ fn a_full_store_drops_the_oldest_and_counts_them() {
 
 #[test]
 fn everything_survives_a_restart() {
-    let dir = TestDir::new("reload");
-    let path = dir.join("s.redb");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("s.redb");
     let epoch = {
         let store = SampleStore::open(&path, 3).expect("open");
         fill(&store, 5);
@@ -102,8 +101,8 @@ fn everything_survives_a_restart() {
 
 #[test]
 fn appends_are_durable_without_an_explicit_persist() {
-    let dir = TestDir::new("durable");
-    let path = dir.join("s.redb");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("s.redb");
     {
         let store = SampleStore::open(&path, 10).expect("open");
         fill(&store, 3);
@@ -118,8 +117,8 @@ fn appends_are_durable_without_an_explicit_persist() {
 
 #[test]
 fn a_missing_directory_is_created() {
-    let dir = TestDir::new("mkdir");
-    let path = dir.join("a/b/s.redb");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("a/b/s.redb");
     let store = SampleStore::open(&path, 10).expect("open");
     assert_eq!(store.append(&ts(1), data(1)).expect("append"), 1);
     assert!(path.exists());
@@ -127,8 +126,8 @@ fn a_missing_directory_is_created() {
 
 #[test]
 fn a_store_open_twice_is_refused_with_its_path() {
-    let dir = TestDir::new("locked");
-    let path = dir.join("s.redb");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("s.redb");
     let _first = SampleStore::open(&path, 10).expect("open");
     let error = SampleStore::open(&path, 10).expect_err("second open");
     assert!(error.to_string().contains("s.redb"), "{error}");

@@ -2,27 +2,18 @@
 //! keeps the real hub's rule (highest seq per epoch; anything at or below is a resend, acked but not accepted),
 //! answers the text ping `{"type":"ping"}` with `{"type":"pong"}` as the Cloudflare runtime does, and can
 //! refuse with an HTTP status (429 with `Retry-After`), close with a code, go silent, enforce flood limits
-//! (`rate_limited`, then close 1008), or disappear and come back on its port.
-
-#[path = "flood_limit.rs"]
-pub mod flood_limit;
-#[path = "hub_record.rs"]
-mod hub_record;
-#[path = "hub_session.rs"]
-mod hub_session;
+//! (`rate_limited`, then close 1008), or disappear and come back on its port. In [`Mode::Store`] it keeps a
+//! history instead, as the real hub does with stored acknowledgements (see [`super::history`]).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use flood_limit::FloodLimit;
 use futures_util::SinkExt;
-pub use hub_record::{Handshake, Record};
-use hub_session::session;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep};
 use tokio_tungstenite::accept_hdr_async;
@@ -30,6 +21,11 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+use super::flood_limit::FloodLimit;
+use super::history::{self, History, HistoryPolicy};
+use super::hub_record::{Handshake, Record};
+use super::hub_session::session;
 
 /// What the hub does with the next connections.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,17 +41,21 @@ pub enum Mode {
     CloseWith(u16),
     /// Upgrade, then never read or write again (no pongs either): a half-open socket.
     Silent,
+    /// Upgrade and keep a [`History`] under this policy, with stored acknowledgements when asked.
+    Store(HistoryPolicy),
 }
 
-struct Shared {
-    mode: Mutex<Mode>,
-    record: Mutex<Record>,
-    ack_delay: Mutex<Duration>,
-    ack_epoch: Mutex<Option<String>>,
-    outgoing: Mutex<Option<mpsc::UnboundedSender<Message>>>,
-    text_pongs: AtomicBool,
-    flood_limit: Mutex<Option<FloodLimit>>,
-    rate_limit_next: AtomicBool,
+pub(super) struct Shared {
+    pub(super) mode: Mutex<Mode>,
+    pub(super) record: Mutex<Record>,
+    pub(super) ack_delay: Mutex<Duration>,
+    pub(super) ack_epoch: Mutex<Option<String>>,
+    pub(super) outgoing: Mutex<Option<mpsc::UnboundedSender<Message>>>,
+    pub(super) text_pongs: AtomicBool,
+    pub(super) flood_limit: Mutex<Option<FloodLimit>>,
+    pub(super) rate_limit_next: AtomicBool,
+    pub(super) history: Mutex<History>,
+    pub(super) crash: watch::Sender<u64>,
 }
 
 /// The running fake hub.
@@ -79,6 +79,8 @@ impl FakeHub {
             text_pongs: AtomicBool::new(true),
             flood_limit: Mutex::new(None),
             rate_limit_next: AtomicBool::new(false),
+            history: Mutex::default(),
+            crash: watch::channel(0).0,
         });
         let mut hub = Self {
             addr,
@@ -168,6 +170,38 @@ impl FakeHub {
         }
     }
 
+    /// What the hub stored so far in [`Mode::Store`].
+    pub fn history(&self) -> MutexGuard<'_, History> {
+        lock(&self.shared.history)
+    }
+
+    /// Drops the socket without a close frame and loses every sample not yet written, as a crashed hub does
+    /// ([`Mode::Store`]).
+    pub fn crash(&self) {
+        self.shared.crash.send_modify(|n| *n += 1);
+    }
+
+    /// Waits until `check` holds for the history, or panics after `wait`.
+    pub async fn wait_for_history(
+        &self,
+        wait: Duration,
+        what: &str,
+        check: impl Fn(&History) -> bool,
+    ) {
+        let deadline = Instant::now() + wait;
+        while !check(&self.history()) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {:?}",
+                {
+                    let h = self.history();
+                    (h.received.len(), h.written_prefix(), h.lost.len())
+                }
+            );
+            sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Drops the listener and every socket without a close frame, as a Worker restart does.
     pub fn disappear(&mut self) {
         self.tasks.abort_all();
@@ -193,7 +227,7 @@ impl FakeHub {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -203,23 +237,18 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let mode = lock(&shared.mode).clone();
     let recorder = Arc::clone(&shared);
     let refusal = refusal(&mode);
+    let policy = match &mode {
+        Mode::Store(policy) => Some(*policy),
+        _ => None,
+    };
     let callback =
-        move |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-            let headers = request
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            lock(&recorder.record).handshakes.push(Handshake {
-                uri: request.uri().to_string(),
-                headers,
-                at: Instant::now(),
-            });
+        move |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
+            lock(&recorder.record)
+                .handshakes
+                .push(handshake_of(request));
+            if let Some(policy) = policy {
+                history::answer_offer(&recorder, &policy, request, &mut response);
+            }
             match refusal {
                 Some(refused) => Err(refused),
                 None => Ok(response),
@@ -243,7 +272,25 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
             let _keep_open = socket;
             sleep(Duration::from_secs(3600)).await;
         }
+        Mode::Store(policy) => history::session(socket, shared, policy).await,
         Mode::Refuse(_) | Mode::Throttle(_) => {}
+    }
+}
+
+/// The upgrade request as the record keeps it.
+fn handshake_of(request: &Request) -> Handshake {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_owned(), value)
+        })
+        .collect();
+    Handshake {
+        uri: request.uri().to_string(),
+        headers,
+        at: Instant::now(),
     }
 }
 

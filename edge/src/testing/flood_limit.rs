@@ -14,8 +14,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use super::fake_hub::lock;
+use super::hub_record::Record;
 use super::hub_session::{HubSink, HubStream};
-use super::{Record, lock};
 
 /// How long the hub waits between its `rate_limited` error and its close 1008: time for a misbehaving agent to
 /// show that it keeps sending.

@@ -15,8 +15,8 @@ use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::fake_hub::{Shared, lock};
 use super::flood_limit::{FloodGate, FloodLimit, record_close, refuse_as_rate_limited};
-use super::{Shared, lock};
 
 pub(super) type HubSink = SplitSink<WebSocketStream<TcpStream>, Message>;
 pub(super) type HubStream = SplitStream<WebSocketStream<TcpStream>>;

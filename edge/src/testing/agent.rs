@@ -1,28 +1,25 @@
-//! Shared support of the integration tests: the fake hubs (a plain one and one that keeps a history), a config
-//! for them, a scripted sensor, a prefilled store, a handle on an agent running in-process, and a log capture.
-#![allow(dead_code)]
+//! The real agent running in-process (`run_with` in a task) against a fake or real hub, with its store in a
+//! scratch directory and fast timings, and what tests need around it: tokens, a prefilled store, a counting
+//! sensor.
 
-pub mod fake_hub;
-pub mod history_hub;
-
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use edge_agent::config::{AgentConfig, ConfigFile};
-use edge_agent::gpio::RecordingPins;
-use edge_agent::sensors::{Sensor, SensorError};
-use edge_agent::store::SampleStore;
-use edge_agent::{AgentError, Hardware, run_with};
 use serde_json::{Map, Value, json};
 use telemetry_protocol::{TokenKind, generate_token};
+use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// The device id every test agent uses.
+use crate::config::{AgentConfig, ConfigFile};
+use crate::gpio::RecordingPins;
+use crate::sensors::{Sensor, SensorError, build_sensors};
+use crate::store::SampleStore;
+use crate::{AgentError, Hardware, run_with};
+
+/// The device id every test agent uses unless its config says otherwise.
 pub const DEVICE_ID: &str = "edge-test";
 
 /// A well-formed device token, different per call.
@@ -41,39 +38,22 @@ pub fn device_token() -> String {
     })
 }
 
-/// A scratch directory for a store, removed on drop.
-pub struct Scratch(PathBuf);
-
-impl Scratch {
-    /// A fresh directory named after `label`.
-    pub fn new(label: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("edge-it-{}-{n}-{label}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Self(dir)
-    }
-
-    /// The store file inside it.
-    pub fn store(&self) -> PathBuf {
-        self.0.join("samples.redb")
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
+/// A fresh scratch directory (`$TMPDIR/edge-agent-test-…`), removed on drop.
+pub fn scratch_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("edge-agent-test-")
+        .tempdir()
+        .expect("create a scratch directory")
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The sample store's file inside `dir`.
+pub fn store_in(dir: &TempDir) -> PathBuf {
+    dir.path().join("samples.redb")
 }
 
 /// A config for an agent talking to `server_url` with `token`, storing in `store`, with fast timings for
-/// tests (sample every 50 ms, backoff 50 ms to 500 ms) overridden by `extra` (`EDGE_…` variables).
+/// tests (sample every 50 ms, backoff 50 ms to 500 ms) overridden by `extra` (`EDGE_…` variables, or
+/// `DEVICE_ID`).
 pub fn config(server_url: &str, token: &str, store: &Path, extra: &[(&str, &str)]) -> AgentConfig {
     let mut env: Vec<(String, String)> = [
         ("DEVICE_ID", DEVICE_ID),
@@ -93,6 +73,7 @@ pub fn config(server_url: &str, token: &str, store: &Path, extra: &[(&str, &str)
 }
 
 /// Writes `{"n": count}` on every read; never fails.
+#[derive(Debug, Default)]
 pub struct Counter(u64);
 
 impl Sensor for Counter {
@@ -107,20 +88,50 @@ impl Sensor for Counter {
     }
 }
 
-/// An agent running in a task, with its recorded output pins.
+/// An agent running in a task, with its recorded output pins, until [`RunningAgent::stop`].
 pub struct RunningAgent {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), AgentError>>,
     /// The pins `gpio_write` drove.
     pub pins: RecordingPins,
+    _store_dir: Option<TempDir>,
 }
 
 impl RunningAgent {
-    /// Starts the agent with a [`Counter`] sensor and recording pins (17 is an output).
+    /// Starts the agent with a [`Counter`] sensor and recording pins. Must be called inside a tokio runtime.
     pub fn start(config: AgentConfig) -> Self {
+        Self::start_with_sensors(config, vec![Box::new(Counter::default())])
+    }
+
+    /// Starts the agent with the sensors its config names (the simulated energy system by default) and
+    /// recording pins. Panics if a sensor cannot be opened.
+    pub fn start_with_config_sensors(config: AgentConfig) -> Self {
+        let sensors = build_sensors(&config.sensors).expect("the test config's sensors open");
+        Self::start_with_sensors(config, sensors)
+    }
+
+    /// Starts the agent simulating a Pi for `device_id` against `server_url` (a hub's base URL), sampling
+    /// every `interval_secs` with quick reconnects (0.2 s base, 1 s cap), its store in a scratch directory
+    /// that lives as long as the agent.
+    pub fn simulated(server_url: &str, device_id: &str, token: &str, interval_secs: &str) -> Self {
+        let dir = scratch_dir();
+        let extra = [
+            ("DEVICE_ID", device_id),
+            ("EDGE_SAMPLE_INTERVAL_SECS", interval_secs),
+            ("EDGE_CONNECTION__BACKOFF_BASE_SECS", "0.2"),
+            ("EDGE_CONNECTION__BACKOFF_CAP_SECS", "1"),
+            ("EDGE_GPIO_OUTPUTS", ""),
+        ];
+        let config = config(server_url, token, &store_in(&dir), &extra);
+        let mut agent = Self::start_with_config_sensors(config);
+        agent._store_dir = Some(dir);
+        agent
+    }
+
+    fn start_with_sensors(config: AgentConfig, sensors: Vec<Box<dyn Sensor>>) -> Self {
         let pins = RecordingPins::new(&config.gpio_outputs);
         let hardware = Hardware {
-            sensors: vec![Box::new(Counter(0))],
+            sensors,
             pins: Box::new(pins.clone()),
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -131,10 +142,11 @@ impl RunningAgent {
             stop: Some(stop),
             task,
             pins,
+            _store_dir: None,
         }
     }
 
-    /// Signals shutdown and waits for `run` to return; returns how long that took.
+    /// Signals shutdown and waits (up to 5 s) for `run` to return cleanly; returns how long that took.
     pub async fn stop(mut self) -> Duration {
         let started = Instant::now();
         if let Some(stop) = self.stop.take() {
@@ -170,43 +182,5 @@ pub fn prefill(store: &Path, count: u64, bytes: usize) {
         store
             .append("2026-02-03T12:00:00.000Z", data)
             .expect("append");
-    }
-}
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    /// Captures every log line, `level` and above, written on this thread while the guard lives: all of an
-    /// agent's status lines when it runs on a current-thread runtime.
-    pub fn on_this_thread(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
-        let captured = Self::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
-    }
-
-    /// Everything written so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }

@@ -1,30 +1,29 @@
-//! A fake hub on 127.0.0.1:0 that keeps a history, as the real hub does with stored acknowledgements: it answers
-//! `Telemetry-Ack: stored; within=…` when asked (unless told to play an older hub), acks every frame at once,
-//! and writes the samples it holds in groups (by count or by time), sending one `stored` per contiguous run.
-//! A resend of a stored sample gets `stored` again at once; a resend of one it holds is only acked. The tests
-//! can make it lose its next group (acked, never written, forgotten) or crash (drop the socket and every
-//! sample it had not written).
+//! The fake hub's [`Mode::Store`](super::Mode::Store): it keeps a history, as the real hub does with stored
+//! acknowledgements. It answers `Telemetry-Ack: stored; within=…` when asked (unless told to play an older hub),
+//! acks every frame at once, and writes the samples it holds in groups (by count or by time), sending one
+//! `stored` per contiguous run. A resend of a stored sample gets `stored` again at once; a resend of one it
+//! holds is only acked. The tests can make it lose its next group (acked, never written, forgotten) or crash
+//! (drop the socket and every sample it had not written).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use telemetry_protocol::history::{STORED_ACK_HEADER, stored_ack_response};
 use telemetry_protocol::limits::{PING_TEXT, PONG_TEXT};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::net::TcpStream;
 use tokio::time::{Instant, interval};
-use tokio_tungstenite::accept_hdr_async;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+use super::fake_hub::{Shared, lock};
+
 /// How the hub behaves.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HistoryPolicy {
     /// The `within` it answers, in seconds; `None` plays a hub without the extension (no header, no `stored`).
     pub within_secs: Option<u64>,
@@ -104,114 +103,44 @@ impl History {
     }
 }
 
-struct Shared {
-    policy: HistoryPolicy,
-    history: Mutex<History>,
-    crash: watch::Sender<u64>,
+/// Records the `Telemetry-Ack` offer of a handshake and answers it with `policy`'s `within`, if any.
+pub(super) fn answer_offer(
+    shared: &Shared,
+    policy: &HistoryPolicy,
+    request: &Request,
+    response: &mut Response,
+) {
+    let offer = request
+        .headers()
+        .get(STORED_ACK_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let asked = offer.as_deref() == Some("stored");
+    lock(&shared.history).offers.push(offer);
+    if let (true, Some(within)) = (asked, policy.within_secs) {
+        let value = HeaderValue::from_str(&stored_ack_response(within)).expect("ascii");
+        response.headers_mut().insert(STORED_ACK_HEADER, value);
+    }
 }
 
-/// The running hub.
-pub struct HistoryHub {
-    addr: SocketAddr,
+/// Serves one accepted socket: holds and acks samples, writes groups, and forgets what it held on a crash.
+pub(super) async fn session(
+    socket: WebSocketStream<TcpStream>,
     shared: Arc<Shared>,
-    _tasks: JoinSet<()>,
-}
-
-impl HistoryHub {
-    /// Starts a hub with `policy` on a free port.
-    pub async fn start(policy: HistoryPolicy) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shared = Arc::new(Shared {
-            policy,
-            history: Mutex::default(),
-            crash: watch::channel(0).0,
-        });
-        let mut tasks = JoinSet::new();
-        let accepting = Arc::clone(&shared);
-        tasks.spawn(async move {
-            let mut connections = JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(connection(stream, Arc::clone(&accepting)));
-            }
-        });
-        Self {
-            addr,
-            shared,
-            _tasks: tasks,
-        }
-    }
-
-    /// `ws://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-
-    /// What the hub saw so far.
-    pub fn history(&self) -> MutexGuard<'_, History> {
-        lock(&self.shared.history)
-    }
-
-    /// Drops the socket without a close frame and loses every sample not yet written, as a crashed hub does.
-    pub fn crash(&self) {
-        self.shared.crash.send_modify(|n| *n += 1);
-    }
-
-    /// Waits until `check` holds, or panics after `wait`.
-    pub async fn wait_for(&self, wait: Duration, what: &str, check: impl Fn(&History) -> bool) {
-        let deadline = Instant::now() + wait;
-        while !check(&self.history()) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: {:?}",
-                {
-                    let h = self.history();
-                    (h.received.len(), h.written_prefix(), h.lost.len())
-                }
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-// tungstenite's handshake callback returns the whole refusal response as its error.
-#[allow(clippy::result_large_err)]
-async fn connection(stream: TcpStream, shared: Arc<Shared>) {
-    let recorder = Arc::clone(&shared);
-    let callback =
-        move |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-            let offer = request
-                .headers()
-                .get(STORED_ACK_HEADER)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let asked = offer.as_deref() == Some("stored");
-            lock(&recorder.history).offers.push(offer);
-            if let (true, Some(within)) = (asked, recorder.policy.within_secs) {
-                let value = HeaderValue::from_str(&stored_ack_response(within)).expect("ascii");
-                response.headers_mut().insert(STORED_ACK_HEADER, value);
-            }
-            Ok(response)
-        };
-    let Ok(socket) = accept_hdr_async(stream, callback).await else {
-        return;
-    };
+    policy: HistoryPolicy,
+) {
     let (mut sink, mut stream) = socket.split();
     let mut crash = shared.crash.subscribe();
-    let mut groups = interval(shared.policy.group_every);
+    let mut groups = interval(policy.group_every);
     groups.reset();
     'serve: loop {
         let replies = tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) if text.as_str() == PING_TEXT => vec![PONG_TEXT.to_owned()],
-                Some(Ok(Message::Text(text))) => receive(&shared, text.as_str()),
+                Some(Ok(Message::Text(text))) => receive(&shared, &policy, text.as_str()),
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break 'serve,
                 Some(Ok(_)) => Vec::new(),
             },
-            _ = groups.tick() => write_group(&shared, true),
+            _ = groups.tick() => write_group(&shared, &policy, true),
             _ = crash.changed() => {
                 let mut history = lock(&shared.history);
                 let lost: Vec<u64> = std::mem::take(&mut history.holding).into_iter().collect();
@@ -226,12 +155,12 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
         }
     }
     // Written at the disconnect, as the real hub does; the `stored` cannot reach the device.
-    write_group(&shared, false);
+    write_group(&shared, &policy, false);
 }
 
 /// Takes a telemetry or batch frame: holds the new samples, acks, says `stored` again for resends of written
 /// ones, and writes a group once it is full.
-fn receive(shared: &Shared, text: &str) -> Vec<String> {
+fn receive(shared: &Shared, policy: &HistoryPolicy, text: &str) -> Vec<String> {
     let frame: Value = serde_json::from_str(text).expect("the agent sends JSON");
     let items = match frame["type"].as_str() {
         Some("telemetry") => vec![frame],
@@ -258,18 +187,18 @@ fn receive(shared: &Shared, text: &str) -> Vec<String> {
             json!({"type": "stored", "epoch": "someone-else", "from": 1, "to": u64::MAX / 2});
         replies.push(foreign.to_string());
     }
-    if shared.policy.within_secs.is_some() {
+    if policy.within_secs.is_some() {
         replies.extend(stored_runs(&mut history, again));
     }
     drop(history);
-    if lock(&shared.history).holding.len() >= shared.policy.group_samples {
-        replies.extend(write_group(shared, true));
+    if lock(&shared.history).holding.len() >= policy.group_samples {
+        replies.extend(write_group(shared, policy, true));
     }
     replies
 }
 
 /// Writes (or loses, if told to) the samples held; returns the `stored` messages for them if `announce`.
-fn write_group(shared: &Shared, announce: bool) -> Vec<String> {
+fn write_group(shared: &Shared, policy: &HistoryPolicy, announce: bool) -> Vec<String> {
     let mut history = lock(&shared.history);
     let group: Vec<u64> = std::mem::take(&mut history.holding).into_iter().collect();
     if group.is_empty() {
@@ -282,7 +211,7 @@ fn write_group(shared: &Shared, announce: bool) -> Vec<String> {
     for seq in &group {
         *history.written.entry(*seq).or_insert(0) += 1;
     }
-    if shared.policy.within_secs.is_none() || !announce {
+    if policy.within_secs.is_none() || !announce {
         return Vec::new();
     }
     if history.received_before_first_stored.is_none() {
