@@ -394,14 +394,19 @@ async fn the_edge_agent_resends_what_a_killed_workerd_never_wrote() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(held.len() >= 15, "the agent streams: {held:?}");
-    // Only the first frame was written (at once); the rest waits in the object's memory.
+    // Only the first frame was written (at once; it holds more than one sample when the agent sampled again
+    // before its handshake finished); the rest waits in the object's memory.
     let admin = AdminHttp::new(&hub);
     let status = json_body(
         &admin
             .call("GET", &format!("/admin/devices/{id}"), None)
             .await,
     );
-    assert_eq!(status["storage"]["samples_written"], 1, "{status}");
+    let written = status["storage"]["samples_written"].as_u64().unwrap_or(0);
+    assert!(
+        (1..=3).contains(&written) && written + 10 <= held.len() as u64,
+        "only the first frame is written before the kill: {status}"
+    );
     kill_workerd(&hub);
     block_in_place(|| hub.restart());
 
