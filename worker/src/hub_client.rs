@@ -35,7 +35,7 @@ pub struct DeviceStatus {
     pub last_seq: Option<u64>,
     /// What the object's storage cost since it last started (rows as the SQL cursors report them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage: Option<crate::storage_meter::StorageMeter>,
+    pub storage: Option<telemetry_protocol::StorageMeter>,
 }
 
 /// The Durable Object stub of `device_id`.

@@ -17,7 +17,7 @@ use crate::access::{Access, DeviceRecord};
 use crate::credentials::CachedGrant;
 use crate::history::ChunkRow;
 use crate::seq_ranges::SeqRanges;
-use crate::storage_meter::StorageMeter;
+use telemetry_protocol::StorageMeter;
 
 const KEY_CURSOR: &str = "cursor";
 const KEY_LAST: &str = "last";

@@ -33,7 +33,6 @@ pub mod presence;
 pub mod route;
 pub mod seq_ranges;
 pub mod session;
-pub mod storage_meter;
 
 #[cfg(target_arch = "wasm32")]
 mod admin_api;

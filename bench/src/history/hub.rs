@@ -160,7 +160,7 @@ impl BenchHub {
 }
 
 /// A device object's storage meter, the hub's own type: counts since the object started.
-pub use telemetry_hub::storage_meter::StorageMeter as Meter;
+pub use telemetry_protocol::StorageMeter as Meter;
 
 /// The meter in the `storage` object of a `GET /admin/devices/{id}` answer; `None` when it has none.
 pub fn meter_of(status: &Value) -> Option<Meter> {
