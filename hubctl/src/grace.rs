@@ -22,7 +22,11 @@ pub fn parse_grace(raw: &str) -> Result<Duration, HubctlError> {
     } else {
         sum_of_parts(raw)?
     };
-    let grace = Duration::from_secs(seconds);
+    check_grace(Duration::from_secs(seconds))
+}
+
+/// `grace` if it is at most [`MAX_GRACE`].
+pub fn check_grace(grace: Duration) -> Result<Duration, HubctlError> {
     if grace > MAX_GRACE {
         return Err(too_long());
     }

@@ -10,7 +10,6 @@
 
 pub mod admin_client;
 pub mod admin_token;
-pub mod admin_wire;
 pub mod api_error;
 pub mod cli;
 pub mod credential;

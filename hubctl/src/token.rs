@@ -4,9 +4,10 @@
 use std::io::Read;
 
 use clap::Subcommand;
-use telemetry_protocol::token::{MAX_TOKEN_LEN, TokenKind, check_token_format};
+use telemetry_protocol::token::{TokenKind, check_token_format};
 
 use crate::HubctlError;
+use crate::credential::read_token;
 use crate::output::Output;
 
 /// `hubctl token …`.
@@ -31,14 +32,6 @@ impl TokenCommand {
         };
         Ok(Output::text(verdict(kind)))
     }
-}
-
-/// The token on `stdin`, without surrounding whitespace; reads a bounded amount.
-fn read_token(stdin: &mut dyn Read) -> Result<String, HubctlError> {
-    let mut raw = String::new();
-    let limit = u64::try_from(MAX_TOKEN_LEN * 4).unwrap_or(u64::MAX);
-    stdin.take(limit).read_to_string(&mut raw)?;
-    Ok(raw.trim().to_owned())
 }
 
 /// The verdict on a well-formed token: its kind, never the token.

@@ -168,7 +168,7 @@ fn the_admin_token_comes_from_a_file_or_the_environment_and_is_checked_offline()
     let hub = || HubUrl::parse("https://hub.example.com").expect("valid");
     assert!(cli.hub.client(hub(), &env(None, Some(&token))).is_ok());
     let missing = cli.hub.client(hub(), &env(None, None));
-    assert!(matches!(missing, Err(HubctlError::AdminTokenMissing)));
+    assert!(matches!(missing, Err(HubctlError::TokenMissing(_))));
     let device = generate_token(TokenKind::Device, |b| b.fill(2));
     let wrong = cli.hub.client(hub(), &env(None, Some(&device)));
     let shown = wrong.expect_err("wrong kind").to_string();
@@ -242,14 +242,14 @@ fn api_only_commands_say_they_need_a_hub() {
 #[test]
 fn a_hub_needs_a_well_formed_admin_token_before_any_request() {
     let missing = run_in(&["device", "list"], &hub_env()).expect_err("no token");
-    assert!(matches!(missing, HubctlError::AdminTokenMissing));
+    assert!(matches!(missing, HubctlError::TokenMissing(_)));
     let device = generate_token(TokenKind::Device, |b| b.fill(1));
     let env = Environment {
         admin_token: Some(device.clone()),
         ..hub_env()
     };
     let wrong = run_in(&["dashboard", "list"], &env).expect_err("wrong kind");
-    assert!(matches!(wrong, HubctlError::AdminTokenFormat { .. }));
+    assert!(matches!(wrong, HubctlError::TokenFormatFrom { .. }));
     assert!(!wrong.to_string().contains(&device[5..]));
 }
 

@@ -5,14 +5,13 @@
 //! from an argument.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
 use telemetry_protocol::DeviceId;
-use telemetry_protocol::token::{TokenKind, check_token_of_kind};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -20,16 +19,16 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::HubctlError;
-use crate::admin_token::read_token_file;
 use crate::api_error::clean;
 use crate::cli::{Context, Quiet};
+use crate::credential::TokenSource;
 use crate::output::Output;
 use crate::redact::redact_tokens;
 use crate::scope::parse_device_id;
 use crate::token_file::parse_path;
 
 /// Environment variable that holds the dashboard token when no file is given.
-pub const DASHBOARD_TOKEN_ENV: &str = "DASHBOARD_TOKEN";
+pub const DASHBOARD_TOKEN_ENV: &str = TokenSource::DASHBOARD.env;
 
 /// `hubctl dashboard watch`.
 #[derive(Debug, Args)]
@@ -59,7 +58,9 @@ enum Ended {
 /// Watches until stopped; the hub URL is `--hub` (or `HUB_URL`), turned into `ws://` or `wss://`.
 pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlError> {
     let hub = context.hub_url()?.ok_or(HubctlError::WatchNeedsHub)?;
-    let token = dashboard_token(args.dashboard_token_file.as_deref())?;
+    let env_value = std::env::var(DASHBOARD_TOKEN_ENV).ok();
+    let file = args.dashboard_token_file.as_deref();
+    let token = TokenSource::DASHBOARD.load(file, env_value.as_deref())?;
     let url = hub.dashboard_socket(&args.device_id);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -68,30 +69,6 @@ pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlErro
     // The task reading standard input may still wait for a line; it is not waited for.
     runtime.shutdown_background();
     Ok(Output::text(String::new()))
-}
-
-/// The dashboard token from `file`, else from [`DASHBOARD_TOKEN_ENV`], checked offline.
-fn dashboard_token(file: Option<&Path>) -> Result<String, HubctlError> {
-    let (raw, origin) = match file {
-        Some(path) => {
-            let read = read_token_file(path).map_err(|source| HubctlError::DashboardTokenFile {
-                path: path.to_owned(),
-                source,
-            });
-            (read?, format!("--dashboard-token-file {}", path.display()))
-        }
-        None => {
-            let value = std::env::var(DASHBOARD_TOKEN_ENV).unwrap_or_default();
-            (value, DASHBOARD_TOKEN_ENV.to_owned())
-        }
-    };
-    let token = raw.trim();
-    if token.is_empty() && file.is_none() {
-        return Err(HubctlError::DashboardTokenMissing);
-    }
-    check_token_of_kind(token, TokenKind::Dashboard)
-        .map_err(|source| HubctlError::DashboardTokenFormat { origin, source })?;
-    Ok(token.to_owned())
 }
 
 /// Connects again and again until Ctrl-C, SIGTERM or the end of standard input.
