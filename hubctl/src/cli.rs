@@ -21,7 +21,7 @@ use crate::admin_token::{ADMIN_TOKEN_ENV, AdminToken};
 use crate::hub::Hub;
 use crate::hub_url::HubUrl;
 use crate::output::Format;
-use crate::provision::WranglerHub;
+use crate::sql::WranglerHub;
 use crate::token_file::{TokenFile, parse_path};
 use crate::wrangler::{Target, WranglerProgram};
 use crate::{AdminClient, HubctlError, Wrangler};
