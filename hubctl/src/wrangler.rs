@@ -86,17 +86,6 @@ pub enum SqlInput {
     Command(String),
 }
 
-/// A fully resolved process to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// The program.
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<OsString>,
-    /// Working directory: the wrangler config's directory.
-    pub current_dir: PathBuf,
-}
-
 /// How to run wrangler against one D1 database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wrangler {
@@ -148,38 +137,33 @@ impl Wrangler {
         &self.target
     }
 
-    /// The process that runs `input`, with relative paths resolved against `cwd` (pure).
-    pub fn invocation(&self, input: &SqlInput, cwd: &Path) -> Invocation {
+    /// The process that runs `input` quietly, with relative paths resolved against `cwd`, in the config's
+    /// directory (pure: nothing is started).
+    pub fn command(&self, input: &SqlInput, cwd: &Path) -> Command {
         let config = absolutize(&self.config, cwd);
-        let current_dir = config
-            .parent()
-            .map_or_else(|| cwd.to_owned(), Path::to_owned);
-        let mut args = self.program.leading_args.clone();
-        args.extend(["d1", "execute", self.database.as_str()].map(OsString::from));
-        args.extend([OsString::from("--config"), config.into_os_string()]);
-        args.extend(self.target_args(cwd));
-        args.extend(["--yes", "--json"].map(OsString::from));
-        args.extend(input_args(input, cwd));
-        Invocation {
-            program: resolve_program(&self.program.program, cwd),
-            args,
-            current_dir,
-        }
-    }
-
-    /// `--local [--persist-to DIR]` or `--remote`.
-    fn target_args(&self, cwd: &Path) -> Vec<OsString> {
+        let mut command = Command::new(resolve_program(&self.program.program, cwd));
+        command.current_dir(config.parent().unwrap_or(cwd));
+        command.args(&self.program.leading_args);
+        command.args(["d1", "execute", self.database.as_str(), "--config"]);
+        command.arg(&config);
         match &self.target {
-            Target::Local { persist_to: None } => vec!["--local".into()],
-            Target::Local {
-                persist_to: Some(dir),
-            } => vec![
-                "--local".into(),
-                "--persist-to".into(),
-                absolutize(dir, cwd).into_os_string(),
-            ],
-            Target::Remote => vec!["--remote".into()],
+            Target::Local { persist_to } => {
+                command.arg("--local");
+                if let Some(dir) = persist_to {
+                    command.arg("--persist-to").arg(absolutize(dir, cwd));
+                }
+            }
+            Target::Remote => {
+                command.arg("--remote");
+            }
         }
+        command.args(["--yes", "--json"]);
+        match input {
+            SqlInput::File(path) => command.arg("--file").arg(absolutize(path, cwd)),
+            SqlInput::Command(sql) => command.arg("--command").arg(sql),
+        };
+        command.envs(QUIET_ENV).stdin(Stdio::null());
+        command
     }
 
     /// Runs the statements in `sql_file`; returns wrangler's per-statement results.
@@ -207,32 +191,20 @@ impl Wrangler {
     /// Starts wrangler for `input`, waits, and interprets its JSON output.
     fn run(&self, input: &SqlInput) -> Result<Vec<Value>, HubctlError> {
         let cwd = std::env::current_dir()?;
-        let invocation = self.invocation(input, &cwd);
+        let mut command = self.command(input, &cwd);
         require_file("wrangler config", &absolutize(&self.config, &cwd))?;
         if let SqlInput::File(path) = input {
             require_file("SQL file", &absolutize(path, &cwd))?;
         }
-        let output = Command::new(&invocation.program)
-            .args(&invocation.args)
-            .current_dir(&invocation.current_dir)
-            .envs(QUIET_ENV)
-            .stdin(Stdio::null())
+        let output = command
             .output()
             .map_err(|source| HubctlError::WranglerNotRunnable {
-                program: invocation.program.clone(),
+                program: PathBuf::from(command.get_program()),
                 source,
             })?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         interpret(output.status.code(), &stdout, &stderr)
-    }
-}
-
-/// `--file ABS` or `--command SQL`.
-fn input_args(input: &SqlInput, cwd: &Path) -> [OsString; 2] {
-    match input {
-        SqlInput::File(path) => ["--file".into(), absolutize(path, cwd).into_os_string()],
-        SqlInput::Command(sql) => ["--command".into(), sql.into()],
     }
 }
 
@@ -428,14 +400,10 @@ mod tests {
             ),
         ];
         for (wrangler, input, program, dir, args) in cases {
-            let invocation = wrangler.invocation(input, Path::new("/repo"));
-            assert_eq!(invocation.program, PathBuf::from(program));
-            assert_eq!(invocation.current_dir, PathBuf::from(dir));
-            let shown: Vec<_> = invocation
-                .args
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect();
+            let command = wrangler.command(input, Path::new("/repo"));
+            assert_eq!(command.get_program(), program);
+            assert_eq!(command.get_current_dir(), Some(Path::new(dir)));
+            let shown: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
             assert_eq!(shown.join(" "), args);
         }
     }

@@ -79,8 +79,8 @@ fn an_explicit_wrangler_path_wins() {
     let cli = parse(&["--wrangler", "/opt/wrangler", "schema", "apply"]).expect("ok");
     let wrangler = cli.target.wrangler_from(Path::new("/"));
     let input = crate::wrangler::SqlInput::Command("x".into());
-    let invocation = wrangler.invocation(&input, Path::new("/"));
-    assert_eq!(invocation.program, PathBuf::from("/opt/wrangler"));
+    let command = wrangler.command(&input, Path::new("/"));
+    assert_eq!(command.get_program(), "/opt/wrangler");
 }
 
 #[test]

@@ -41,11 +41,11 @@ pub struct WatchArgs {
     pub dashboard_token_file: Option<PathBuf>,
 }
 
-/// Reconnect delays: doubling from one second, capped at ten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Backoff {
-    next: Duration,
-}
+/// The first reconnect delay, and the one after a connection succeeded.
+const FIRST_DELAY: Duration = Duration::from_secs(1);
+
+/// The longest reconnect delay.
+const MAX_DELAY: Duration = Duration::from_secs(10);
 
 /// How a connection ended.
 enum Ended {
@@ -75,18 +75,19 @@ pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlErro
 async fn watch_device(url: &str, token: &str) {
     let mut stopped = stop_on_signal();
     let mut lines = stdin_lines();
-    let mut backoff = Backoff::default();
+    let mut delay = FIRST_DELAY;
     status(&format!("watching {url}"));
     loop {
-        match session(url, token, &mut lines, &mut stopped, &mut backoff).await {
+        match session(url, token, &mut lines, &mut stopped, &mut delay).await {
             Ended::Stopped => return,
             Ended::Lost(Ok(())) => status("disconnected"),
             Ended::Lost(Err(error)) => status(&error),
         }
-        let delay = backoff.next_delay();
-        status(&format!("reconnecting in {} s", delay.as_secs()));
+        let wait = delay;
+        delay = next_delay(delay);
+        status(&format!("reconnecting in {} s", wait.as_secs()));
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = tokio::time::sleep(wait) => {}
             _ = stopped.changed() => return,
             None = lines.recv() => return,
         }
@@ -99,7 +100,7 @@ async fn session(
     token: &str,
     lines: &mut mpsc::Receiver<String>,
     stopped: &mut watch::Receiver<bool>,
-    backoff: &mut Backoff,
+    delay: &mut Duration,
 ) -> Ended {
     let mut request = match url.into_client_request() {
         Ok(request) => request,
@@ -116,7 +117,7 @@ async fn session(
         Err(error) => return Ended::Lost(Err(refusal(error))),
     };
     status("connected");
-    backoff.reset();
+    *delay = FIRST_DELAY;
     let (mut sink, mut stream) = socket.split();
     loop {
         tokio::select! {
@@ -210,26 +211,9 @@ fn status(message: &str) {
     let _ = writeln!(std::io::stderr(), "hubctl: {}", redact_tokens(message));
 }
 
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            next: Duration::from_secs(1),
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay to wait now; the next one doubles, up to ten seconds.
-    fn next_delay(&mut self) -> Duration {
-        let now = self.next;
-        self.next = (self.next * 2).min(Duration::from_secs(10));
-        now
-    }
-
-    /// Starts again from one second (after a connection succeeded).
-    fn reset(&mut self) {
-        *self = Self::default();
-    }
+/// The reconnect delay after `delay`: doubled, up to [`MAX_DELAY`].
+fn next_delay(delay: Duration) -> Duration {
+    (delay * 2).min(MAX_DELAY)
 }
 
 #[cfg(test)]
@@ -237,11 +221,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_the_cap_and_resets() {
-        let mut backoff = Backoff::default();
-        let delays: Vec<u64> = (0..6).map(|_| backoff.next_delay().as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(), Duration::from_secs(1));
+    fn reconnect_delays_double_up_to_the_cap() {
+        let delays = std::iter::successors(Some(FIRST_DELAY), |d| Some(next_delay(*d)));
+        let secs: Vec<u64> = delays.take(6).map(|d| d.as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 10, 10]);
     }
 }
