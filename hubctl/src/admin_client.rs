@@ -356,22 +356,18 @@ mod tests {
     use telemetry_protocol::generate_token;
 
     #[test]
-    fn new_checks_the_url_and_the_token_offline() {
+    fn debug_output_never_shows_a_token() {
         let token = generate_token(TokenKind::Admin, |b| b.fill(3));
         let client = AdminClient::new("http://127.0.0.1:8787", &token).expect("valid");
-        let shown = format!("{client:?}");
+        let rotated = RotatedDevice {
+            token: "tdev_secret".into(),
+            previous_token_valid_until: None,
+        };
         assert_eq!(
-            shown,
-            "AdminClient { hub: http://127.0.0.1:8787, admin_token: <redacted> }"
+            format!("{client:?} {rotated:?}"),
+            "AdminClient { hub: http://127.0.0.1:8787, admin_token: <redacted> } \
+             RotatedDevice { token: <redacted>, previous_token_valid_until: None }"
         );
-        assert!(matches!(
-            AdminClient::new("http://hub.example.com", &token),
-            Err(HubctlError::InvalidHubUrl(_))
-        ));
-        let device = generate_token(TokenKind::Device, |b| b.fill(3));
-        let error = AdminClient::new("https://hub.example.com", &device).expect_err("wrong kind");
-        assert!(matches!(error, HubctlError::TokenFormatFrom { .. }));
-        assert!(!error.to_string().contains(&device[5..]));
     }
 
     #[test]
@@ -401,14 +397,5 @@ mod tests {
                 "invalid label: it contains a control or bidirectional formatting character",
             ]
         );
-    }
-
-    #[test]
-    fn debug_output_never_shows_the_new_token() {
-        let rotated = RotatedDevice {
-            token: "tdev_secret".into(),
-            previous_token_valid_until: None,
-        };
-        assert!(!format!("{rotated:?}").contains("secret"));
     }
 }

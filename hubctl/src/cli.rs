@@ -183,17 +183,6 @@ impl fmt::Debug for Environment {
 }
 
 impl Commands {
-    /// The command as typed (`device list`), for messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Device(command) => command.name(),
-            Self::Dashboard(command) => command.name(),
-            Self::AdminToken(AdminTokenCommand::Create { .. }) => "admin-token create",
-            Self::Token(TokenCommand::Check { .. }) => "token check",
-            Self::Schema(SchemaCommand::Apply { .. }) => "schema apply",
-        }
-    }
-
     /// How the output is printed; checked before anything runs.
     fn format(&self) -> Result<Format<'_>, HubctlError> {
         match self {

@@ -220,21 +220,4 @@ mod tests {
             "device already exists: ems_001, ems_002 (nothing was created)"
         );
     }
-
-    #[test]
-    fn a_partial_batch_names_what_was_created_failed_and_skipped() {
-        let id = |raw: &str| DeviceId::parse(raw).expect("valid");
-        let error = HubctlError::DevicesPartlyCreated {
-            created: vec![id("a")],
-            failed: id("b"),
-            skipped: vec![id("c"), id("d")],
-            source: Box::new(HubctlError::InvalidTokenId),
-        };
-        let shown = error.to_string();
-        assert!(
-            shown.starts_with("stopped at device b: invalid token id"),
-            "{shown}"
-        );
-        assert!(shown.ends_with("created before it: a (tokens shown above); not attempted: c, d"));
-    }
 }

@@ -223,37 +223,27 @@ fn a_token_file_takes_one_device_and_is_checked_before_anything_runs() {
 
 #[test]
 fn commands_parse_with_their_flags() {
-    let name = |args: &[&str]| parse(args).expect("ok").command.name();
-    for (args, expected) in [
-        (&["device", "list", "--json"][..], "device list"),
-        (&["device", "show", "a"], "device show"),
-        (&["device", "disable", "a"], "device disable"),
-        (&["device", "enable", "a", "--json"], "device enable"),
-        (
-            &["device", "create", "a", "--token-file", "t"],
-            "device create",
-        ),
-        (&["dashboard", "list"], "dashboard list"),
-        (
-            &["dashboard", "revoke", "dt_0123456789ab"],
-            "dashboard revoke",
-        ),
-        (
-            &[
-                "dashboard",
-                "create",
-                "--devices",
-                "*",
-                "--access",
-                "read",
-                "--token-file",
-                "d",
-            ],
-            "dashboard create",
-        ),
-        (&["admin-token", "create", "--json"], "admin-token create"),
+    for args in [
+        &["device", "list", "--json"][..],
+        &["device", "show", "a"],
+        &["device", "disable", "a"],
+        &["device", "enable", "a", "--json"],
+        &["device", "create", "a", "--token-file", "t"],
+        &["dashboard", "list"],
+        &["dashboard", "revoke", "dt_0123456789ab"],
+        &[
+            "dashboard",
+            "create",
+            "--devices",
+            "*",
+            "--access",
+            "read",
+            "--token-file",
+            "d",
+        ],
+        &["admin-token", "create", "--json"],
     ] {
-        assert_eq!(name(args), expected);
+        assert!(parse(args).is_ok(), "{args:?}");
     }
     for args in [
         &["device", "show"][..],
