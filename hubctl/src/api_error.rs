@@ -48,13 +48,16 @@ pub enum AdminApiError {
     )]
     NotConfigured,
     /// 429: too many failed authentications from this address.
-    #[error("too many failed attempts (HTTP 429): {}", retry_text(*.retry_after_secs))]
+    #[error(
+        "too many failed attempts (HTTP 429): {}",
+        .retry_after_secs.map_or("retry later".into(), |secs| format!("retry in {secs} s"))
+    )]
     RateLimited {
         /// Seconds to wait, from `Retry-After`.
         retry_after_secs: Option<u64>,
     },
     /// 400: a field of the request is wrong.
-    #[error("{}", invalid_text(.field.as_deref(), .message))]
+    #[error("the hub refused {}: {message}", .field.as_deref().unwrap_or("the request (HTTP 400)"))]
     InvalidField {
         /// The field the hub names, if any.
         field: Option<String>,
@@ -180,20 +183,6 @@ fn strip_field(message: &str, field: Option<&str>) -> String {
     let prefix = field.map(|f| format!("{f}: "));
     let stripped = prefix.and_then(|p| message.strip_prefix(&p).map(str::to_owned));
     stripped.unwrap_or_else(|| message.to_owned())
-}
-
-fn retry_text(retry_after_secs: Option<u64>) -> String {
-    match retry_after_secs {
-        Some(secs) => format!("retry in {secs} s"),
-        None => "retry later".into(),
-    }
-}
-
-fn invalid_text(field: Option<&str>, message: &str) -> String {
-    match field {
-        Some(field) => format!("the hub refused {field}: {message}"),
-        None => format!("the hub refused the request (HTTP 400): {message}"),
-    }
 }
 
 fn not_found_text(subject: &Subject) -> String {

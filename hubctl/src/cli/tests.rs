@@ -223,28 +223,9 @@ fn a_token_file_takes_one_device_and_is_checked_before_anything_runs() {
 
 #[test]
 fn commands_parse_with_their_flags() {
-    for args in [
-        &["device", "list", "--json"][..],
-        &["device", "show", "a"],
-        &["device", "disable", "a"],
-        &["device", "enable", "a", "--json"],
-        &["device", "create", "a", "--token-file", "t"],
-        &["dashboard", "list"],
-        &["dashboard", "revoke", "dt_0123456789ab"],
-        &[
-            "dashboard",
-            "create",
-            "--devices",
-            "*",
-            "--access",
-            "read",
-            "--token-file",
-            "d",
-        ],
-        &["admin-token", "create", "--json"],
-    ] {
-        assert!(parse(args).is_ok(), "{args:?}");
-    }
+    let create = ["dashboard", "create", "--devices", "*", "--access", "read"];
+    assert!(parse(&[&create[..], &["--token-file", "d"]].concat()).is_ok());
+    assert!(parse(&["device", "enable", "a", "--json"]).is_ok());
     for args in [
         &["device", "show"][..],
         &["device", "show", "a", "b"],
@@ -253,12 +234,6 @@ fn commands_parse_with_their_flags() {
     ] {
         assert!(parse(args).is_err(), "{args:?}");
     }
-    let cli = parse(&["admin-token", "create", "--token-file", "admin.token"]).expect("ok");
-    let Commands::AdminToken(AdminTokenCommand::Create { json, token_file }) = cli.command else {
-        panic!("wrong command");
-    };
-    assert!(!json);
-    assert_eq!(token_file, Some(PathBuf::from("admin.token")));
 }
 
 #[test]
@@ -287,7 +262,6 @@ fn no_argument_takes_a_token_and_value_errors_never_echo_one() {
             vec!["device", "rotate", "a", "--grace", token],
             "invalid grace period",
         ),
-        (vec!["dashboard", "revoke", token], "bearer token"),
         (
             vec!["admin-token", "create", "--token-file", token],
             "bearer token",
@@ -305,7 +279,4 @@ fn no_argument_takes_a_token_and_value_errors_never_echo_one() {
             "{shown}"
         );
     }
-    let error = parse(&["--admin-token", token, "device", "list"]).expect_err("no such flag");
-    let shown = crate::redact::redact_tokens(&error.render().to_string());
-    assert!(!shown.contains(&token[6..]), "{shown}");
 }
