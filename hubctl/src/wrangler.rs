@@ -1,6 +1,6 @@
 //! How to run `wrangler d1 execute` (which program, config, database and target) and how to read what it
-//! printed. Both are pure; [`Wrangler::execute_file`] and [`Wrangler::query`] are the only places that start a
-//! process.
+//! printed. Both are pure ([`Wrangler::command`], [`interpret`]); only [`Wrangler::execute_file`] and
+//! [`Wrangler::query`] start the process.
 
 use std::ffi::OsString;
 use std::io::Write;
