@@ -121,7 +121,7 @@ impl fmt::Debug for NewAdminToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Environment, run_args};
+    use crate::cli::{Environment, run_args, words};
     use crate::output::Delivery;
     use telemetry_protocol::check_token_format;
 
@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn admin_token_create_prints_a_new_token_once_with_its_hash() {
-        let text = run_args(&["admin-token", "create"], &Environment::default()).expect("offline");
+        let text =
+            run_args(&words("admin-token create"), &Environment::default()).expect("offline");
         let line = text.lines().next().expect("first line");
         let token = line.rsplit(' ').next().expect("token");
         assert_eq!(check_token_format(token), Ok(TokenKind::Admin));

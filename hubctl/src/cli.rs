@@ -305,12 +305,28 @@ impl TargetArgs {
     }
 }
 
+/// Parses `args`, the words after `hubctl` (test support).
+#[cfg(test)]
+pub(crate) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
+}
+
+/// The words of a command line written as one string, none of which holds a space (test support).
+#[cfg(test)]
+pub(crate) fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Runs `args` with `env` and no standard input; what it printed (test support).
 #[cfg(test)]
 pub(crate) fn run_args(args: &[&str], env: &Environment) -> Result<String, HubctlError> {
-    let cli =
-        Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied())).expect("parses");
     let mut out = Vec::new();
-    run_with(&cli, env, &mut "".as_bytes(), &mut out)?;
+    run_with(
+        &parse(args).expect("parses"),
+        env,
+        &mut "".as_bytes(),
+        &mut out,
+    )?;
     Ok(String::from_utf8(out).expect("utf-8"))
 }
 

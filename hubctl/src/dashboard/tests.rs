@@ -1,19 +1,15 @@
 //! Tests of `hubctl dashboard …`: parsing, and what each command prints.
 
-use clap::Parser;
-
 use super::*;
-use crate::cli::{Cli, Commands};
+use crate::cli::{Commands, parse, words};
 use crate::output::Delivery;
-
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-}
 
 #[test]
 fn create_parses_scope_access_and_label_and_rejects_bad_values() {
-    let args = ["--devices", "a,b", "--access", "control", "--label", "Ops"];
-    let cli = parse(&[&["dashboard", "create"][..], &args].concat()).expect("ok");
+    let cli = parse(&words(
+        "dashboard create --devices a,b --access control --label Ops",
+    ))
+    .expect("ok");
     let Commands::Dashboard(DashboardCommand::Create {
         devices,
         access,
@@ -29,21 +25,31 @@ fn create_parses_scope_access_and_label_and_rejects_bad_values() {
         ("a,b".into(), Access::Control, false)
     );
     assert_eq!(label.as_ref().map(Label::as_str), Some("Ops"));
-    let star = parse(&["dashboard", "create", "--devices", "*", "--access", "read"]).expect("ok");
+    let star = parse(&words("dashboard create --devices * --access read")).expect("ok");
     let devices = match star.command {
         Commands::Dashboard(DashboardCommand::Create { devices, .. }) => devices,
         _ => panic!("wrong command"),
     };
     assert_eq!(devices, DashboardScope::All);
     for bad in [
-        &["--devices", "a", "--access", "write"][..],
-        &["--devices", "a,,b", "--access", "read"],
-        &["--devices", "a", "--access", "read", "--label", "x\ny"],
-        &["--access", "read"],
+        "--devices a --access write",
+        "--devices a,,b --access read",
+        "--access read",
     ] {
-        let args = [&["dashboard", "create"][..], bad].concat();
-        assert!(parse(&args).is_err(), "{bad:?}");
+        let line = format!("dashboard create {bad}");
+        assert!(parse(&words(&line)).is_err(), "{bad:?}");
     }
+    let label = [
+        "dashboard",
+        "create",
+        "--devices",
+        "a",
+        "--access",
+        "read",
+        "--label",
+        "x\ny",
+    ];
+    assert!(parse(&label).is_err());
 }
 
 #[test]

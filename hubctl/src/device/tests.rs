@@ -2,16 +2,11 @@
 
 use std::path::Path;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 use super::*;
-use crate::cli::{Cli, Commands};
+use crate::cli::{Commands, parse, words};
 use crate::output::Delivery;
-
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-}
 
 fn device(id: &str, token: &str) -> ProvisionedDevice {
     let device_id = DeviceId::parse(id).expect("valid");
@@ -21,7 +16,7 @@ fn device(id: &str, token: &str) -> ProvisionedDevice {
 
 #[test]
 fn create_needs_valid_ids_and_rotate_a_grace_period_that_defaults_to_zero() {
-    let missing = parse(&["device", "create"]).expect_err("no ids");
+    let missing = parse(&words("device create")).expect_err("no ids");
     assert_eq!(missing.kind(), ErrorKind::MissingRequiredArgument);
     let bad = parse(&["device", "create", "ok", "not ok"]).expect_err("bad id");
     assert_eq!(bad.kind(), ErrorKind::ValueValidation);
@@ -38,15 +33,7 @@ fn create_needs_valid_ids_and_rotate_a_grace_period_that_defaults_to_zero() {
         rotation(&["device", "rotate", "ems_001"]),
         ("ems_001".into(), 0, false, None)
     );
-    let args = [
-        "device",
-        "rotate",
-        "a",
-        "--grace",
-        "1h30m",
-        "--token-file",
-        "t",
-    ];
+    let args = words("device rotate a --grace 1h30m --token-file t");
     assert_eq!(rotation(&args), ("a".into(), 5400, false, Some("t".into())));
     for bad in ["31d", "10x", "-1s"] {
         let grace = format!("--grace={bad}");
