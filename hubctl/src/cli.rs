@@ -227,10 +227,15 @@ impl Context<'_> {
         self.cli.hub.hub_url(&self.cli.target, self.env)
     }
 
-    /// The admin API if a hub is given (then the admin token is required), else wrangler, for `command`.
+    /// The admin API if a hub is given, with the admin token from `--admin-token-file`, else `HUB_ADMIN_TOKEN`;
+    /// else wrangler, for `command`.
     pub fn hub(&self, command: &'static str) -> Result<Box<dyn Hub>, HubctlError> {
         match self.hub_url()? {
-            Some(hub) => Ok(Box::new(self.cli.hub.client(hub, self.env)?)),
+            Some(hub) => {
+                let file = self.cli.hub.admin_token_file.as_deref();
+                let token = AdminToken::load(file, self.env.admin_token.as_deref())?;
+                Ok(Box::new(AdminClient::with_token(hub, token)))
+            }
             None => Ok(Box::new(WranglerHub {
                 wrangler: self.cli.target.wrangler()?,
                 admin_token_file: self.cli.hub.admin_token_file.is_some(),
@@ -261,13 +266,6 @@ impl HubArgs {
             Some(url) => HubUrl::parse(url).map(Some),
             None => Ok(None),
         }
-    }
-
-    /// A client of `hub` with the admin token from `--admin-token-file`, else `HUB_ADMIN_TOKEN`.
-    pub fn client(&self, hub: HubUrl, env: &Environment) -> Result<AdminClient, HubctlError> {
-        let file = self.admin_token_file.as_deref();
-        let token = AdminToken::load(file, env.admin_token.as_deref())?;
-        Ok(AdminClient::with_token(hub, token))
     }
 }
 
