@@ -59,9 +59,6 @@ fn created(new: &NewAdminToken) -> Output {
     Output::new(text, json!({"token": new.token, "sha256": hash}))
 }
 
-/// Environment variable that holds the admin token when no file is given.
-pub const ADMIN_TOKEN_ENV: &str = TokenSource::ADMIN.env;
-
 /// Name of the Worker secret (or `.dev.vars` entry) that holds the admin token's SHA-256.
 pub const ADMIN_HASH_SECRET: &str = "ADMIN_TOKEN_SHA256";
 
@@ -76,7 +73,7 @@ impl AdminToken {
         TokenSource::ADMIN.check(raw, origin).map(Self)
     }
 
-    /// The token from `file` if given, else from `env_value` (the value of [`ADMIN_TOKEN_ENV`]).
+    /// The token from `file` if given, else from `env_value` (the value of `HUB_ADMIN_TOKEN`).
     pub fn load(file: Option<&Path>, env_value: Option<&str>) -> Result<Self, HubctlError> {
         TokenSource::ADMIN.load(file, env_value).map(Self)
     }

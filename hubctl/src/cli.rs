@@ -17,7 +17,8 @@ pub use crate::device::DeviceCommand;
 pub use crate::schema::SchemaCommand;
 pub use crate::token::TokenCommand;
 
-use crate::admin_token::{ADMIN_TOKEN_ENV, AdminToken};
+use crate::admin_token::AdminToken;
+use crate::credential::TokenSource;
 use crate::hub::Hub;
 use crate::hub_url::HubUrl;
 use crate::output::Format;
@@ -136,6 +137,8 @@ pub struct Environment {
     pub hub_url: Option<String>,
     /// `HUB_ADMIN_TOKEN`.
     pub admin_token: Option<String>,
+    /// `DASHBOARD_TOKEN`, for `dashboard watch`.
+    pub dashboard_token: Option<String>,
 }
 
 /// A value parser whose errors never repeat the value (clap's own do), since a pasted token may be in it.
@@ -166,7 +169,8 @@ impl Environment {
     pub fn from_process() -> Self {
         Self {
             hub_url: std::env::var(HUB_URL_ENV).ok(),
-            admin_token: std::env::var(ADMIN_TOKEN_ENV).ok(),
+            admin_token: std::env::var(TokenSource::ADMIN.env).ok(),
+            dashboard_token: std::env::var(TokenSource::DASHBOARD.env).ok(),
         }
     }
 }
@@ -174,10 +178,13 @@ impl Environment {
 impl fmt::Debug for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hub_url = &self.hub_url;
-        let admin_token = self.admin_token.as_ref().map(|_| "<redacted>");
+        let redacted = |token: &Option<String>| token.as_ref().map(|_| "<redacted>");
+        let (admin_token, dashboard_token) =
+            (redacted(&self.admin_token), redacted(&self.dashboard_token));
         write!(
             f,
-            "Environment {{ hub_url: {hub_url:?}, admin_token: {admin_token:?} }}"
+            "Environment {{ hub_url: {hub_url:?}, admin_token: {admin_token:?}, dashboard_token: \
+             {dashboard_token:?} }}"
         )
     }
 }

@@ -4,10 +4,12 @@ use super::*;
 use clap::CommandFactory;
 use telemetry_protocol::{TokenKind, generate_token};
 
-fn env(hub_url: Option<&str>, admin_token: Option<&str>) -> Environment {
+/// The environment with `hub_url`, and `token` as both the admin and the dashboard token.
+fn env(hub_url: Option<&str>, token: Option<&str>) -> Environment {
     Environment {
         hub_url: hub_url.map(str::to_owned),
-        admin_token: admin_token.map(str::to_owned),
+        admin_token: token.map(str::to_owned),
+        dashboard_token: token.map(str::to_owned),
     }
 }
 

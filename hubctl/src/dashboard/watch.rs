@@ -27,9 +27,6 @@ use crate::redact::redact_tokens;
 use crate::scope::parse_device_id;
 use crate::token_file::parse_path;
 
-/// Environment variable that holds the dashboard token when no file is given.
-pub const DASHBOARD_TOKEN_ENV: &str = TokenSource::DASHBOARD.env;
-
 /// `hubctl dashboard watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -58,9 +55,8 @@ enum Ended {
 /// Watches until stopped; the hub URL is `--hub` (or `HUB_URL`), turned into `ws://` or `wss://`.
 pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlError> {
     let hub = context.hub_url()?.ok_or(HubctlError::WatchNeedsHub)?;
-    let env_value = std::env::var(DASHBOARD_TOKEN_ENV).ok();
     let file = args.dashboard_token_file.as_deref();
-    let token = TokenSource::DASHBOARD.load(file, env_value.as_deref())?;
+    let token = TokenSource::DASHBOARD.load(file, context.env.dashboard_token.as_deref())?;
     let url = hub.dashboard_socket(&args.device_id);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
