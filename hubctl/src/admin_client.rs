@@ -1,7 +1,6 @@
-//! The admin API client: one blocking HTTPS request per operation, authenticated with the admin token.
-//!
-//! The URLs come from [`HubUrl`], the bodies from [`telemetry_protocol::admin`] with the checks of
-//! [`crate::admin_wire`], the meaning of a refusal from [`crate::api_error`]; this file only sends and reads.
+//! The admin API client: one blocking HTTPS request per operation, authenticated with the admin token. The
+//! bodies are the types of [`telemetry_protocol::admin`]; answers are checked (tokens well-formed, ids and
+//! hashes as asked) before they are handed back, and a refusal is read by [`crate::api_error`].
 
 use std::fmt;
 use std::time::Duration;
@@ -11,24 +10,22 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
 pub use telemetry_protocol::admin::RevokedDashboardToken;
-use telemetry_protocol::admin::{CreateDeviceRequest, CreatedDashboardToken, CreatedDevice};
-use telemetry_protocol::token::TokenKind;
+use telemetry_protocol::admin::{
+    CreateDashboardTokenRequest, CreateDeviceRequest, CreatedDashboardToken, CreatedDevice,
+    RotateDeviceRequest, RotatedDevice as RotationAnswer,
+};
+use telemetry_protocol::token::{TokenKind, check_token_of_kind};
 use ureq::Agent;
 use ureq::http::header::AUTHORIZATION;
 use ureq::http::{HeaderValue, Response};
 
-pub use crate::admin_wire::RotatedDevice;
-
-use crate::admin_token::{AdminToken, TokenOrigin};
-use crate::admin_wire::{
-    DashboardTokenList, DevicePage, created_dashboard_token, created_device, dashboard_token_body,
-    next_page, rotate_body, rotated_to,
-};
+use crate::admin_token::AdminToken;
 use crate::api_error::{AdminApiError, Subject, refusal};
 use crate::credential::{new_token, parse_token_id, token_sha256_hex};
+use crate::grace::check_grace;
 use crate::hub::{CreatedDevices, Hub};
-use crate::hub_url::{ApiPath, DeviceAction, HubUrl};
-use crate::scope::{Access, DashboardScope};
+use crate::hub_url::HubUrl;
+use crate::scope::{Access, DashboardScope, Label};
 use crate::sql::check_device_batch;
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
 
@@ -49,18 +46,27 @@ pub struct AdminClient {
     token: AdminToken,
 }
 
-/// A request: `GET`, or `POST` with an optional JSON body.
-enum Call {
-    Get,
-    Post(Option<String>),
+/// A device's new token after a rotation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RotatedDevice {
+    /// The new bearer token (`tdev_…`); show it once, never store or log it.
+    pub token: String,
+    /// Until when the old token still works (RFC 3339), or `None` when it stopped at once.
+    pub previous_token_valid_until: Option<String>,
 }
 
-impl Call {
-    /// `POST` with `body` as JSON.
-    fn post(body: &impl Serialize) -> Self {
-        // Serialising these plain structs cannot fail; an empty body would be refused by the hub anyway.
-        Self::Post(Some(serde_json::to_string(body).unwrap_or_default()))
-    }
+/// One page of `GET /admin/devices`, its rows passed through as the hub wrote them (older hubs leave fields
+/// out that [`telemetry_protocol::admin::DeviceSummary`] requires).
+#[derive(serde::Deserialize)]
+struct DevicePage {
+    devices: Vec<Value>,
+    next_after: Option<String>,
+}
+
+/// The answer to `GET /admin/dashboard-tokens`, its rows passed through like [`DevicePage`]'s.
+#[derive(serde::Deserialize)]
+struct DashboardTokenList {
+    dashboard_tokens: Vec<Value>,
 }
 
 impl AdminClient {
@@ -68,7 +74,7 @@ impl AdminClient {
     /// here; nothing is sent yet.
     pub fn new(base_url: &str, admin_token: &str) -> Result<Self, HubctlError> {
         let hub = HubUrl::parse(base_url)?;
-        let token = AdminToken::parse(admin_token, &TokenOrigin::Caller)?;
+        let token = AdminToken::parse(admin_token, "the caller")?;
         Ok(Self::with_token(hub, token))
     }
 
@@ -81,24 +87,26 @@ impl AdminClient {
         }
     }
 
-    /// The hub this client talks to.
-    pub fn hub(&self) -> &HubUrl {
-        &self.hub
-    }
-
     /// Creates device `id` with a new token (a conflict error if it exists).
     pub fn create_device(&self, id: &DeviceId) -> Result<ProvisionedDevice, HubctlError> {
         let body = CreateDeviceRequest {
             device_id: id.clone(),
         };
-        let path = ApiPath::Devices { after: None };
         let subject = Subject::Device(id.clone());
-        let created: CreatedDevice = self.call(&path, Call::post(&body), &subject)?;
-        created_device(created, id)
+        let created: CreatedDevice = self.call("/admin/devices", Some(&body), &subject)?;
+        if &created.device_id != id {
+            return Err(unexpected("the answer names another device"));
+        }
+        checked(&created.token, TokenKind::Device)?;
+        Ok(ProvisionedDevice {
+            device_id: id.clone(),
+            token: created.token,
+        })
     }
 
     /// Like [`Hub::rotate_device`] with a token made by the caller (e.g. one already installed on the
-    /// device); only its hash leaves this process.
+    /// device); only its hash leaves this process, so the hub never sees the token and repeating the request
+    /// after a lost answer changes nothing.
     pub fn rotate_device_to(
         &self,
         id: &DeviceId,
@@ -106,18 +114,35 @@ impl AdminClient {
         token: String,
     ) -> Result<RotatedDevice, HubctlError> {
         let hash = token_sha256_hex(&token);
-        let body = rotate_body(grace, &hash)?;
-        let path = ApiPath::DeviceAction(id, DeviceAction::Rotate);
-        let subject = Subject::Device(id.clone());
-        let answer = self.call(&path, Call::post(&body), &subject)?;
-        rotated_to(answer, token, &hash)
+        let body = RotateDeviceRequest {
+            grace_seconds: check_grace(grace)?.as_secs(),
+            token_sha256: Some(hash.clone()),
+        };
+        let path = format!("/admin/devices/{id}/rotate");
+        let answer: RotationAnswer = self.call(&path, Some(&body), &Subject::Device(id.clone()))?;
+        if answer.token_sha256 != Some(hash) {
+            return Err(unexpected(
+                "the hub did not confirm the new token's hash (is it older than this hubctl?)",
+            ));
+        }
+        checked(&token, TokenKind::Device)?;
+        Ok(RotatedDevice {
+            token,
+            previous_token_valid_until: answer.previous_token_valid_until,
+        })
     }
 
-    /// Sends one request and decodes a success as `T`; anything else becomes an error.
+    /// `GET path`, its answer decoded as `T`.
+    fn get<T: DeserializeOwned>(&self, path: &str, subject: &Subject) -> Result<T, HubctlError> {
+        self.call(path, None::<&()>, subject)
+    }
+
+    /// Sends `GET path`, or `POST path` when there is a `body` (`()` for an empty one), and decodes a success
+    /// as `T`; anything else becomes an error.
     fn call<T: DeserializeOwned>(
         &self,
-        path: &ApiPath<'_>,
-        call: Call,
+        path: &str,
+        body: Option<&impl Serialize>,
         subject: &Subject,
     ) -> Result<T, HubctlError> {
         let url = self.hub.url(path);
@@ -125,9 +150,10 @@ impl AdminClient {
             url: url.clone(),
             source: Box::new(source),
         };
-        let mut response = self.send(&url, call).map_err(transport)?;
+        let mut response = self.send(&url, body).map_err(transport)?;
         let status = response.status().as_u16();
-        let retry_after = header(&response, "retry-after");
+        let retry_after = response.headers().get("retry-after");
+        let retry_after = retry_after.and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response
             .body_mut()
             .with_config()
@@ -144,25 +170,30 @@ impl AdminClient {
         })
     }
 
-    /// The request on the wire; the `Authorization` value is marked sensitive.
-    fn send(&self, url: &str, call: Call) -> Result<Response<ureq::Body>, ureq::Error> {
+    /// The request on the wire; the `Authorization` value is marked sensitive. A `()` body is sent empty.
+    fn send(
+        &self,
+        url: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<Response<ureq::Body>, ureq::Error> {
         let mut bearer =
             HeaderValue::try_from(self.token.bearer()).map_err(ureq::http::Error::from)?;
         bearer.set_sensitive(true);
-        match call {
-            Call::Get => self.agent.get(url).header(AUTHORIZATION, bearer).call(),
-            Call::Post(None) => self
-                .agent
-                .post(url)
-                .header(AUTHORIZATION, bearer)
-                .send_empty(),
-            Call::Post(Some(body)) => self
-                .agent
-                .post(url)
-                .header(AUTHORIZATION, bearer)
-                .content_type("application/json")
-                .send(body),
+        let Some(body) = body else {
+            return self.agent.get(url).header(AUTHORIZATION, bearer).call();
+        };
+        let post = self.agent.post(url).header(AUTHORIZATION, bearer);
+        // Serialising these plain structs cannot fail; an empty body would be refused by the hub anyway.
+        match serde_json::to_value(body).unwrap_or_default() {
+            Value::Null => post.send_empty(),
+            json => post.content_type("application/json").send(json.to_string()),
         }
+    }
+
+    /// `POST /admin/devices/{id}/{action}` without a body; the device as the hub now shows it.
+    fn device_action(&self, id: &DeviceId, action: &str) -> Result<Value, HubctlError> {
+        let path = format!("/admin/devices/{id}/{action}");
+        self.call(&path, Some(&()), &Subject::Device(id.clone()))
     }
 }
 
@@ -187,45 +218,61 @@ impl Hub for AdminClient {
                 }
             }
         }
-        Ok(CreatedDevices {
-            devices,
-            stopped: None,
-        })
+        let stopped = None;
+        Ok(CreatedDevices { devices, stopped })
     }
 
+    /// `{"devices":"*"|[ids],"access":…,"label":…}`, validated as the Worker will; the answer's token checked.
     fn create_dashboard_token(
         &self,
         scope: &DashboardScope,
         access: Access,
         label: Option<&str>,
     ) -> Result<ProvisionedDashboardToken, HubctlError> {
-        let body = dashboard_token_body(scope, access, label)?;
-        let call = Call::post(&body);
+        let label = label.map(Label::parse).transpose()?;
+        let body = CreateDashboardTokenRequest {
+            devices: scope.to_wire()?,
+            access,
+            label: label.map(|l| l.as_str().to_owned()),
+        };
         let created: CreatedDashboardToken =
-            self.call(&ApiPath::DashboardTokens, call, &Subject::Api)?;
-        created_dashboard_token(created)
+            self.call("/admin/dashboard-tokens", Some(&body), &Subject::Api)?;
+        checked(&created.token, TokenKind::Dashboard)?;
+        Ok(ProvisionedDashboardToken {
+            token_id: created.token_id.into(),
+            token: created.token,
+        })
     }
 
-    /// Follows `next_after` through every page.
+    /// Follows `next_after` through every page; it must move forward, so a confused hub cannot make the
+    /// listing loop.
     fn list_devices(&self) -> Result<Vec<Value>, HubctlError> {
         let mut devices = Vec::new();
         let mut after: Option<DeviceId> = None;
         loop {
-            let path = ApiPath::Devices {
-                after: after.as_ref(),
+            let path = match &after {
+                None => "/admin/devices".to_owned(),
+                Some(id) => format!("/admin/devices?after={id}"),
             };
-            let page: DevicePage = self.call(&path, Call::Get, &Subject::Api)?;
+            let page: DevicePage = self.get(&path, &Subject::Api)?;
             devices.extend(page.devices);
-            match page.next_after {
-                None => return Ok(devices),
-                Some(next) => after = Some(next_page(after.as_ref(), &next)?),
+            let Some(next) = page.next_after else {
+                return Ok(devices);
+            };
+            let next =
+                DeviceId::parse(&next).map_err(|_| unexpected("next_after is not a device id"))?;
+            if after.is_some_and(|previous| previous.as_str() >= next.as_str()) {
+                return Err(unexpected("the device list does not advance"));
             }
+            after = Some(next);
         }
     }
 
     fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
-        let subject = Subject::Device(id.clone());
-        self.call(&ApiPath::Device(id), Call::Get, &subject)
+        self.get(
+            &format!("/admin/devices/{id}"),
+            &Subject::Device(id.clone()),
+        )
     }
 
     /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
@@ -235,26 +282,19 @@ impl Hub for AdminClient {
     }
 
     fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
-        let action = if disabled {
-            DeviceAction::Disable
-        } else {
-            DeviceAction::Enable
-        };
-        let path = ApiPath::DeviceAction(id, action);
-        self.call(&path, Call::Post(None), &Subject::Device(id.clone()))
+        self.device_action(id, if disabled { "disable" } else { "enable" })
     }
 
     fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
-        let list: DashboardTokenList =
-            self.call(&ApiPath::DashboardTokens, Call::Get, &Subject::Api)?;
+        let list: DashboardTokenList = self.get("/admin/dashboard-tokens", &Subject::Api)?;
         Ok(list.dashboard_tokens)
     }
 
     fn revoke_dashboard_token(&self, token_id: &str) -> Result<RevokedDashboardToken, HubctlError> {
         let token_id = parse_token_id(token_id)?;
         let subject = Subject::DashboardToken(token_id.to_string());
-        let path = ApiPath::RevokeDashboardToken(&token_id);
-        self.call(&path, Call::Post(None), &subject)
+        let path = format!("/admin/dashboard-tokens/{token_id}/revoke");
+        self.call(&path, Some(&()), &subject)
     }
 }
 
@@ -262,6 +302,16 @@ impl fmt::Debug for AdminClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hub = &self.hub;
         write!(f, "AdminClient {{ hub: {hub}, admin_token: <redacted> }}")
+    }
+}
+
+impl fmt::Debug for RotatedDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let until = &self.previous_token_valid_until;
+        write!(
+            f,
+            "RotatedDevice {{ token: <redacted>, previous_token_valid_until: {until:?} }}"
+        )
     }
 }
 
@@ -284,32 +334,40 @@ fn agent_for(hub: &HubUrl) -> Agent {
     config.build().into()
 }
 
-/// A header's value as text.
-fn header(response: &Response<ureq::Body>, name: &str) -> Option<String> {
-    let value = response.headers().get(name)?;
-    value.to_str().ok().map(str::to_owned)
+/// Fails unless `token` is a well-formed token of `kind` (the message never holds it).
+fn checked(token: &str, kind: TokenKind) -> Result<(), HubctlError> {
+    check_token_of_kind(token, kind)
+        .map_err(|error| unexpected(&format!("the new token is malformed: {error}")))
+}
+
+/// A successful answer with the wrong content.
+fn unexpected(detail: &str) -> HubctlError {
+    let detail = detail.to_owned();
+    AdminApiError::Unexpected {
+        status: 200,
+        detail,
+    }
+    .into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use telemetry_protocol::TokenKind;
     use telemetry_protocol::generate_token;
 
     #[test]
-    fn new_checks_the_url_and_the_token_offline() {
+    fn debug_output_never_shows_a_token() {
         let token = generate_token(TokenKind::Admin, |b| b.fill(3));
         let client = AdminClient::new("http://127.0.0.1:8787", &token).expect("valid");
-        assert_eq!(client.hub().to_string(), "http://127.0.0.1:8787");
-        assert!(!format!("{client:?}").contains(&token[5..]));
-        assert!(matches!(
-            AdminClient::new("http://hub.example.com", &token),
-            Err(HubctlError::InvalidHubUrl(_))
-        ));
-        let device = generate_token(TokenKind::Device, |b| b.fill(3));
-        let error = AdminClient::new("https://hub.example.com", &device).expect_err("wrong kind");
-        assert!(matches!(error, HubctlError::AdminTokenFormat { .. }));
-        assert!(!error.to_string().contains(&device[5..]));
+        let rotated = RotatedDevice {
+            token: "tdev_secret".into(),
+            previous_token_valid_until: None,
+        };
+        assert_eq!(
+            format!("{client:?} {rotated:?}"),
+            "AdminClient { hub: http://127.0.0.1:8787, admin_token: <redacted> } \
+             RotatedDevice { token: <redacted>, previous_token_valid_until: None }"
+        );
     }
 
     #[test]
@@ -319,18 +377,25 @@ mod tests {
         let client = AdminClient::new("http://127.0.0.1:9", &token).expect("valid");
         let id = DeviceId::parse("a").expect("valid");
         let too_long = Duration::from_secs(31 * 24 * 3600);
-        assert!(matches!(
-            client.rotate_device(&id, too_long),
-            Err(HubctlError::InvalidGrace(_))
-        ));
-        assert!(matches!(
-            client.revoke_dashboard_token("dt_nothex"),
-            Err(HubctlError::InvalidTokenId)
-        ));
-        let empty = DashboardScope::Devices(Vec::new());
-        assert!(matches!(
-            client.create_dashboard_token(&empty, Access::Read, None),
-            Err(HubctlError::InvalidScope(_))
-        ));
+        let errors = [
+            client.rotate_device(&id, too_long).map(drop),
+            client.revoke_dashboard_token("dt_nothex").map(drop),
+            client
+                .create_dashboard_token(&DashboardScope::Devices(Vec::new()), Access::Read, None)
+                .map(drop),
+            client
+                .create_dashboard_token(&DashboardScope::All, Access::Read, Some("a\nb"))
+                .map(drop),
+        ];
+        let shown = errors.map(|e| e.expect_err("refused").to_string());
+        assert_eq!(
+            shown,
+            [
+                "invalid grace period: it is longer than 30 days (720h)",
+                "invalid token id: a token id is dt_ followed by 12 lowercase hex digits (e.g. dt_0123456789ab)",
+                "invalid device scope: the device list is empty",
+                "invalid label: it contains a control or bidirectional formatting character",
+            ]
+        );
     }
 }

@@ -17,11 +17,12 @@ pub use crate::device::DeviceCommand;
 pub use crate::schema::SchemaCommand;
 pub use crate::token::TokenCommand;
 
-use crate::admin_token::{ADMIN_TOKEN_ENV, AdminToken};
+use crate::admin_token::AdminToken;
+use crate::credential::TokenSource;
 use crate::hub::Hub;
 use crate::hub_url::HubUrl;
 use crate::output::Format;
-use crate::provision::WranglerHub;
+use crate::sql::WranglerHub;
 use crate::token_file::{TokenFile, parse_path};
 use crate::wrangler::{Target, WranglerProgram};
 use crate::{AdminClient, HubctlError, Wrangler};
@@ -136,6 +137,8 @@ pub struct Environment {
     pub hub_url: Option<String>,
     /// `HUB_ADMIN_TOKEN`.
     pub admin_token: Option<String>,
+    /// `DASHBOARD_TOKEN`, for `dashboard watch`.
+    pub dashboard_token: Option<String>,
 }
 
 /// A value parser whose errors never repeat the value (clap's own do), since a pasted token may be in it.
@@ -166,7 +169,8 @@ impl Environment {
     pub fn from_process() -> Self {
         Self {
             hub_url: std::env::var(HUB_URL_ENV).ok(),
-            admin_token: std::env::var(ADMIN_TOKEN_ENV).ok(),
+            admin_token: std::env::var(TokenSource::ADMIN.env).ok(),
+            dashboard_token: std::env::var(TokenSource::DASHBOARD.env).ok(),
         }
     }
 }
@@ -174,26 +178,18 @@ impl Environment {
 impl fmt::Debug for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hub_url = &self.hub_url;
-        let admin_token = self.admin_token.as_ref().map(|_| "<redacted>");
+        let redacted = |token: &Option<String>| token.as_ref().map(|_| "<redacted>");
+        let (admin_token, dashboard_token) =
+            (redacted(&self.admin_token), redacted(&self.dashboard_token));
         write!(
             f,
-            "Environment {{ hub_url: {hub_url:?}, admin_token: {admin_token:?} }}"
+            "Environment {{ hub_url: {hub_url:?}, admin_token: {admin_token:?}, dashboard_token: \
+             {dashboard_token:?} }}"
         )
     }
 }
 
 impl Commands {
-    /// The command as typed (`device list`), for messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Device(command) => command.name(),
-            Self::Dashboard(command) => command.name(),
-            Self::AdminToken(AdminTokenCommand::Create { .. }) => "admin-token create",
-            Self::Token(TokenCommand::Check { .. }) => "token check",
-            Self::Schema(SchemaCommand::Apply { .. }) => "schema apply",
-        }
-    }
-
     /// How the output is printed; checked before anything runs.
     fn format(&self) -> Result<Format<'_>, HubctlError> {
         match self {
@@ -238,10 +234,15 @@ impl Context<'_> {
         self.cli.hub.hub_url(&self.cli.target, self.env)
     }
 
-    /// The admin API if a hub is given (then the admin token is required), else wrangler, for `command`.
+    /// The admin API if a hub is given, with the admin token from `--admin-token-file`, else `HUB_ADMIN_TOKEN`;
+    /// else wrangler, for `command`.
     pub fn hub(&self, command: &'static str) -> Result<Box<dyn Hub>, HubctlError> {
         match self.hub_url()? {
-            Some(hub) => Ok(Box::new(self.cli.hub.client(hub, self.env)?)),
+            Some(hub) => {
+                let file = self.cli.hub.admin_token_file.as_deref();
+                let token = AdminToken::load(file, self.env.admin_token.as_deref())?;
+                Ok(Box::new(AdminClient::with_token(hub, token)))
+            }
             None => Ok(Box::new(WranglerHub {
                 wrangler: self.cli.target.wrangler()?,
                 admin_token_file: self.cli.hub.admin_token_file.is_some(),
@@ -272,13 +273,6 @@ impl HubArgs {
             Some(url) => HubUrl::parse(url).map(Some),
             None => Ok(None),
         }
-    }
-
-    /// A client of `hub` with the admin token from `--admin-token-file`, else `HUB_ADMIN_TOKEN`.
-    pub fn client(&self, hub: HubUrl, env: &Environment) -> Result<AdminClient, HubctlError> {
-        let file = self.admin_token_file.as_deref();
-        let token = AdminToken::load(file, env.admin_token.as_deref())?;
-        Ok(AdminClient::with_token(hub, token))
     }
 }
 
@@ -316,12 +310,28 @@ impl TargetArgs {
     }
 }
 
+/// Parses `args`, the words after `hubctl` (test support).
+#[cfg(test)]
+pub(crate) fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
+}
+
+/// The words of a command line written as one string, none of which holds a space (test support).
+#[cfg(test)]
+pub(crate) fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Runs `args` with `env` and no standard input; what it printed (test support).
 #[cfg(test)]
 pub(crate) fn run_args(args: &[&str], env: &Environment) -> Result<String, HubctlError> {
-    let cli =
-        Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied())).expect("parses");
     let mut out = Vec::new();
-    run_with(&cli, env, &mut "".as_bytes(), &mut out)?;
+    run_with(
+        &parse(args).expect("parses"),
+        env,
+        &mut "".as_bytes(),
+        &mut out,
+    )?;
     Ok(String::from_utf8(out).expect("utf-8"))
 }
 

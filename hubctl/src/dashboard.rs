@@ -144,18 +144,15 @@ fn created(
 
 /// One row per dashboard token: id, access, created, revoked, devices, label. Never a token.
 fn tokens_table(tokens: &[serde_json::Value]) -> String {
-    let headers = [
-        "TOKEN ID", "ACCESS", "CREATED", "REVOKED", "DEVICES", "LABEL",
+    let columns = [
+        ("TOKEN ID", "token_id"),
+        ("ACCESS", "access"),
+        ("CREATED", "created_at"),
+        ("REVOKED", "revoked_at"),
+        ("DEVICES", "devices"),
+        ("LABEL", "label"),
     ];
-    let keys = [
-        "token_id",
-        "access",
-        "created_at",
-        "revoked_at",
-        "devices",
-        "label",
-    ];
-    rows_table(&headers, &keys, tokens, "no dashboard tokens\n")
+    rows_table(&columns, tokens, "no dashboard tokens\n")
 }
 
 /// What `dashboard revoke` did; as JSON the admin API's answer.

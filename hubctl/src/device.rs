@@ -104,9 +104,11 @@ impl DeviceCommand {
     /// `--json` and `--token-file`; the file holds one token, so it takes one device.
     pub fn format(&self) -> Result<Format<'_>, HubctlError> {
         Ok(match self {
-            Self::Create { ids, .. } if ids.len() != 1 && self.has_token_file() => {
-                return Err(HubctlError::TokenFileNeedsOneDevice);
-            }
+            Self::Create {
+                ids,
+                token_file: Some(_),
+                ..
+            } if ids.len() != 1 => return Err(HubctlError::TokenFileNeedsOneDevice),
             Self::Create {
                 json, token_file, ..
             }
@@ -116,16 +118,6 @@ impl DeviceCommand {
             Self::List { json } | Self::Show { json, .. } => Format::new(*json, None),
             Self::Disable { json, .. } | Self::Enable { json, .. } => Format::new(*json, None),
         })
-    }
-
-    fn has_token_file(&self) -> bool {
-        matches!(
-            self,
-            Self::Create {
-                token_file: Some(_),
-                ..
-            }
-        )
     }
 
     /// Runs the command against the hub `context` selects.
@@ -192,23 +184,15 @@ fn rotated(id: &DeviceId, rotated: &RotatedDevice) -> Output {
 
 /// One row per device: id, online, last seen, last seq, disabled since, end of the old token's grace.
 fn devices_table(devices: &[Value]) -> String {
-    let headers = [
-        "DEVICE",
-        "ONLINE",
-        "LAST SEEN",
-        "LAST SEQ",
-        "DISABLED",
-        "GRACE UNTIL",
+    let columns = [
+        ("DEVICE", "device_id"),
+        ("ONLINE", "online"),
+        ("LAST SEEN", "last_seen"),
+        ("LAST SEQ", "last_seq"),
+        ("DISABLED", "disabled_at"),
+        ("GRACE UNTIL", "previous_token_valid_until"),
     ];
-    let keys = [
-        "device_id",
-        "online",
-        "last_seen",
-        "last_seq",
-        "disabled_at",
-        "previous_token_valid_until",
-    ];
-    rows_table(&headers, &keys, devices, "no devices\n")
+    rows_table(&columns, devices, "no devices\n")
 }
 
 /// One device, a field per line; with the storage meter when the hub keeps history.

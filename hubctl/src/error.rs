@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use telemetry_protocol::{DeviceId, InvalidDeviceId, TokenFormatError};
+use telemetry_protocol::{DeviceId, InvalidDeviceId, TokenFormatError, TokenKind};
 
 use crate::api_error::AdminApiError;
+use crate::credential::TokenSource;
 
 /// Everything that can go wrong while provisioning.
 #[derive(Debug, thiserror::Error)]
@@ -88,21 +89,25 @@ pub enum HubctlError {
     /// The `--hub` URL (or `HUB_URL`) cannot be used; the URL itself is not repeated.
     #[error("invalid hub URL: {0}")]
     InvalidHubUrl(&'static str),
-    /// The admin API was selected but no admin token was given.
-    #[error("no admin token: set HUB_ADMIN_TOKEN or pass --admin-token-file PATH")]
-    AdminTokenMissing,
-    /// The admin token fails the offline check (wrong kind, length or checksum).
-    #[error("the admin token from {origin} is malformed: {source}")]
-    AdminTokenFormat {
-        /// Where it came from (`HUB_ADMIN_TOKEN` or the file), never the token.
+    /// A command that needs an existing token (the admin token, `dashboard watch`'s dashboard token) has none.
+    #[error("no {} token: set {} or pass {} PATH", .0.kind, .0.env, .0.flag)]
+    TokenMissing(TokenSource),
+    /// A token from a file or the environment fails the offline check (wrong kind, length or checksum).
+    #[error("the {kind} token from {origin} is malformed: {source}")]
+    TokenFormatFrom {
+        /// The kind expected.
+        kind: TokenKind,
+        /// Where it came from (the variable, or the flag and file), never the token.
         origin: String,
         /// What is wrong with it.
         source: TokenFormatError,
     },
-    /// The admin token file cannot be read.
-    #[error("cannot read the admin token file {}: {source}", .path.display())]
-    AdminTokenFile {
-        /// The file given with `--admin-token-file`.
+    /// A file named to hold a token cannot be read.
+    #[error("cannot read the {kind} token file {}: {source}", .path.display())]
+    TokenFileRead {
+        /// The kind expected.
+        kind: TokenKind,
+        /// The file given.
         path: PathBuf,
         /// Why it cannot be read.
         source: std::io::Error,
@@ -119,25 +124,6 @@ pub enum HubctlError {
          http://127.0.0.1:8787)"
     )]
     WatchNeedsHub,
-    /// `dashboard watch` was given no dashboard token.
-    #[error("no dashboard token: set DASHBOARD_TOKEN or pass --dashboard-token-file PATH")]
-    DashboardTokenMissing,
-    /// The dashboard token fails the offline check (wrong kind, length or checksum).
-    #[error("the dashboard token from {origin} is malformed: {source}")]
-    DashboardTokenFormat {
-        /// Where it came from (`DASHBOARD_TOKEN` or the file), never the token.
-        origin: String,
-        /// What is wrong with it.
-        source: TokenFormatError,
-    },
-    /// The dashboard token file cannot be read.
-    #[error("cannot read the dashboard token file {}: {source}", .path.display())]
-    DashboardTokenFile {
-        /// The file given with `--dashboard-token-file`.
-        path: PathBuf,
-        /// Why it cannot be read.
-        source: std::io::Error,
-    },
     /// `--hub` and a flag that selects wrangler's database were both given.
     #[error(
         "--hub selects the admin API, while --local, --remote and --persist-to select wrangler's database: \
@@ -233,22 +219,5 @@ mod tests {
             shown,
             "device already exists: ems_001, ems_002 (nothing was created)"
         );
-    }
-
-    #[test]
-    fn a_partial_batch_names_what_was_created_failed_and_skipped() {
-        let id = |raw: &str| DeviceId::parse(raw).expect("valid");
-        let error = HubctlError::DevicesPartlyCreated {
-            created: vec![id("a")],
-            failed: id("b"),
-            skipped: vec![id("c"), id("d")],
-            source: Box::new(HubctlError::InvalidTokenId),
-        };
-        let shown = error.to_string();
-        assert!(
-            shown.starts_with("stopped at device b: invalid token id"),
-            "{shown}"
-        );
-        assert!(shown.ends_with("created before it: a (tokens shown above); not attempted: c, d"));
     }
 }

@@ -2,14 +2,33 @@
 //! through wrangler ([`crate::Wrangler`]). Commands are written once against it; what wrangler cannot do says
 //! that it needs the admin API.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
 
+use crate::HubctlError;
 use crate::admin_client::{RevokedDashboardToken, RotatedDevice};
 use crate::scope::{Access, DashboardScope};
-use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
+
+/// A device that was just created, with its token: the only time the token exists outside the device.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProvisionedDevice {
+    /// The new device's id.
+    pub device_id: DeviceId,
+    /// Its bearer token (`tdev_…`); show it once, never store or log it.
+    pub token: String,
+}
+
+/// A dashboard token that was just created.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProvisionedDashboardToken {
+    /// Public id (`dt_…`) that names the token without revealing it.
+    pub token_id: String,
+    /// The bearer token (`tdash_…`); show it once, never store or log it.
+    pub token: String,
+}
 
 /// The devices a batch created, each with its token, and why it stopped early if it did.
 pub struct CreatedDevices {
@@ -73,5 +92,47 @@ pub trait Hub {
         _token_id: &str,
     ) -> Result<RevokedDashboardToken, HubctlError> {
         Err(self.admin_api_only())
+    }
+}
+
+impl fmt::Debug for ProvisionedDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let device_id = &self.device_id;
+        write!(
+            f,
+            "ProvisionedDevice {{ device_id: {device_id}, token: <redacted> }}"
+        )
+    }
+}
+
+impl fmt::Debug for ProvisionedDashboardToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let token_id = &self.token_id;
+        write!(
+            f,
+            "ProvisionedDashboardToken {{ token_id: {token_id}, token: <redacted> }}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_tokens() {
+        let device = ProvisionedDevice {
+            device_id: DeviceId::parse("ems_001").expect("valid"),
+            token: "tdev_secret".into(),
+        };
+        let dashboard = ProvisionedDashboardToken {
+            token_id: "dt_0123456789ab".into(),
+            token: "tdash_secret".into(),
+        };
+        assert_eq!(
+            format!("{device:?} {dashboard:?}"),
+            "ProvisionedDevice { device_id: ems_001, token: <redacted> } \
+             ProvisionedDashboardToken { token_id: dt_0123456789ab, token: <redacted> }"
+        );
     }
 }

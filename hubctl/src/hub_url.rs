@@ -1,5 +1,5 @@
 //! Where the admin API is: the hub's origin, checked once (`https://`, or `http://` on a loopback host for
-//! `wrangler dev`), and the URL of each admin operation. Pure.
+//! `wrangler dev`), and the URLs below it. Pure.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -8,7 +8,6 @@ use telemetry_protocol::DeviceId;
 use ureq::http::Uri;
 
 use crate::HubctlError;
-use crate::credential::TokenId;
 use crate::scope::looks_like_token;
 
 /// A hub's origin (`scheme://host[:port]`), safe to send the admin token to.
@@ -16,35 +15,6 @@ use crate::scope::looks_like_token;
 pub struct HubUrl {
     origin: String,
     loopback: bool,
-}
-
-/// A device operation with its own path below `/admin/devices/{id}/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceAction {
-    /// `rotate`: a new token, optionally with a grace period for the old one.
-    Rotate,
-    /// `disable`: refuse the device's token and close its connection.
-    Disable,
-    /// `enable`: accept the token again.
-    Enable,
-}
-
-/// One admin API endpoint. Device ids and token ids are validated types whose characters need no escaping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiPath<'a> {
-    /// `GET` (one page, after an id) or `POST` `/admin/devices`.
-    Devices {
-        /// The last id of the previous page.
-        after: Option<&'a DeviceId>,
-    },
-    /// `GET /admin/devices/{id}`.
-    Device(&'a DeviceId),
-    /// `POST /admin/devices/{id}/{action}`.
-    DeviceAction(&'a DeviceId, DeviceAction),
-    /// `GET` or `POST` `/admin/dashboard-tokens`.
-    DashboardTokens,
-    /// `POST /admin/dashboard-tokens/{token_id}/revoke`.
-    RevokeDashboardToken(&'a TokenId),
 }
 
 impl HubUrl {
@@ -83,9 +53,9 @@ impl HubUrl {
         format!("{origin}/ws/dashboard/{device}")
     }
 
-    /// The full URL of `path` on this hub.
-    pub fn url(&self, path: &ApiPath<'_>) -> String {
-        format!("{}{}", self.origin, path.path_and_query())
+    /// The full URL of `path` (an `/admin/…` path, with its query) on this hub.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
     }
 }
 
@@ -131,33 +101,6 @@ fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-impl ApiPath<'_> {
-    /// The path, and for a later page of devices the `after` query.
-    pub fn path_and_query(&self) -> String {
-        match self {
-            Self::Devices { after: None } => "/admin/devices".into(),
-            Self::Devices { after: Some(id) } => format!("/admin/devices?after={id}"),
-            Self::Device(id) => format!("/admin/devices/{id}"),
-            Self::DeviceAction(id, action) => format!("/admin/devices/{id}/{}", action.as_str()),
-            Self::DashboardTokens => "/admin/dashboard-tokens".into(),
-            Self::RevokeDashboardToken(token_id) => {
-                format!("/admin/dashboard-tokens/{}/revoke", token_id.as_str())
-            }
-        }
-    }
-}
-
-impl DeviceAction {
-    /// The last path segment.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Rotate => "rotate",
-            Self::Disable => "disable",
-            Self::Enable => "enable",
-        }
-    }
 }
 
 #[cfg(test)]
@@ -218,43 +161,18 @@ mod tests {
     }
 
     #[test]
-    fn urls_are_the_origin_and_the_admin_path() {
+    fn urls_are_the_origin_and_a_path() {
         let hub = HubUrl::parse("HTTPS://Hub.Example.com:8443/").expect("ok");
         assert_eq!(hub.to_string(), "https://Hub.Example.com:8443");
+        assert_eq!(
+            hub.url("/admin/devices?after=a"),
+            "https://Hub.Example.com:8443/admin/devices?after=a"
+        );
         let id = DeviceId::parse("ems_001").expect("valid");
-        let token_id = crate::credential::parse_token_id("dt_0123456789ab").expect("valid");
-        let cases = [
-            (ApiPath::Devices { after: None }, "/admin/devices"),
-            (
-                ApiPath::Devices { after: Some(&id) },
-                "/admin/devices?after=ems_001",
-            ),
-            (ApiPath::Device(&id), "/admin/devices/ems_001"),
-            (
-                ApiPath::DeviceAction(&id, DeviceAction::Rotate),
-                "/admin/devices/ems_001/rotate",
-            ),
-            (
-                ApiPath::DeviceAction(&id, DeviceAction::Disable),
-                "/admin/devices/ems_001/disable",
-            ),
-            (
-                ApiPath::DeviceAction(&id, DeviceAction::Enable),
-                "/admin/devices/ems_001/enable",
-            ),
-            (ApiPath::DashboardTokens, "/admin/dashboard-tokens"),
-            (
-                ApiPath::RevokeDashboardToken(&token_id),
-                "/admin/dashboard-tokens/dt_0123456789ab/revoke",
-            ),
-        ];
         let socket = hub.dashboard_socket(&id);
         assert_eq!(socket, "wss://Hub.Example.com:8443/ws/dashboard/ems_001");
-        for (path, expected) in cases {
-            assert_eq!(
-                hub.url(&path),
-                format!("https://Hub.Example.com:8443{expected}")
-            );
-        }
+        let local = HubUrl::parse("http://127.0.0.1:8787").expect("ok");
+        let socket = local.dashboard_socket(&id);
+        assert_eq!(socket, "ws://127.0.0.1:8787/ws/dashboard/ems_001");
     }
 }

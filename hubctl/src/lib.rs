@@ -10,7 +10,6 @@
 
 pub mod admin_client;
 pub mod admin_token;
-pub mod admin_wire;
 pub mod api_error;
 pub mod cli;
 pub mod credential;
@@ -21,7 +20,6 @@ pub mod grace;
 pub mod hub;
 pub mod hub_url;
 pub mod output;
-pub mod provision;
 pub mod redact;
 pub mod schema;
 pub mod scope;
@@ -36,9 +34,8 @@ pub use api_error::AdminApiError;
 pub use cli::{Cli, run};
 pub use credential::{TokenHash, TokenId, token_sha256_hex};
 pub use error::HubctlError;
-pub use hub::Hub;
+pub use hub::{Hub, ProvisionedDashboardToken, ProvisionedDevice};
 pub use hub_url::HubUrl;
-pub use provision::{ProvisionedDashboardToken, ProvisionedDevice};
 pub use scope::{Access, DashboardScope, Label};
 pub use sql::MAX_DEVICES_PER_BATCH;
 pub use wrangler::{Target, Wrangler, WranglerProgram};

@@ -162,16 +162,17 @@ pub fn field(object: &Value, key: &str) -> String {
     }
 }
 
-/// One row per object with the `keys` as columns under `headers`, or `empty` when there are none.
-pub fn rows_table(headers: &[&str], keys: &[&str], objects: &[Value], empty: &str) -> String {
+/// One row per object with a column per `(header, key)`, or `empty` when there are none.
+pub fn rows_table(columns: &[(&str, &str)], objects: &[Value], empty: &str) -> String {
     if objects.is_empty() {
         return empty.to_owned();
     }
     let rows: Vec<Vec<String>> = objects
         .iter()
-        .map(|o| keys.iter().map(|key| field(o, key)).collect())
+        .map(|o| columns.iter().map(|(_, key)| field(o, key)).collect())
         .collect();
-    table(headers, &rows)
+    let headers: Vec<&str> = columns.iter().map(|(header, _)| *header).collect();
+    table(&headers, &rows)
 }
 
 /// Left-aligned columns two spaces apart, with a header line unless `headers` is empty.

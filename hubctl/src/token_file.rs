@@ -37,11 +37,6 @@ impl TokenFile {
         }
     }
 
-    /// The path as given.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Writes `token` and a newline, flushed to disk, and keeps the file.
     pub fn write_token(mut self, token: &str) -> Result<PathBuf, HubctlError> {
         let written = match self.file.take() {
@@ -67,19 +62,6 @@ impl Drop for TokenFile {
             let _ = fs::remove_file(&self.path);
         }
     }
-}
-
-/// Reserves `path` if one was given, runs `create`, and writes the new token (`token_of` what it made) to the
-/// file. Returns what was made and the file that holds its token, if any.
-pub fn create_with<T>(
-    path: Option<&Path>,
-    create: impl FnOnce() -> Result<T, HubctlError>,
-    token_of: impl Fn(&T) -> &str,
-) -> Result<(T, Option<PathBuf>), HubctlError> {
-    let file = path.map(TokenFile::reserve).transpose()?;
-    let made = create()?;
-    let written = file.map(|f| f.write_token(token_of(&made))).transpose()?;
-    Ok((made, written))
 }
 
 /// Parses a path argument, refusing a token pasted in its place (the error does not repeat it).
@@ -127,37 +109,9 @@ mod tests {
             TokenFile::reserve(&missing_dir),
             Err(HubctlError::TokenFileCreate { .. })
         ));
-    }
-
-    #[test]
-    fn an_unused_reservation_is_removed() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("unused");
-        drop(TokenFile::reserve(&path).expect("new file"));
-        assert!(!path.exists());
-    }
-
-    #[test]
-    fn create_with_reserves_first_and_writes_after() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t");
-        let seen = |p: &Path| p.exists();
-        let (made, written) =
-            create_with(Some(&path), || Ok(seen(&path)), |_| "tdev_x").expect("made");
-        assert!(made, "the file exists before the credential is made");
-        assert_eq!(written.as_deref(), Some(path.as_path()));
-        let again = create_with(Some(&path), || Ok(()), |_| "tdev_y");
-        assert!(matches!(again, Err(HubctlError::TokenFileExists(_))));
-        assert_eq!(fs::read_to_string(&path).expect("read"), "tdev_x\n");
-        let failed_path = dir.path().join("failed");
-        let failed = create_with(
-            Some(&failed_path),
-            || Err::<(), _>(HubctlError::NoDevices),
-            |_| "",
-        );
-        assert!(failed.is_err() && !failed_path.exists());
-        let (_, none) = create_with(None, || Ok(()), |_| "tdev_x").expect("made");
-        assert_eq!(none, None);
+        let unused = dir.path().join("unused");
+        drop(TokenFile::reserve(&unused).expect("new file"));
+        assert!(!unused.exists(), "an unused reservation is removed");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! How to run `wrangler d1 execute` (which program, config, database and target) and how to read what it
-//! printed. Both are pure; [`Wrangler::execute_file`] and [`Wrangler::query`] are the only places that start a
-//! process.
+//! printed. Both are pure ([`Wrangler::command`], [`interpret`]); only [`Wrangler::execute_file`] and
+//! [`Wrangler::query`] start the process.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -86,17 +86,6 @@ pub enum SqlInput {
     Command(String),
 }
 
-/// A fully resolved process to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// The program.
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<OsString>,
-    /// Working directory: the wrangler config's directory.
-    pub current_dir: PathBuf,
-}
-
 /// How to run wrangler against one D1 database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wrangler {
@@ -148,43 +137,33 @@ impl Wrangler {
         &self.target
     }
 
-    /// The wrangler config path as given.
-    pub fn config(&self) -> &Path {
-        &self.config
-    }
-
-    /// The process that runs `input`, with relative paths resolved against `cwd` (pure).
-    pub fn invocation(&self, input: &SqlInput, cwd: &Path) -> Invocation {
+    /// The process that runs `input` quietly, with relative paths resolved against `cwd`, in the config's
+    /// directory (pure: nothing is started).
+    pub fn command(&self, input: &SqlInput, cwd: &Path) -> Command {
         let config = absolutize(&self.config, cwd);
-        let current_dir = config
-            .parent()
-            .map_or_else(|| cwd.to_owned(), Path::to_owned);
-        let mut args = self.program.leading_args.clone();
-        args.extend(["d1", "execute", self.database.as_str()].map(OsString::from));
-        args.extend([OsString::from("--config"), config.into_os_string()]);
-        args.extend(self.target_args(cwd));
-        args.extend(["--yes", "--json"].map(OsString::from));
-        args.extend(input_args(input, cwd));
-        Invocation {
-            program: resolve_program(&self.program.program, cwd),
-            args,
-            current_dir,
-        }
-    }
-
-    /// `--local [--persist-to DIR]` or `--remote`.
-    fn target_args(&self, cwd: &Path) -> Vec<OsString> {
+        let mut command = Command::new(resolve_program(&self.program.program, cwd));
+        command.current_dir(config.parent().unwrap_or(cwd));
+        command.args(&self.program.leading_args);
+        command.args(["d1", "execute", self.database.as_str(), "--config"]);
+        command.arg(&config);
         match &self.target {
-            Target::Local { persist_to: None } => vec!["--local".into()],
-            Target::Local {
-                persist_to: Some(dir),
-            } => vec![
-                "--local".into(),
-                "--persist-to".into(),
-                absolutize(dir, cwd).into_os_string(),
-            ],
-            Target::Remote => vec!["--remote".into()],
+            Target::Local { persist_to } => {
+                command.arg("--local");
+                if let Some(dir) = persist_to {
+                    command.arg("--persist-to").arg(absolutize(dir, cwd));
+                }
+            }
+            Target::Remote => {
+                command.arg("--remote");
+            }
         }
+        command.args(["--yes", "--json"]);
+        match input {
+            SqlInput::File(path) => command.arg("--file").arg(absolutize(path, cwd)),
+            SqlInput::Command(sql) => command.arg("--command").arg(sql),
+        };
+        command.envs(QUIET_ENV).stdin(Stdio::null());
+        command
     }
 
     /// Runs the statements in `sql_file`; returns wrangler's per-statement results.
@@ -212,32 +191,20 @@ impl Wrangler {
     /// Starts wrangler for `input`, waits, and interprets its JSON output.
     fn run(&self, input: &SqlInput) -> Result<Vec<Value>, HubctlError> {
         let cwd = std::env::current_dir()?;
-        let invocation = self.invocation(input, &cwd);
+        let mut command = self.command(input, &cwd);
         require_file("wrangler config", &absolutize(&self.config, &cwd))?;
         if let SqlInput::File(path) = input {
             require_file("SQL file", &absolutize(path, &cwd))?;
         }
-        let output = Command::new(&invocation.program)
-            .args(&invocation.args)
-            .current_dir(&invocation.current_dir)
-            .envs(QUIET_ENV)
-            .stdin(Stdio::null())
+        let output = command
             .output()
             .map_err(|source| HubctlError::WranglerNotRunnable {
-                program: invocation.program.clone(),
+                program: PathBuf::from(command.get_program()),
                 source,
             })?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         interpret(output.status.code(), &stdout, &stderr)
-    }
-}
-
-/// `--file ABS` or `--command SQL`.
-fn input_args(input: &SqlInput, cwd: &Path) -> [OsString; 2] {
-    match input {
-        SqlInput::File(path) => ["--file".into(), absolutize(path, cwd).into_os_string()],
-        SqlInput::Command(sql) => ["--command".into(), sql.into()],
     }
 }
 
@@ -395,61 +362,50 @@ fn strip_ansi(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn strings(invocation: &Invocation) -> Vec<String> {
-        let args = invocation
-            .args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned());
-        args.collect()
-    }
-
     #[test]
-    fn local_invocation_resolves_paths_and_runs_in_the_config_directory() {
-        let wrangler = Wrangler::local("node_modules/.bin/wrangler", "conf/wrangler.toml", "state");
-        let input = SqlInput::File(PathBuf::from("schema.sql"));
-        let invocation = wrangler.invocation(&input, Path::new("/repo"));
-        assert_eq!(
-            invocation.program,
-            PathBuf::from("/repo/node_modules/.bin/wrangler")
-        );
-        assert_eq!(invocation.current_dir, PathBuf::from("/repo/conf"));
-        let expected = "d1 execute DB --config /repo/conf/wrangler.toml --local --persist-to /repo/state \
-                        --yes --json --file /repo/schema.sql";
-        assert_eq!(strings(&invocation).join(" "), expected);
-    }
-
-    #[test]
-    fn remote_npx_invocation_with_a_named_database_and_a_command() {
-        let wrangler = Wrangler::new(
-            WranglerProgram::npx(),
-            "/abs/w.toml",
-            "telemetry-hub",
-            Target::Remote,
-        );
-        let input = SqlInput::Command("SELECT 1".into());
-        let invocation = wrangler.invocation(&input, Path::new("/elsewhere"));
-        assert_eq!(invocation.program, PathBuf::from("npx"));
-        assert_eq!(invocation.current_dir, PathBuf::from("/abs"));
-        let expected = "wrangler d1 execute telemetry-hub --config /abs/w.toml --remote --yes --json \
-                        --command SELECT 1";
-        assert_eq!(strings(&invocation).join(" "), expected);
-    }
-
-    #[test]
-    fn local_without_persist_to_passes_only_local() {
-        let target = Target::Local { persist_to: None };
-        let wrangler = Wrangler::new(
+    fn invocations_resolve_paths_and_run_in_the_config_directory() {
+        let local = Wrangler::local("node_modules/.bin/wrangler", "conf/wrangler.toml", "state");
+        let remote = Wrangler::new(WranglerProgram::npx(), "/abs/w.toml", "db", Target::Remote);
+        let unpersisted = Target::Local { persist_to: None };
+        let bare = Wrangler::new(
             WranglerProgram::path("wrangler"),
-            "wrangler.toml",
+            "w.toml",
             "DB",
-            target,
+            unpersisted,
         );
-        let invocation =
-            wrangler.invocation(&SqlInput::Command("SELECT 1".into()), Path::new("/r"));
-        assert_eq!(invocation.program, PathBuf::from("wrangler"));
-        assert!(strings(&invocation).contains(&"--local".to_owned()));
-        assert!(!strings(&invocation).contains(&"--persist-to".to_owned()));
-        assert_eq!(invocation.current_dir, PathBuf::from("/r"));
+        let file = SqlInput::File(PathBuf::from("schema.sql"));
+        let command = SqlInput::Command("SELECT 1".into());
+        let cases = [
+            (
+                &local,
+                &file,
+                "/repo/node_modules/.bin/wrangler",
+                "/repo/conf",
+                "d1 execute DB --config /repo/conf/wrangler.toml --local --persist-to /repo/state --yes --json \
+              --file /repo/schema.sql",
+            ),
+            (
+                &remote,
+                &command,
+                "npx",
+                "/abs",
+                "wrangler d1 execute db --config /abs/w.toml --remote --yes --json --command SELECT 1",
+            ),
+            (
+                &bare,
+                &command,
+                "wrangler",
+                "/repo",
+                "d1 execute DB --config /repo/w.toml --local --yes --json --command SELECT 1",
+            ),
+        ];
+        for (wrangler, input, program, dir, args) in cases {
+            let command = wrangler.command(input, Path::new("/repo"));
+            assert_eq!(command.get_program(), program);
+            assert_eq!(command.get_current_dir(), Some(Path::new(dir)));
+            let shown: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+            assert_eq!(shown.join(" "), args);
+        }
     }
 
     #[test]
@@ -461,61 +417,65 @@ mod tests {
         let bin = root.path().join(NODE_MODULES_WRANGLER);
         std::fs::create_dir_all(bin.parent().expect("parent")).expect("mkdir");
         std::fs::write(&bin, "#!/bin/sh\n").expect("write");
-        assert_eq!(
-            WranglerProgram::discover(&nested),
-            WranglerProgram::path(bin)
-        );
+        let found = WranglerProgram::discover(&nested);
+        assert_eq!(found, WranglerProgram::path(bin));
     }
 
     #[test]
-    fn success_returns_the_per_statement_results() {
+    fn successes_give_the_results_even_after_a_preamble() {
         let stdout = r#"[{"results":[{"id":"a"}],"success":true,"meta":{"duration":0}}]"#;
         let results = interpret(Some(0), stdout, "").expect("success");
-        assert_eq!(
-            first_result_rows(&results),
-            vec![serde_json::json!({"id": "a"})]
-        );
-    }
-
-    #[test]
-    fn a_json_error_becomes_the_error_text() {
-        let stdout = "\n{\n  \"error\": {\n    \"text\": \"UNIQUE constraint failed: devices.id: SQLITE_CONSTRAINT\"\n  }\n}\n";
-        let error = interpret(Some(1), stdout, "").expect_err("failure");
-        assert!(is_device_id_conflict(&error), "{error}");
-        let notes = r#"{"error":{"text":"bad","notes":[{"text":"hint one"}]}}"#;
-        let error = interpret(Some(1), notes, "").expect_err("failure");
-        assert_eq!(error.to_string(), "wrangler failed: bad\nhint one");
-    }
-
-    #[test]
-    fn a_missing_table_asks_for_the_schema() {
-        let stdout = r#"{"error":{"text":"no such table: devices: SQLITE_ERROR"}}"#;
-        let error = interpret(Some(1), stdout, "").expect_err("failure");
-        assert!(matches!(error, HubctlError::SchemaMissing(_)));
-        assert!(error.to_string().contains("hubctl schema apply"));
-    }
-
-    #[test]
-    fn without_json_the_cleaned_stderr_is_shown() {
-        let stderr = "\u{1b}[31m✘ \u{1b}[41;31m[\u{1b}[41;97mERROR\u{1b}[41;31m]\u{1b}[0m \u{1b}[1mCould not read file: /x.toml\u{1b}[0m\n\n\
-                      🪵  Logs were written to \"/root/log\"\n";
-        let error = interpret(Some(1), "", stderr).expect_err("failure");
-        assert_eq!(
-            error.to_string(),
-            "wrangler failed: ✘ [ERROR] Could not read file: /x.toml"
-        );
-        let silent = interpret(Some(2), "", "").expect_err("failure");
-        assert!(silent.to_string().contains("status 2"));
-    }
-
-    #[test]
-    fn json_after_a_preamble_is_still_found() {
+        let rows = first_result_rows(&results);
+        assert_eq!(rows, vec![serde_json::json!({"id": "a"})]);
         let stdout = "note: something\n[{\"results\":[],\"success\":true}]";
         assert_eq!(interpret(Some(0), stdout, "").expect("success").len(), 1);
-        assert!(
-            interpret(Some(0), "not json", "")
-                .expect("success")
-                .is_empty()
-        );
+        let not_json = interpret(Some(0), "not json", "").expect("success");
+        assert!(not_json.is_empty());
+    }
+
+    #[test]
+    fn failures_give_wrangler_s_cleaned_text() {
+        let conflict = "\n{\n  \"error\": {\n    \"text\": \"UNIQUE constraint failed: devices.id: X\"\n  }\n}\n";
+        assert!(is_device_id_conflict(
+            &interpret(Some(1), conflict, "").expect_err("failure")
+        ));
+        let stderr = "\u{1b}[31m✘ \u{1b}[41;31m[\u{1b}[41;97mERROR\u{1b}[41;31m]\u{1b}[0m \u{1b}[1mCould not read \
+                      file: /x.toml\u{1b}[0m\n\n🪵  Logs were written to \"/root/log\"\n";
+        let cases = [
+            (
+                Some(1),
+                r#"{"error":{"text":"bad","notes":[{"text":"hint one"}]}}"#,
+                "",
+                "wrangler failed: bad\nhint one",
+            ),
+            (
+                Some(1),
+                r#"{"error":{"text":"no such table: devices: SQLITE_ERROR"}}"#,
+                "",
+                "no such table: devices: SQLITE_ERROR (apply the schema first: hubctl schema apply)",
+            ),
+            (
+                Some(1),
+                "",
+                stderr,
+                "wrangler failed: ✘ [ERROR] Could not read file: /x.toml",
+            ),
+            (
+                Some(2),
+                "",
+                "",
+                "wrangler failed: wrangler exited with status 2 and printed nothing",
+            ),
+            (
+                None,
+                "",
+                "",
+                "wrangler failed: wrangler was killed by a signal",
+            ),
+        ];
+        for (code, stdout, stderr, expected) in cases {
+            let error = interpret(code, stdout, stderr).expect_err("failure");
+            assert_eq!(error.to_string(), expected);
+        }
     }
 }

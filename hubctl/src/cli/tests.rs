@@ -2,17 +2,14 @@
 
 use super::*;
 use clap::CommandFactory;
-use telemetry_protocol::DeviceId;
 use telemetry_protocol::{TokenKind, generate_token};
 
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-}
-
-fn env(hub_url: Option<&str>, admin_token: Option<&str>) -> Environment {
+/// The environment with `hub_url`, and `token` as both the admin and the dashboard token.
+fn env(hub_url: Option<&str>, token: Option<&str>) -> Environment {
     Environment {
         hub_url: hub_url.map(str::to_owned),
-        admin_token: admin_token.map(str::to_owned),
+        admin_token: token.map(str::to_owned),
+        dashboard_token: token.map(str::to_owned),
     }
 }
 
@@ -22,88 +19,57 @@ fn the_definition_is_consistent() {
 }
 
 #[test]
-fn device_create_takes_ids_and_target_flags_anywhere() {
-    let cli = parse(&[
-        "--remote",
-        "device",
-        "create",
-        "a",
-        "b-2",
-        "--json",
-        "--database",
-        "X",
-    ])
-    .expect("ok");
+fn target_flags_work_anywhere_and_default_to_the_local_db() {
+    let args = words("--remote device create a b-2 --json --database X");
+    let cli = parse(&args).expect("ok");
     let Commands::Device(DeviceCommand::Create { ids, json, .. }) = &cli.command else {
         panic!("wrong command");
     };
     assert_eq!(
-        ids.iter().map(DeviceId::as_str).collect::<Vec<_>>(),
+        ids.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         ["a", "b-2"]
     );
-    assert!(*json && cli.target.remote);
-    assert_eq!(cli.target.database, "X");
-    let wrangler = cli.target.wrangler_from(Path::new("/"));
-    assert_eq!(wrangler.target(), &Target::Remote);
-    assert_eq!(wrangler.database(), "X");
-}
-
-#[test]
-fn local_and_remote_conflict_and_persist_to_is_local_only() {
-    assert!(parse(&["--local", "--remote", "schema", "apply"]).is_err());
-    assert!(parse(&["--remote", "--persist-to", "d", "schema", "apply"]).is_err());
-    let cli = parse(&[
-        "schema",
-        "apply",
-        "--persist-to",
-        "state",
-        "--config",
-        "conf/w.toml",
-    ])
-    .expect("ok");
+    assert!(*json);
     let wrangler = cli.target.wrangler_from(Path::new("/"));
     assert_eq!(
-        wrangler.target(),
-        &Target::Local {
-            persist_to: Some("state".into())
-        }
+        (wrangler.target(), wrangler.database()),
+        (&Target::Remote, "X")
     );
+    let cli = parse(&words("token check -")).expect("ok");
+    let wrangler = cli.target.wrangler_from(Path::new("/"));
+    let local = Target::Local { persist_to: None };
+    assert_eq!((wrangler.target(), wrangler.database()), (&local, "DB"));
+    assert_eq!(cli.target.config, PathBuf::from("wrangler.toml"));
+    assert_eq!(cli.target.default_schema(), PathBuf::from("schema.sql"));
+    let args = words("schema apply --persist-to state --config conf/w.toml");
+    let cli = parse(&args).expect("ok");
+    let wrangler = cli.target.wrangler_from(Path::new("/"));
+    let persisted = Target::Local {
+        persist_to: Some("state".into()),
+    };
+    assert_eq!(wrangler.target(), &persisted);
     assert_eq!(
         cli.target.default_schema(),
         PathBuf::from("conf/schema.sql")
     );
-}
-
-#[test]
-fn defaults_are_local_db_and_wrangler_toml() {
-    let cli = parse(&["token", "check", "-"]).expect("ok");
-    assert!(!cli.target.remote);
-    assert_eq!(cli.target.database, "DB");
-    assert_eq!(cli.target.config, PathBuf::from("wrangler.toml"));
-    assert_eq!(cli.target.default_schema(), PathBuf::from("schema.sql"));
-    let Commands::Token(TokenCommand::Check { token }) = cli.command else {
-        panic!("wrong command");
-    };
-    assert_eq!(token, "-");
+    assert!(parse(&words("--local --remote schema apply")).is_err());
+    assert!(parse(&words("--remote --persist-to d schema apply")).is_err());
 }
 
 #[test]
 fn an_explicit_wrangler_path_wins() {
-    let cli = parse(&["--wrangler", "/opt/wrangler", "schema", "apply"]).expect("ok");
+    let cli = parse(&words("--wrangler /opt/wrangler schema apply")).expect("ok");
     let wrangler = cli.target.wrangler_from(Path::new("/"));
-    let invocation = wrangler.invocation(
-        &crate::wrangler::SqlInput::Command("x".into()),
-        Path::new("/"),
-    );
-    assert_eq!(invocation.program, PathBuf::from("/opt/wrangler"));
+    let input = crate::wrangler::SqlInput::Command("x".into());
+    let command = wrangler.command(&input, Path::new("/"));
+    assert_eq!(command.get_program(), "/opt/wrangler");
 }
+
 #[test]
 fn hub_flags_work_anywhere_and_conflict_with_wrangler_targets() {
-    let cli = parse(&["device", "list", "--hub", "https://hub.example.com"]).expect("ok");
-    assert_eq!(
-        cli.hub.hub.as_ref().map(ToString::to_string).as_deref(),
-        Some("https://hub.example.com")
-    );
+    let cli = parse(&words("device list --hub https://hub.example.com")).expect("ok");
+    let hub = cli.hub.hub.as_ref().map(ToString::to_string);
+    assert_eq!(hub.as_deref(), Some("https://hub.example.com"));
     for target in [&["--local"][..], &["--remote"], &["--persist-to", "s"]] {
         let mut before = vec!["--hub", "https://hub.example.com"];
         before.extend_from_slice(target);
@@ -119,42 +85,41 @@ fn hub_flags_work_anywhere_and_conflict_with_wrangler_targets() {
             "{target:?}"
         );
     }
-    let filed = parse(&["--admin-token-file", "adm", "device", "list"]).expect("ok");
+    let filed = parse(&words("--admin-token-file adm device list")).expect("ok");
     assert_eq!(filed.hub.admin_token_file, Some(PathBuf::from("adm")));
-}
-
-#[test]
-fn plain_http_is_refused_except_on_loopback() {
-    assert!(parse(&["--hub", "http://127.0.0.1:8787", "device", "list"]).is_ok());
-    let error = parse(&["--hub", "http://hub.example.com", "device", "list"]).expect_err("clear");
+    assert!(parse(&words("--hub http://127.0.0.1:8787 device list")).is_ok());
+    let error = parse(&words("--hub http://hub.example.com device list")).expect_err("clear");
     assert_eq!(error.kind(), ErrorKind::ValueValidation);
     assert!(error.to_string().contains("in clear"));
 }
 
 #[test]
 fn hub_url_comes_from_the_flag_then_the_environment_unless_wrangler_is_named() {
-    let hub = |args: &[&str], env: &Environment| {
-        let cli = parse(args).expect("ok");
+    let hub = |line: &str, env: &Environment| {
+        let cli = parse(&words(line)).expect("ok");
         let url = cli.hub.hub_url(&cli.target, env).expect("valid");
         url.map(|u| u.to_string())
     };
     let set = env(Some("https://env.example.com"), None);
-    assert_eq!(hub(&["device", "list"], &env(None, None)), None);
-    assert_eq!(
-        hub(&["device", "list"], &set).as_deref(),
-        Some("https://env.example.com")
-    );
-    let flag = ["--hub", "https://flag.example.com", "device", "list"];
-    assert_eq!(
-        hub(&flag, &set).as_deref(),
-        Some("https://flag.example.com")
-    );
-    for target in ["--local", "--remote"] {
-        assert_eq!(hub(&[target, "device", "list"], &set), None);
+    let from_env = Some("https://env.example.com".to_owned());
+    let flag = Some("https://flag.example.com".to_owned());
+    let cases = [
+        ("device list", env(None, None), None),
+        ("device list", env(Some("  "), None), None),
+        ("device list", set.clone(), from_env),
+        (
+            "--hub https://flag.example.com device list",
+            set.clone(),
+            flag,
+        ),
+        ("--local device list", set.clone(), None),
+        ("--remote device list", set.clone(), None),
+        ("--persist-to s device list", set, None),
+    ];
+    for (line, env, expected) in cases {
+        assert_eq!(hub(line, &env), expected, "{line}");
     }
-    assert_eq!(hub(&["--persist-to", "s", "device", "list"], &set), None);
-    assert_eq!(hub(&["device", "list"], &env(Some("  "), None)), None);
-    let cli = parse(&["device", "list"]).expect("ok");
+    let cli = parse(&words("device list")).expect("ok");
     let bad = cli
         .hub
         .hub_url(&cli.target, &env(Some("http://hub.example.com"), None));
@@ -162,111 +127,58 @@ fn hub_url_comes_from_the_flag_then_the_environment_unless_wrangler_is_named() {
 }
 
 #[test]
-fn the_admin_token_comes_from_a_file_or_the_environment_and_is_checked_offline() {
-    let token = generate_token(TokenKind::Admin, |b| b.fill(2));
-    let cli = parse(&["--hub", "https://hub.example.com", "device", "list"]).expect("ok");
-    let hub = || HubUrl::parse("https://hub.example.com").expect("valid");
-    assert!(cli.hub.client(hub(), &env(None, Some(&token))).is_ok());
-    let missing = cli.hub.client(hub(), &env(None, None));
-    assert!(matches!(missing, Err(HubctlError::AdminTokenMissing)));
-    let device = generate_token(TokenKind::Device, |b| b.fill(2));
-    let wrong = cli.hub.client(hub(), &env(None, Some(&device)));
-    let shown = wrong.expect_err("wrong kind").to_string();
-    assert!(
-        shown.contains("HUB_ADMIN_TOKEN") && !shown.contains(&device[5..]),
-        "{shown}"
-    );
-    let debug = format!("{:?}", env(None, Some(&token)));
-    assert!(!debug.contains(&token[5..]), "{debug}");
-}
-
-#[test]
-fn there_is_no_way_to_pass_the_admin_token_as_a_value() {
-    let token = generate_token(TokenKind::Admin, |b| b.fill(3));
-    let help = Cli::command().render_long_help().to_string();
-    assert!(!help.contains("--admin-token "), "{help}");
-    for args in [
-        vec!["--admin-token", token.as_str(), "device", "list"],
-        vec!["--hub", token.as_str(), "device", "list"],
-        vec!["--admin-token-file", token.as_str(), "device", "list"],
-        vec!["device", "list", token.as_str()],
-    ] {
-        let error = parse(&args).expect_err("refused");
-        let shown = crate::redact::redact_tokens(&error.render().to_string());
-        assert!(!shown.contains(&token[5..]), "{args:?}: {shown}");
-    }
-}
-
-fn run_in(args: &[&str], env: &Environment) -> Result<String, HubctlError> {
-    run_args(args, env)
-}
-
-fn hub_env() -> Environment {
-    Environment {
-        hub_url: Some("https://hub.example.com".into()),
-        admin_token: None,
-    }
-}
-
-#[test]
 fn api_only_commands_say_they_need_a_hub() {
     let none = Environment::default();
-    for (args, name) in [
-        (&["device", "list"][..], "device list"),
-        (&["device", "show", "a"], "device show"),
-        (&["device", "rotate", "a", "--grace", "1h"], "device rotate"),
-        (&["device", "disable", "a"], "device disable"),
-        (&["device", "enable", "a"], "device enable"),
-        (&["dashboard", "list"], "dashboard list"),
-        (
-            &["dashboard", "revoke", "dt_0123456789ab"],
-            "dashboard revoke",
-        ),
-        (&["--local", "device", "list"], "device list"),
+    for (line, name) in [
+        ("device list", "device list"),
+        ("device show a", "device show"),
+        ("device rotate a --grace 1h", "device rotate"),
+        ("device disable a", "device disable"),
+        ("device enable a", "device enable"),
+        ("dashboard list", "dashboard list"),
+        ("dashboard revoke dt_0123456789ab", "dashboard revoke"),
+        ("--local device list", "device list"),
     ] {
-        let error = run_in(args, &none).expect_err("needs a hub");
+        let error = run_args(&words(line), &none).expect_err("needs a hub");
         assert!(
             matches!(error, HubctlError::NeedsHub(n) if n == name),
-            "{args:?}"
+            "{line}"
         );
-        assert!(
-            error
-                .to_string()
-                .contains("only works through the admin API: pass --hub URL")
-        );
+        let shown = error.to_string();
+        assert!(shown.contains("only works through the admin API: pass --hub URL"));
     }
-    let overridden = run_in(&["--remote", "device", "list"], &hub_env()).expect_err("wrangler");
+    let hub_env = env(Some("https://hub.example.com"), None);
+    let overridden = run_args(&words("--remote device list"), &hub_env).expect_err("wrangler");
     assert!(matches!(overridden, HubctlError::NeedsHub(_)));
 }
 
 #[test]
 fn a_hub_needs_a_well_formed_admin_token_before_any_request() {
-    let missing = run_in(&["device", "list"], &hub_env()).expect_err("no token");
-    assert!(matches!(missing, HubctlError::AdminTokenMissing));
+    let hub_env = env(Some("https://hub.example.com"), None);
+    let missing = run_args(&words("device list"), &hub_env).expect_err("no token");
+    assert!(matches!(missing, HubctlError::TokenMissing(_)));
     let device = generate_token(TokenKind::Device, |b| b.fill(1));
-    let env = Environment {
-        admin_token: Some(device.clone()),
-        ..hub_env()
-    };
-    let wrong = run_in(&["dashboard", "list"], &env).expect_err("wrong kind");
-    assert!(matches!(wrong, HubctlError::AdminTokenFormat { .. }));
-    assert!(!wrong.to_string().contains(&device[5..]));
+    let env = env(Some("https://hub.example.com"), Some(&device));
+    let wrong = run_args(&words("dashboard list"), &env).expect_err("wrong kind");
+    assert!(matches!(wrong, HubctlError::TokenFormatFrom { .. }));
+    let shown = wrong.to_string();
+    assert!(
+        shown.contains("HUB_ADMIN_TOKEN") && !shown.contains(&device[5..]),
+        "{shown}"
+    );
+    let debug = format!("{env:?}");
+    assert!(!debug.contains(&device[5..]), "{debug}");
 }
 
 #[test]
 fn flags_of_the_other_path_are_refused() {
     let none = Environment::default();
-    let args = ["--admin-token-file", "adm", "device", "create", "a"];
-    let error = run_in(&args, &none).expect_err("wrangler path");
-    assert!(matches!(
-        error,
-        HubctlError::FlagNotApplicable {
-            flag: "--admin-token-file",
-            ..
-        }
-    ));
-    let args = ["--hub", "https://hub.example.com", "schema", "apply"];
-    let error = run_in(&args, &none).expect_err("schema is wrangler's");
+    let args = words("--admin-token-file adm device create a");
+    let error = run_args(&args, &none).expect_err("wrangler path");
+    let flag = "--admin-token-file";
+    assert!(matches!(error, HubctlError::FlagNotApplicable { flag: f, .. } if f == flag));
+    let args = words("--hub https://hub.example.com schema apply");
+    let error = run_args(&args, &none).expect_err("schema is wrangler's");
     assert!(matches!(
         error,
         HubctlError::FlagNotApplicable { flag: "--hub", .. }
@@ -279,100 +191,56 @@ fn a_token_file_takes_one_device_and_is_checked_before_anything_runs() {
     let path = dir.path().join("t");
     let path = path.to_str().expect("utf-8");
     let args = ["device", "create", "a", "b", "--token-file", path];
-    let error = run_in(&args, &Environment::default()).expect_err("two devices");
+    let error = run_args(&args, &Environment::default()).expect_err("two devices");
     assert!(matches!(error, HubctlError::TokenFileNeedsOneDevice));
     std::fs::write(path, "old").expect("write");
     let args = ["admin-token", "create", "--token-file", path];
-    let error = run_in(&args, &Environment::default()).expect_err("exists");
+    let error = run_args(&args, &Environment::default()).expect_err("exists");
     assert!(matches!(error, HubctlError::TokenFileExists(_)));
     assert_eq!(std::fs::read_to_string(path).expect("read"), "old");
 }
 
 #[test]
-fn value_errors_never_echo_a_pasted_token() {
-    let token =
-        telemetry_protocol::generate_token(telemetry_protocol::TokenKind::Device, |b| b.fill(1));
-    let scope = format!("a,{token}");
-    for args in [
-        vec!["device", "create", token.as_str()],
-        vec![
-            "dashboard",
-            "create",
-            "--access",
-            "read",
-            "--devices",
-            scope.as_str(),
-        ],
+fn commands_parse_with_their_flags() {
+    let create = words("dashboard create --devices * --access read");
+    assert!(parse(&[&create[..], &["--token-file", "d"]].concat()).is_ok());
+    assert!(parse(&words("device enable a --json")).is_ok());
+    for line in [
+        "device show",
+        "device show a b",
+        "device list --token-file t",
+        "dashboard revoke dt_XYZ",
     ] {
-        let error = parse(&args).expect_err("token refused");
-        assert_eq!(error.kind(), ErrorKind::ValueValidation);
-        let shown = error.render().to_string();
-        assert!(
-            shown.contains("bearer token") && !shown.contains(&token[5..]),
-            "{shown}"
-        );
+        assert!(parse(&words(line)).is_err(), "{line}");
     }
 }
 
 #[test]
-fn list_show_disable_enable_and_revoke_parse() {
-    let name = |args: &[&str]| parse(args).expect("ok").command.name();
-    assert_eq!(name(&["device", "list", "--json"]), "device list");
-    assert_eq!(name(&["device", "show", "a"]), "device show");
-    assert_eq!(name(&["device", "disable", "a"]), "device disable");
-    assert_eq!(name(&["device", "enable", "a", "--json"]), "device enable");
-    assert_eq!(name(&["dashboard", "list"]), "dashboard list");
-    assert_eq!(
-        name(&["dashboard", "revoke", "dt_0123456789ab"]),
-        "dashboard revoke"
-    );
-    assert_eq!(
-        name(&["admin-token", "create", "--json"]),
-        "admin-token create"
-    );
-    assert!(parse(&["device", "show"]).is_err());
-    assert!(parse(&["device", "show", "a", "b"]).is_err());
-    let bad_id = parse(&["dashboard", "revoke", "dt_XYZ"]).expect_err("bad id");
-    assert_eq!(bad_id.kind(), ErrorKind::ValueValidation);
-}
-
-#[test]
-fn token_creating_commands_take_a_token_file() {
-    let cli = parse(&["admin-token", "create", "--token-file", "admin.token"]).expect("ok");
-    let Commands::AdminToken(AdminTokenCommand::Create { json, token_file }) = cli.command else {
-        panic!("wrong command");
-    };
-    assert!(!json);
-    assert_eq!(token_file, Some(PathBuf::from("admin.token")));
-    let args = [
-        "dashboard",
-        "create",
-        "--devices",
-        "*",
-        "--access",
-        "read",
-        "--token-file",
-        "d",
-    ];
-    assert!(parse(&args).is_ok());
-    assert!(parse(&["device", "create", "a", "--token-file", "t"]).is_ok());
-    assert!(parse(&["device", "list", "--token-file", "t"]).is_err());
-}
-
-#[test]
-fn ids_token_ids_and_paths_never_echo_a_pasted_token() {
-    let token =
-        telemetry_protocol::generate_token(telemetry_protocol::TokenKind::Dashboard, |b| b.fill(4));
-    for args in [
-        vec!["device", "show", token.as_str()],
-        vec!["device", "rotate", token.as_str()],
-        vec!["device", "rotate", "a", "--grace", token.as_str()],
-        vec!["dashboard", "revoke", token.as_str()],
-        vec!["admin-token", "create", "--token-file", token.as_str()],
+fn no_argument_takes_a_token_and_value_errors_never_echo_one() {
+    let help = Cli::command().render_long_help().to_string();
+    assert!(!help.contains("--admin-token "), "{help}");
+    let token = generate_token(TokenKind::Dashboard, |b| b.fill(4));
+    for line in [
+        "device create {}",
+        "dashboard create --access read --devices a,{}",
+        "device show {}",
+        "device rotate {}",
+        "device rotate a --grace {}",
+        "admin-token create --token-file {}",
+        "--admin-token-file {} device list",
     ] {
-        let error = parse(&args).expect_err("token refused");
-        assert_eq!(error.kind(), ErrorKind::ValueValidation, "{args:?}");
+        let line = line.replace("{}", &token);
+        let error = parse(&words(&line)).expect_err("token refused");
+        assert_eq!(error.kind(), ErrorKind::ValueValidation, "{line}");
         let shown = error.render().to_string();
-        assert!(!shown.contains(&token[6..]), "{shown}");
+        let says = if line.contains("--grace") {
+            "invalid grace period"
+        } else {
+            "bearer token"
+        };
+        assert!(
+            shown.contains(says) && !shown.contains(&token[6..]),
+            "{shown}"
+        );
     }
 }

@@ -1,55 +1,15 @@
 //! Tests of `hubctl dashboard …`: parsing, and what each command prints.
 
-use clap::Parser;
-
 use super::*;
-use crate::cli::{Cli, Commands};
+use crate::cli::{Commands, parse, words};
 use crate::output::Delivery;
 
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-}
-
-fn dashboard_json(
-    made: &ProvisionedDashboardToken,
-    scope: &DashboardScope,
-    access: Access,
-    label: Option<&str>,
-    delivery: Delivery<'_>,
-) -> String {
-    created(made, scope, access, label).render(true, delivery)
-}
-
-fn dashboard_text(
-    made: &ProvisionedDashboardToken,
-    scope: &DashboardScope,
-    access: Access,
-    delivery: Delivery<'_>,
-) -> String {
-    created(made, scope, access, None).render(false, delivery)
-}
-
-fn revoked_text(revocation: &RevokedDashboardToken) -> String {
-    revoked(revocation).render(false, Delivery::Printed)
-}
-
-fn revoked_json(revocation: &RevokedDashboardToken) -> String {
-    revoked(revocation).render(true, Delivery::Printed)
-}
-
 #[test]
-fn dashboard_create_parses_scope_access_and_label() {
-    let args = [
-        "dashboard",
-        "create",
-        "--devices",
-        "a,b",
-        "--access",
-        "control",
-        "--label",
-        "Ops",
-    ];
-    let cli = parse(&args).expect("ok");
+fn create_parses_scope_access_and_label_and_rejects_bad_values() {
+    let cli = parse(&words(
+        "dashboard create --devices a,b --access control --label Ops",
+    ))
+    .expect("ok");
     let Commands::Dashboard(DashboardCommand::Create {
         devices,
         access,
@@ -60,76 +20,56 @@ fn dashboard_create_parses_scope_access_and_label() {
     else {
         panic!("wrong command");
     };
-    assert_eq!(devices.to_string(), "a,b");
-    assert_eq!(access, Access::Control);
+    assert_eq!(
+        (devices.to_string(), access, json),
+        ("a,b".into(), Access::Control, false)
+    );
     assert_eq!(label.as_ref().map(Label::as_str), Some("Ops"));
-    assert!(!json);
-    let star = parse(&["dashboard", "create", "--devices", "*", "--access", "read"]).expect("ok");
-    assert!(matches!(
-        star.command,
-        Commands::Dashboard(DashboardCommand::Create {
-            devices: DashboardScope::All,
-            ..
-        })
-    ));
-}
-
-#[test]
-fn dashboard_create_rejects_bad_values() {
-    for args in [
-        &["dashboard", "create", "--devices", "a", "--access", "write"][..],
-        &[
-            "dashboard",
-            "create",
-            "--devices",
-            "a,,b",
-            "--access",
-            "read",
-        ],
-        &[
-            "dashboard",
-            "create",
-            "--devices",
-            "a",
-            "--access",
-            "read",
-            "--label",
-            "x\ny",
-        ],
-        &["dashboard", "create", "--access", "read"],
+    let star = parse(&words("dashboard create --devices * --access read")).expect("ok");
+    let devices = match star.command {
+        Commands::Dashboard(DashboardCommand::Create { devices, .. }) => devices,
+        _ => panic!("wrong command"),
+    };
+    assert_eq!(devices, DashboardScope::All);
+    for bad in [
+        "--devices a --access write",
+        "--devices a,,b --access read",
+        "--access read",
     ] {
-        assert!(parse(args).is_err(), "{args:?}");
+        let line = format!("dashboard create {bad}");
+        assert!(parse(&words(&line)).is_err(), "{bad:?}");
     }
+    let label = [
+        "dashboard",
+        "create",
+        "--devices",
+        "a",
+        "--access",
+        "read",
+        "--label",
+        "x\ny",
+    ];
+    assert!(parse(&label).is_err());
 }
 
 #[test]
-fn dashboard_outputs_carry_id_scope_access_label_and_the_token_once() {
-    let created = ProvisionedDashboardToken {
+fn created_tokens_carry_id_scope_access_label_and_the_token_once() {
+    let made = ProvisionedDashboardToken {
         token_id: "dt_0123456789ab".into(),
         token: "tdash_x".into(),
     };
     let scope = DashboardScope::parse("a,b").expect("scope");
-    let json = dashboard_json(
-        &created,
-        &scope,
-        Access::Control,
-        Some("ops"),
-        Delivery::Printed,
-    );
+    let json = created(&made, &scope, Access::Control, Some("ops")).render(true, Delivery::Printed);
     assert_eq!(
         json,
         "{\"token_id\":\"dt_0123456789ab\",\"token\":\"tdash_x\",\"devices\":\"a,b\",\"access\":\"control\",\"label\":\"ops\"}\n"
     );
-    let text = dashboard_text(
-        &created,
-        &DashboardScope::All,
-        Access::Read,
-        Delivery::Printed,
-    );
-    assert!(text.contains("dt_0123456789ab created for all devices (*) with read access;"));
-    let listed = dashboard_text(&created, &scope, Access::Control, Delivery::Printed);
+    let text = |scope, access| created(&made, scope, access, None).render(false, Delivery::Printed);
+    let all = text(&DashboardScope::All, Access::Read);
+    assert!(all.contains("dt_0123456789ab created for all devices (*) with read access;"));
+    assert_eq!(all.matches("tdash_x").count(), 1);
+    let listed = text(&scope, Access::Control);
     assert!(listed.contains("created for devices a,b with control access;"));
-    assert_eq!(text.matches("tdash_x").count(), 1);
 }
 
 #[test]
@@ -150,23 +90,24 @@ fn token_tables_clean_labels_and_show_no_token() {
 
 #[test]
 fn revocations_count_closed_connections() {
-    let mut revoked = RevokedDashboardToken {
+    let mut revocation = RevokedDashboardToken {
         token_id: TokenId::parse("dt_0123456789ab").expect("valid"),
         revoked: true,
         closed_sockets: 1,
         pending_devices: 0,
     };
+    let shown = |json| revoked(&revocation).render(json, Delivery::Printed);
     assert_eq!(
-        revoked_text(&revoked),
+        shown(false),
         "dashboard token dt_0123456789ab revoked; 1 open dashboard connection closed (4001 revoked).\n"
     );
     assert_eq!(
-        revoked_json(&revoked),
+        shown(true),
         "{\"token_id\":\"dt_0123456789ab\",\"revoked\":true,\"closed_sockets\":1,\"pending_devices\":0}\n"
     );
-    revoked.pending_devices = 3;
+    revocation.pending_devices = 3;
+    let text = revoked(&revocation).render(false, Delivery::Printed);
     assert!(
-        revoked_text(&revoked)
-            .ends_with("3 device connections not reached yet; the hub retries every minute.\n")
+        text.ends_with("3 device connections not reached yet; the hub retries every minute.\n")
     );
 }

@@ -5,14 +5,13 @@
 //! from an argument.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
 use telemetry_protocol::DeviceId;
-use telemetry_protocol::token::{TokenKind, check_token_of_kind};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -20,16 +19,13 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::HubctlError;
-use crate::admin_token::read_token_file;
 use crate::api_error::clean;
 use crate::cli::{Context, Quiet};
+use crate::credential::TokenSource;
 use crate::output::Output;
 use crate::redact::redact_tokens;
 use crate::scope::parse_device_id;
 use crate::token_file::parse_path;
-
-/// Environment variable that holds the dashboard token when no file is given.
-pub const DASHBOARD_TOKEN_ENV: &str = "DASHBOARD_TOKEN";
 
 /// `hubctl dashboard watch`.
 #[derive(Debug, Args)]
@@ -42,11 +38,11 @@ pub struct WatchArgs {
     pub dashboard_token_file: Option<PathBuf>,
 }
 
-/// Reconnect delays: doubling from one second, capped at ten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Backoff {
-    next: Duration,
-}
+/// The first reconnect delay, and the one after a connection succeeded.
+const FIRST_DELAY: Duration = Duration::from_secs(1);
+
+/// The longest reconnect delay.
+const MAX_DELAY: Duration = Duration::from_secs(10);
 
 /// How a connection ended.
 enum Ended {
@@ -59,7 +55,8 @@ enum Ended {
 /// Watches until stopped; the hub URL is `--hub` (or `HUB_URL`), turned into `ws://` or `wss://`.
 pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlError> {
     let hub = context.hub_url()?.ok_or(HubctlError::WatchNeedsHub)?;
-    let token = dashboard_token(args.dashboard_token_file.as_deref())?;
+    let file = args.dashboard_token_file.as_deref();
+    let token = TokenSource::DASHBOARD.load(file, context.env.dashboard_token.as_deref())?;
     let url = hub.dashboard_socket(&args.device_id);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -70,46 +67,23 @@ pub fn run(args: &WatchArgs, context: &Context<'_>) -> Result<Output, HubctlErro
     Ok(Output::text(String::new()))
 }
 
-/// The dashboard token from `file`, else from [`DASHBOARD_TOKEN_ENV`], checked offline.
-fn dashboard_token(file: Option<&Path>) -> Result<String, HubctlError> {
-    let (raw, origin) = match file {
-        Some(path) => {
-            let read = read_token_file(path).map_err(|source| HubctlError::DashboardTokenFile {
-                path: path.to_owned(),
-                source,
-            });
-            (read?, format!("--dashboard-token-file {}", path.display()))
-        }
-        None => {
-            let value = std::env::var(DASHBOARD_TOKEN_ENV).unwrap_or_default();
-            (value, DASHBOARD_TOKEN_ENV.to_owned())
-        }
-    };
-    let token = raw.trim();
-    if token.is_empty() && file.is_none() {
-        return Err(HubctlError::DashboardTokenMissing);
-    }
-    check_token_of_kind(token, TokenKind::Dashboard)
-        .map_err(|source| HubctlError::DashboardTokenFormat { origin, source })?;
-    Ok(token.to_owned())
-}
-
 /// Connects again and again until Ctrl-C, SIGTERM or the end of standard input.
 async fn watch_device(url: &str, token: &str) {
     let mut stopped = stop_on_signal();
     let mut lines = stdin_lines();
-    let mut backoff = Backoff::default();
+    let mut delay = FIRST_DELAY;
     status(&format!("watching {url}"));
     loop {
-        match session(url, token, &mut lines, &mut stopped, &mut backoff).await {
+        match session(url, token, &mut lines, &mut stopped, &mut delay).await {
             Ended::Stopped => return,
             Ended::Lost(Ok(())) => status("disconnected"),
             Ended::Lost(Err(error)) => status(&error),
         }
-        let delay = backoff.next_delay();
-        status(&format!("reconnecting in {} s", delay.as_secs()));
+        let wait = delay;
+        delay = next_delay(delay);
+        status(&format!("reconnecting in {} s", wait.as_secs()));
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = tokio::time::sleep(wait) => {}
             _ = stopped.changed() => return,
             None = lines.recv() => return,
         }
@@ -122,7 +96,7 @@ async fn session(
     token: &str,
     lines: &mut mpsc::Receiver<String>,
     stopped: &mut watch::Receiver<bool>,
-    backoff: &mut Backoff,
+    delay: &mut Duration,
 ) -> Ended {
     let mut request = match url.into_client_request() {
         Ok(request) => request,
@@ -139,7 +113,7 @@ async fn session(
         Err(error) => return Ended::Lost(Err(refusal(error))),
     };
     status("connected");
-    backoff.reset();
+    *delay = FIRST_DELAY;
     let (mut sink, mut stream) = socket.split();
     loop {
         tokio::select! {
@@ -233,26 +207,9 @@ fn status(message: &str) {
     let _ = writeln!(std::io::stderr(), "hubctl: {}", redact_tokens(message));
 }
 
-impl Default for Backoff {
-    fn default() -> Self {
-        Self {
-            next: Duration::from_secs(1),
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay to wait now; the next one doubles, up to ten seconds.
-    fn next_delay(&mut self) -> Duration {
-        let now = self.next;
-        self.next = (self.next * 2).min(Duration::from_secs(10));
-        now
-    }
-
-    /// Starts again from one second (after a connection succeeded).
-    fn reset(&mut self) {
-        *self = Self::default();
-    }
+/// The reconnect delay after `delay`: doubled, up to [`MAX_DELAY`].
+fn next_delay(delay: Duration) -> Duration {
+    (delay * 2).min(MAX_DELAY)
 }
 
 #[cfg(test)]
@@ -260,11 +217,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_the_cap_and_resets() {
-        let mut backoff = Backoff::default();
-        let delays: Vec<u64> = (0..6).map(|_| backoff.next_delay().as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(), Duration::from_secs(1));
+    fn reconnect_delays_double_up_to_the_cap() {
+        let delays = std::iter::successors(Some(FIRST_DELAY), |d| Some(next_delay(*d)));
+        let secs: Vec<u64> = delays.take(6).map(|d| d.as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 10, 10]);
     }
 }

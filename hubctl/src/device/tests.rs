@@ -2,87 +2,39 @@
 
 use std::path::Path;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 use super::*;
-use crate::cli::{Cli, Commands};
+use crate::cli::{Commands, parse, words};
 use crate::output::Delivery;
-
-fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(std::iter::once("hubctl").chain(args.iter().copied()))
-}
 
 fn device(id: &str, token: &str) -> ProvisionedDevice {
     let device_id = DeviceId::parse(id).expect("valid");
-    ProvisionedDevice {
-        device_id,
-        token: token.into(),
-    }
-}
-
-fn devices_text(devices: &[ProvisionedDevice], delivery: Delivery<'_>) -> String {
-    created(devices).render(false, delivery)
-}
-
-fn devices_json(devices: &[ProvisionedDevice], delivery: Delivery<'_>) -> String {
-    created(devices).render(true, delivery)
-}
-
-fn rotated_text(id: &DeviceId, rotation: &RotatedDevice, delivery: Delivery<'_>) -> String {
-    rotated(id, rotation).render(false, delivery)
-}
-
-fn rotated_json(id: &DeviceId, rotation: &RotatedDevice, delivery: Delivery<'_>) -> String {
-    rotated(id, rotation).render(true, delivery)
-}
-
-fn device_state_text(id: &DeviceId, device: &Value, disabled: bool) -> String {
-    state(id, device.clone(), disabled).render(false, Delivery::Printed)
+    let token = token.into();
+    ProvisionedDevice { device_id, token }
 }
 
 #[test]
-fn device_create_rejects_no_ids_and_bad_ids() {
-    let missing = parse(&["device", "create"]).expect_err("no ids");
+fn create_needs_valid_ids_and_rotate_a_grace_period_that_defaults_to_zero() {
+    let missing = parse(&words("device create")).expect_err("no ids");
     assert_eq!(missing.kind(), ErrorKind::MissingRequiredArgument);
     let bad = parse(&["device", "create", "ok", "not ok"]).expect_err("bad id");
     assert_eq!(bad.kind(), ErrorKind::ValueValidation);
-}
-
-#[test]
-fn rotate_takes_a_grace_period_that_defaults_to_zero() {
-    let cli = parse(&["device", "rotate", "ems_001"]).expect("ok");
-    let Commands::Device(DeviceCommand::Rotate {
-        id,
-        grace,
-        json,
-        token_file,
-    }) = &cli.command
-    else {
-        panic!("wrong command");
+    let rotation = |args: &[&str]| match parse(args).expect("ok").command {
+        Commands::Device(DeviceCommand::Rotate {
+            id,
+            grace,
+            json,
+            token_file,
+        }) => (id.to_string(), grace.as_secs(), json, token_file),
+        _ => panic!("wrong command"),
     };
     assert_eq!(
-        (id.as_str(), *grace, *json),
-        ("ems_001", Duration::ZERO, false)
+        rotation(&["device", "rotate", "ems_001"]),
+        ("ems_001".into(), 0, false, None)
     );
-    assert_eq!(token_file, &None);
-    let args = [
-        "device",
-        "rotate",
-        "a",
-        "--grace",
-        "1h30m",
-        "--token-file",
-        "new.token",
-    ];
-    let Commands::Device(DeviceCommand::Rotate {
-        grace, token_file, ..
-    }) = parse(&args).expect("ok").command
-    else {
-        panic!("wrong command");
-    };
-    assert_eq!(grace, Duration::from_secs(5400));
-    assert_eq!(token_file, Some(PathBuf::from("new.token")));
+    let args = words("device rotate a --grace 1h30m --token-file t");
+    assert_eq!(rotation(&args), ("a".into(), 5400, false, Some("t".into())));
     for bad in ["31d", "10x", "-1s"] {
         let grace = format!("--grace={bad}");
         let error = parse(&["device", "rotate", "a", &grace]).expect_err(bad);
@@ -91,35 +43,25 @@ fn rotate_takes_a_grace_period_that_defaults_to_zero() {
 }
 
 #[test]
-fn device_text_shows_each_token_once_with_the_hint() {
-    let devices = [device("a", "tdev_one"), device("b", "tdev_two")];
-    let text = devices_text(&devices, Delivery::Printed);
+fn created_devices_show_each_token_once_or_where_it_was_written() {
+    let two = created(&[device("a", "tdev_one"), device("b", "tdev_two")]);
+    let text = two.render(false, Delivery::Printed);
     assert!(text.starts_with(
         "device a created; token (shown once, store it now): tdev_one\n\
          device b created; token (shown once, store it now): tdev_two\n"
     ));
     assert_eq!(text.matches("tdev_one").count(), 1);
     assert!(text.contains("API_TOKEN"));
-}
-
-#[test]
-fn device_json_has_the_documented_shape() {
-    let text = devices_json(&[device("a", "tdev_one")], Delivery::Printed);
+    let one = created(&[device("a", "tdev_one")]);
     assert_eq!(
-        text,
+        one.render(true, Delivery::Printed),
         "{\"devices\":[{\"device_id\":\"a\",\"token\":\"tdev_one\"}]}\n"
     );
-}
-
-#[test]
-fn a_token_file_replaces_the_token_in_text_and_json() {
     let file = Delivery::File(Path::new("pi.token"));
-    let devices = [device("a", "tdev_one")];
-    let text = devices_text(&devices, file);
-    assert!(
-        text.starts_with("device a created; token written to pi.token (mode 0600, not shown)\n")
-    );
-    let json = devices_json(&devices, file);
+    let text = one.render(false, file);
+    let written = "device a created; token written to pi.token (mode 0600, not shown)\n";
+    assert!(text.starts_with(written), "{text}");
+    let json = one.render(true, file);
     assert_eq!(
         json,
         "{\"devices\":[{\"device_id\":\"a\",\"token_file\":\"pi.token\"}]}\n"
@@ -130,20 +72,20 @@ fn a_token_file_replaces_the_token_in_text_and_json() {
 #[test]
 fn rotation_says_until_when_the_old_token_works() {
     let id = DeviceId::parse("ems_001").expect("valid");
-    let mut rotated = RotatedDevice {
+    let mut rotation = RotatedDevice {
         token: "tdev_new".into(),
         previous_token_valid_until: None,
     };
-    let text = rotated_text(&id, &rotated, Delivery::Printed);
+    let text = rotated(&id, &rotation).render(false, Delivery::Printed);
     assert!(text.starts_with(
         "device ems_001 rotated; new token (shown once, store it now): tdev_new\n\
          The old token stopped working at once;"
     ));
-    rotated.previous_token_valid_until = Some("2026-02-03T13:00:00.000Z".into());
-    let text = rotated_text(&id, &rotated, Delivery::Printed);
+    rotation.previous_token_valid_until = Some("2026-02-03T13:00:00.000Z".into());
+    let text = rotated(&id, &rotation).render(false, Delivery::Printed);
     assert!(text.contains("keeps working until 2026-02-03T13:00:00.000Z;"));
     assert_eq!(
-        rotated_json(&id, &rotated, Delivery::Printed),
+        rotated(&id, &rotation).render(true, Delivery::Printed),
         "{\"device_id\":\"ems_001\",\"token\":\"tdev_new\",\"previous_token_valid_until\":\"2026-02-03T13:00:00.000Z\"}\n"
     );
 }
@@ -176,20 +118,16 @@ a        no      -                         -         2026-02-02T08:00:00.000Z  -
 }
 
 #[test]
-fn one_device_is_a_field_per_line() {
-    let shown = device_text(&row("ems_001", true, json!(7), Value::Null));
-    assert!(shown.starts_with(
+fn one_device_is_a_field_per_line_with_what_its_object_stored() {
+    let mut shown = row("ems_001", true, json!(7), Value::Null);
+    let text = device_text(&shown);
+    assert!(text.starts_with(
         "device        ems_001\ncreated       2026-02-01T10:00:00.000Z\nonline        yes\n"
     ));
     assert!(
-        shown.ends_with("disabled      -\ngrace until   -\nsync pending  -\n"),
-        "{shown}"
+        text.ends_with("disabled      -\ngrace until   -\nsync pending  -\n"),
+        "{text}"
     );
-}
-
-#[test]
-fn a_device_with_history_shows_what_its_object_stored() {
-    let mut shown = row("ems_001", true, json!(7), Value::Null);
     shown["storage"] = json!({"rows_read": 3, "rows_written": 12, "groups_written": 5,
         "samples_written": 3000, "alarms_set": 9, "database_bytes": 40960});
     let text = device_text(&shown);
@@ -200,23 +138,22 @@ fn a_device_with_history_shows_what_its_object_stored() {
 #[test]
 fn disable_and_enable_say_what_changed() {
     let id = DeviceId::parse("ems_001").expect("valid");
-    let disabled = row(
-        "ems_001",
-        false,
-        Value::Null,
-        json!("2026-02-02T08:00:00.000Z"),
-    );
-    let text = device_state_text(&id, &disabled, true);
-    assert!(text.starts_with("device ems_001 disabled (since 2026-02-02T08:00:00.000Z);"));
-    assert!(text.contains("`hubctl device enable ems_001`"));
-    assert!(!text.contains("not reached"));
-    let text = device_state_text(&id, &disabled, false);
-    assert!(text.starts_with("device ems_001 enabled;"));
+    let since = json!("2026-02-02T08:00:00.000Z");
+    let disabled = row("ems_001", false, Value::Null, since);
+    let text = |device: &Value, disabled| {
+        let output = state(&id, device.clone(), disabled);
+        output.render(false, Delivery::Printed)
+    };
+    let shown = text(&disabled, true);
+    assert!(shown.starts_with("device ems_001 disabled (since 2026-02-02T08:00:00.000Z);"));
+    assert!(shown.contains("`hubctl device enable ems_001`"));
+    assert!(!shown.contains("not reached"));
+    assert!(text(&disabled, false).starts_with("device ems_001 enabled;"));
     let mut pending = disabled.clone();
     pending["sync_pending"] = json!(true);
-    let text = device_state_text(&id, &pending, true);
+    let shown = text(&pending, true);
     assert!(
-        text.contains("has not reached the device's connection yet"),
-        "{text}"
+        shown.contains("has not reached the device's connection yet"),
+        "{shown}"
     );
 }
