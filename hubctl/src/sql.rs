@@ -6,7 +6,6 @@
 //! handed back once.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use telemetry_protocol::{DeviceId, TokenKind};
 
@@ -90,11 +89,6 @@ pub fn sql_text(text: &str) -> String {
 }
 
 impl Wrangler {
-    /// Applies `schema_sql` (idempotent `CREATE … IF NOT EXISTS` statements).
-    pub fn apply_schema(&self, schema_sql: &Path) -> Result<(), HubctlError> {
-        self.execute_file(schema_sql).map(drop)
-    }
-
     /// Creates all `ids` in one atomic statement, each with a new token. If any id exists, nothing is
     /// created and the error names the existing ones.
     pub fn create_devices(&self, ids: &[DeviceId]) -> Result<Vec<ProvisionedDevice>, HubctlError> {
@@ -205,6 +199,7 @@ impl Hub for WranglerHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn id(raw: &str) -> DeviceId {
         DeviceId::parse(raw).expect("valid")

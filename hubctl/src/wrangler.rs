@@ -1,12 +1,12 @@
 //! How to run `wrangler d1 execute` (which program, config, database and target) and how to read what it
-//! printed. Both are pure ([`Wrangler::command`], [`interpret`]); only [`Wrangler::execute_file`] and
-//! [`Wrangler::query`] start the process.
+//! printed. Both are pure ([`Wrangler::command`], [`interpret`]); only `Wrangler::run` starts the process.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::HubctlError;
@@ -166,30 +166,30 @@ impl Wrangler {
         command
     }
 
-    /// Runs the statements in `sql_file`; returns wrangler's per-statement results.
-    pub fn execute_file(&self, sql_file: &Path) -> Result<Vec<Value>, HubctlError> {
-        self.run(&SqlInput::File(sql_file.to_owned()))
+    /// Applies `schema_sql` (idempotent `CREATE … IF NOT EXISTS` statements).
+    pub fn apply_schema(&self, schema_sql: &Path) -> Result<(), HubctlError> {
+        self.run(&SqlInput::File(schema_sql.to_owned())).map(drop)
     }
 
     /// Writes `sql` to a temporary file (removed afterwards) and runs it with `--file`.
-    pub fn execute_sql(&self, sql: &str) -> Result<Vec<Value>, HubctlError> {
+    pub fn execute_sql(&self, sql: &str) -> Result<(), HubctlError> {
         let mut file = tempfile::Builder::new()
             .prefix("hubctl-")
             .suffix(".sql")
             .tempfile()?;
         file.write_all(sql.as_bytes())?;
         file.flush()?;
-        self.execute_file(file.path())
+        self.run(&SqlInput::File(file.path().to_owned())).map(drop)
     }
 
     /// Runs one read-only statement with `--command` and returns its rows.
     pub fn query(&self, sql: &str) -> Result<Vec<Value>, HubctlError> {
-        let results = self.run(&SqlInput::Command(sql.to_owned()))?;
-        Ok(first_result_rows(&results))
+        let statements = self.run(&SqlInput::Command(sql.to_owned()))?;
+        Ok(statements.into_iter().next().unwrap_or_default())
     }
 
-    /// Starts wrangler for `input`, waits, and interprets its JSON output.
-    fn run(&self, input: &SqlInput) -> Result<Vec<Value>, HubctlError> {
+    /// Starts wrangler for `input`, waits, and returns each statement's rows.
+    fn run(&self, input: &SqlInput) -> Result<Vec<Vec<Value>>, HubctlError> {
         let cwd = std::env::current_dir()?;
         let mut command = self.command(input, &cwd);
         require_file("wrangler config", &absolutize(&self.config, &cwd))?;
@@ -242,25 +242,55 @@ fn require_file(what: &'static str, path: &Path) -> Result<(), HubctlError> {
 /// The message SQLite gives when an inserted device id already exists.
 const DEVICE_ID_CONFLICT: &str = "UNIQUE constraint failed: devices.id";
 
-/// wrangler's results on success; otherwise its error text as a [`HubctlError`].
-///
-/// With `--json`, wrangler prints `[{"results": [...], "success": true, ...}, ...]` on success and
-/// `{"error": {"text": ...}}` on failure; failures before that (a bad config) only reach stderr.
+/// What `wrangler d1 execute --json` prints: each statement's result, or an error report.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Printed {
+    /// `[{"results": [...], "success": true, ...}, ...]`.
+    Statements(Vec<StatementResult>),
+    /// `{"error": {"text": ..., "notes": [{"text": ...}]}}`.
+    Failure { error: Report },
+}
+
+/// One statement's result.
+#[derive(Deserialize)]
+struct StatementResult {
+    #[serde(default)]
+    results: Vec<Value>,
+}
+
+/// wrangler's error report: a text and notes.
+#[derive(Deserialize)]
+struct Report {
+    text: Option<String>,
+    #[serde(default)]
+    notes: Vec<Report>,
+}
+
+impl Report {
+    /// The text and each note's text, one per line.
+    fn message(self) -> String {
+        let text = self.text.unwrap_or_else(|| "unknown error".into());
+        let notes = self.notes.into_iter().filter_map(|note| note.text);
+        std::iter::once(text)
+            .chain(notes)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Each statement's rows on success; otherwise wrangler's error text as a [`HubctlError`]. Failures before
+/// wrangler prints JSON (a bad config) only reach stderr.
 pub fn interpret(
     exit_code: Option<i32>,
     stdout: &str,
     stderr: &str,
-) -> Result<Vec<Value>, HubctlError> {
-    let parsed = parse_json(stdout);
-    if let Some(message) = parsed.as_ref().and_then(json_error_text) {
-        return Err(classify(message));
-    }
-    if exit_code != Some(0) {
-        return Err(classify(fallback_message(exit_code, stdout, stderr)));
-    }
-    match parsed {
-        Some(Value::Array(results)) => Ok(results),
-        _ => Ok(Vec::new()),
+) -> Result<Vec<Vec<Value>>, HubctlError> {
+    match parse_printed(stdout) {
+        Some(Printed::Failure { error }) => Err(classify(error.message())),
+        _ if exit_code != Some(0) => Err(classify(fallback_message(exit_code, stdout, stderr))),
+        Some(Printed::Statements(results)) => Ok(results.into_iter().map(|r| r.results).collect()),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -269,44 +299,13 @@ pub fn is_device_id_conflict(error: &HubctlError) -> bool {
     matches!(error, HubctlError::Wrangler(message) if message.contains(DEVICE_ID_CONFLICT))
 }
 
-/// The rows of the first statement's result.
-pub fn first_result_rows(results: &[Value]) -> Vec<Value> {
-    results
-        .first()
-        .and_then(|result| result.get("results"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// The JSON document in `stdout`, tolerating lines printed before it.
-fn parse_json(stdout: &str) -> Option<Value> {
-    if let Ok(value) = serde_json::from_str(stdout) {
-        return Some(value);
+fn parse_printed(stdout: &str) -> Option<Printed> {
+    if let Ok(printed) = serde_json::from_str(stdout) {
+        return Some(printed);
     }
     let start = stdout.find("\n[").or_else(|| stdout.find("\n{"))?;
     serde_json::from_str(&stdout[start..]).ok()
-}
-
-/// `error.text` and any `error.notes[].text` of a JSON error report.
-fn json_error_text(value: &Value) -> Option<String> {
-    let error = value.get("error")?;
-    let text = error
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown error");
-    let notes = error
-        .get("notes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    let notes = notes.filter_map(|note| note.get("text").and_then(Value::as_str));
-    Some(
-        std::iter::once(text)
-            .chain(notes)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
 }
 
 /// stderr without colours, blank lines and the log-file pointer; stdout or the exit code when it is empty.
@@ -425,7 +424,7 @@ mod tests {
     fn successes_give_the_results_even_after_a_preamble() {
         let stdout = r#"[{"results":[{"id":"a"}],"success":true,"meta":{"duration":0}}]"#;
         let results = interpret(Some(0), stdout, "").expect("success");
-        let rows = first_result_rows(&results);
+        let rows = results[0].clone();
         assert_eq!(rows, vec![serde_json::json!({"id": "a"})]);
         let stdout = "note: something\n[{\"results\":[],\"success\":true}]";
         assert_eq!(interpret(Some(0), stdout, "").expect("success").len(), 1);
