@@ -32,21 +32,6 @@ impl fmt::Display for Subject {
 /// The admin API refused a request, failed, or could not be reached. No variant holds the admin token.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminApiError {
-    /// 401 or 403: the admin token is missing from the request or does not match the Worker's hash.
-    #[error(
-        "admin token rejected (HTTP {status}): it is not the token whose SHA-256 is the Worker's \
-         ADMIN_TOKEN_SHA256"
-    )]
-    TokenRejected {
-        /// 401 or 403.
-        status: u16,
-    },
-    /// 503 `admin_disabled`: the Worker has no `ADMIN_TOKEN_SHA256`.
-    #[error(
-        "the admin API is not configured: run `wrangler secret put ADMIN_TOKEN_SHA256` (for `wrangler dev`, \
-         put ADMIN_TOKEN_SHA256=<hash> in .dev.vars); `hubctl admin-token create` makes a token and its hash"
-    )]
-    NotConfigured,
     /// 429: too many failed authentications from this address.
     #[error(
         "too many failed attempts (HTTP 429): {}",
@@ -56,37 +41,15 @@ pub enum AdminApiError {
         /// Seconds to wait, from `Retry-After`.
         retry_after_secs: Option<u64>,
     },
-    /// 400: a field of the request is wrong.
-    #[error("the hub refused {}: {message}", .field.as_deref().unwrap_or("the request (HTTP 400)"))]
-    InvalidField {
-        /// The field the hub names, if any.
-        field: Option<String>,
-        /// The hub's explanation.
-        message: String,
-    },
-    /// 409: what was to be created exists already.
-    #[error("{subject} already exists (field {field})")]
-    Conflict {
-        /// What was to be created.
-        subject: Subject,
-        /// The field whose value is taken.
-        field: String,
-    },
-    /// 404: the device or token does not exist, or the URL has no admin API.
-    #[error("{}", not_found_text(.0))]
-    NotFound(Subject),
-    /// 405: the Worker does not know this request; it predates the command.
-    #[error("the hub does not allow this request (HTTP 405): is the deployed Worker up to date?")]
-    MethodNotAllowed,
-    /// 500 or 503 other than `admin_disabled`: the hub failed.
-    #[error(
-        "the hub failed (HTTP {status}); the details are in the Worker's log (`npx wrangler tail`)"
-    )]
-    HubFailed {
+    /// Any other answer that is not a success, with what it means (made by [`refusal`]).
+    #[error("{message}")]
+    Refused {
         /// The status.
         status: u16,
+        /// What the answer means, for a person.
+        message: String,
     },
-    /// An answer that is not what the admin API gives: another status, or a body that does not parse.
+    /// An answer that is not what the admin API gives: a success with the wrong content.
     #[error("unexpected answer from the hub (HTTP {status}): {detail}")]
     Unexpected {
         /// The status.
@@ -112,51 +75,80 @@ pub fn refusal(
     subject: &Subject,
 ) -> AdminApiError {
     let parsed = serde_json::from_str::<ErrorBody>(body).ok();
-    let Some(parsed) = parsed.filter(|b| !b.error.as_str().is_empty()) else {
-        return unparsed(status, body);
+    let parsed = parsed.filter(|b| !b.error.as_str().is_empty());
+    if status == 429 && parsed.is_some() {
+        let retry_after_secs = retry_after.and_then(|v| v.trim().parse().ok());
+        return AdminApiError::RateLimited { retry_after_secs };
+    }
+    let message = match &parsed {
+        Some(body) => refusal_text(status, body, subject),
+        None => unparsed_text(status, &clean(body)),
     };
-    let field = parsed.field.as_deref().map(clean);
-    match (status, &parsed.error) {
-        (401 | 403, _) => AdminApiError::TokenRejected { status },
-        (503, HttpErrorCode::AdminDisabled) => AdminApiError::NotConfigured,
-        (429, _) => AdminApiError::RateLimited {
-            retry_after_secs: retry_after.and_then(|v| v.trim().parse().ok()),
-        },
-        (400, _) => AdminApiError::InvalidField {
-            message: strip_field(&clean(&parsed.message), field.as_deref()),
-            field,
-        },
-        (409, _) => AdminApiError::Conflict {
-            subject: subject.clone(),
-            field: field.unwrap_or_else(|| "unknown".into()),
-        },
-        (404, _) => AdminApiError::NotFound(subject.clone()),
-        (405, _) => AdminApiError::MethodNotAllowed,
-        (500 | 503, _) => AdminApiError::HubFailed { status },
-        _ => AdminApiError::Unexpected {
-            status,
-            detail: format!(
-                "{}: {}",
-                clean(parsed.error.as_str()),
-                clean(&parsed.message)
-            ),
-        },
+    AdminApiError::Refused { status, message }
+}
+
+/// What a refusal with `status` and the Worker's `body` means, about `subject`.
+fn refusal_text(status: u16, body: &ErrorBody, subject: &Subject) -> String {
+    let field = body.field.as_deref().map(clean);
+    match (status, &body.error) {
+        (401 | 403, _) => token_rejected(status),
+        (503, HttpErrorCode::AdminDisabled) => NOT_CONFIGURED.into(),
+        (400, _) => {
+            let message = strip_field(&clean(&body.message), field.as_deref());
+            let field = field.as_deref().unwrap_or("the request (HTTP 400)");
+            format!("the hub refused {field}: {message}")
+        }
+        (409, _) => {
+            let field = field.as_deref().unwrap_or("unknown");
+            format!("{subject} already exists (field {field})")
+        }
+        (404, _) => not_found_text(subject),
+        (405, _) => {
+            "the hub does not allow this request (HTTP 405): is the deployed Worker up to date?"
+                .into()
+        }
+        (500 | 503, _) => format!(
+            "the hub failed (HTTP {status}); the details are in the Worker's log (`npx wrangler tail`)"
+        ),
+        _ => {
+            let detail = format!("{}: {}", clean(body.error.as_str()), clean(&body.message));
+            unexpected_text(status, &detail)
+        }
     }
 }
 
 /// A refusal whose body is not the Worker's: most likely another server, or a proxy, answered.
-fn unparsed(status: u16, body: &str) -> AdminApiError {
+fn unparsed_text(status: u16, raw: &str) -> String {
     match status {
-        401 | 403 => AdminApiError::TokenRejected { status },
-        404 => AdminApiError::NotFound(Subject::Api),
-        _ => AdminApiError::Unexpected {
-            status,
-            detail: format!(
-                "not an admin API answer (is --hub the Worker's URL?): {:?}",
-                clean(body)
-            ),
-        },
+        401 | 403 => token_rejected(status),
+        404 => not_found_text(&Subject::Api),
+        _ => {
+            let detail = format!("not an admin API answer (is --hub the Worker's URL?): {raw:?}");
+            unexpected_text(status, &detail)
+        }
     }
+}
+
+/// 503 `admin_disabled`: the Worker has no `ADMIN_TOKEN_SHA256`.
+const NOT_CONFIGURED: &str = "the admin API is not configured: run `wrangler secret put ADMIN_TOKEN_SHA256` \
+    (for `wrangler dev`, put ADMIN_TOKEN_SHA256=<hash> in .dev.vars); `hubctl admin-token create` makes a token \
+    and its hash";
+
+/// 401 or 403: the admin token is missing from the request or does not match the Worker's hash.
+fn token_rejected(status: u16) -> String {
+    format!(
+        "admin token rejected (HTTP {status}): it is not the token whose SHA-256 is the Worker's \
+         ADMIN_TOKEN_SHA256"
+    )
+}
+
+/// An answer that is not what the admin API gives.
+fn unexpected_text(status: u16, detail: &str) -> String {
+    AdminApiError::Unexpected {
+        status,
+        detail: detail.to_owned(),
+    }
+    .to_string()
 }
 
 /// Hub-supplied text made safe to print: control and bidirectional characters replaced, length bounded.
