@@ -93,21 +93,18 @@ impl Wrangler {
     /// created and the error names the existing ones.
     pub fn create_devices(&self, ids: &[DeviceId]) -> Result<Vec<ProvisionedDevice>, HubctlError> {
         check_device_batch(ids)?;
-        let made = ids.iter().map(|id| {
-            let token = new_token(TokenKind::Device)?;
-            let device_id = id.clone();
-            Ok(ProvisionedDevice { device_id, token })
-        });
-        let devices = made.collect::<Result<Vec<_>, HubctlError>>()?;
-        let hashes: Vec<TokenHash> = devices.iter().map(|d| TokenHash::of(&d.token)).collect();
-        let rows: Vec<DeviceRow<'_>> = (devices.iter().zip(&hashes))
-            .map(|(d, token_sha256)| DeviceRow {
-                id: &d.device_id,
-                token_sha256,
-            })
+        let tokens = ids.iter().map(|_| new_token(TokenKind::Device));
+        let tokens = tokens.collect::<Result<Vec<_>, HubctlError>>()?;
+        let hashes: Vec<TokenHash> = tokens.iter().map(|token| TokenHash::of(token)).collect();
+        let rows: Vec<DeviceRow<'_>> = (ids.iter().zip(&hashes))
+            .map(|(id, token_sha256)| DeviceRow { id, token_sha256 })
             .collect();
+        let device_ids = ids.iter().cloned();
+        let devices = device_ids
+            .zip(tokens)
+            .map(|(device_id, token)| ProvisionedDevice { device_id, token });
         match self.execute_sql(&insert_devices_sql(&rows)) {
-            Ok(_) => Ok(devices),
+            Ok(()) => Ok(devices.collect()),
             Err(error) if is_device_id_conflict(&error) => Err(self.name_existing(ids, error)),
             Err(error) => Err(error),
         }

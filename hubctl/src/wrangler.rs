@@ -308,28 +308,22 @@ fn parse_printed(stdout: &str) -> Option<Printed> {
     serde_json::from_str(&stdout[start..]).ok()
 }
 
-/// stderr without colours, blank lines and the log-file pointer; stdout or the exit code when it is empty.
+/// What wrangler printed to stderr, else to stdout (see [`useful_lines`]), else how it exited.
 fn fallback_message(exit_code: Option<i32>, stdout: &str, stderr: &str) -> String {
-    let useful = |text: &str| -> String {
-        let clean = strip_ansi(text);
-        let lines = clean
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("🪵"));
-        lines.collect::<Vec<_>>().join("\n")
-    };
-    let from_stderr = useful(stderr);
-    if !from_stderr.is_empty() {
-        return from_stderr;
-    }
-    let from_stdout = useful(stdout);
-    if !from_stdout.is_empty() {
-        return from_stdout;
-    }
-    match exit_code {
+    let printed = [stderr, stdout].map(useful_lines);
+    let said = printed.into_iter().find(|text| !text.is_empty());
+    said.unwrap_or_else(|| match exit_code {
         Some(code) => format!("wrangler exited with status {code} and printed nothing"),
         None => "wrangler was killed by a signal".to_owned(),
-    }
+    })
+}
+
+/// `text`'s non-blank lines, trimmed, without colours and the log-file pointer (🪵).
+fn useful_lines(text: &str) -> String {
+    let clean = strip_ansi(text);
+    let lines = clean.lines().map(str::trim);
+    let lines = lines.filter(|l| !l.is_empty() && !l.starts_with("🪵"));
+    lines.collect::<Vec<_>>().join("\n")
 }
 
 /// A missing table means the schema was never applied; anything else is passed on as wrangler said it.
