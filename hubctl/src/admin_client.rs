@@ -189,12 +189,6 @@ impl AdminClient {
             json => post.content_type("application/json").send(json.to_string()),
         }
     }
-
-    /// `POST /admin/devices/{id}/{action}` without a body; the device as the hub now shows it.
-    fn device_action(&self, id: &DeviceId, action: &str) -> Result<Value, HubctlError> {
-        let path = format!("/admin/devices/{id}/{action}");
-        self.call(&path, Some(&()), &Subject::Device(id.clone()))
-    }
 }
 
 impl Hub for AdminClient {
@@ -269,10 +263,8 @@ impl Hub for AdminClient {
     }
 
     fn show_device(&self, id: &DeviceId) -> Result<Value, HubctlError> {
-        self.get(
-            &format!("/admin/devices/{id}"),
-            &Subject::Device(id.clone()),
-        )
+        let path = format!("/admin/devices/{id}");
+        self.get(&path, &Subject::Device(id.clone()))
     }
 
     /// The token is made here from the OS random number generator and only its SHA-256 is sent, so the request
@@ -281,8 +273,11 @@ impl Hub for AdminClient {
         self.rotate_device_to(id, grace, new_token(TokenKind::Device)?)
     }
 
+    /// `POST /admin/devices/{id}/disable` (or `enable`) without a body; the device as the hub now shows it.
     fn set_disabled(&self, id: &DeviceId, disabled: bool) -> Result<Value, HubctlError> {
-        self.device_action(id, if disabled { "disable" } else { "enable" })
+        let action = if disabled { "disable" } else { "enable" };
+        let path = format!("/admin/devices/{id}/{action}");
+        self.call(&path, Some(&()), &Subject::Device(id.clone()))
     }
 
     fn list_dashboard_tokens(&self) -> Result<Vec<Value>, HubctlError> {
@@ -342,12 +337,8 @@ fn checked(token: &str, kind: TokenKind) -> Result<(), HubctlError> {
 
 /// A successful answer with the wrong content.
 fn unexpected(detail: &str) -> HubctlError {
-    let detail = detail.to_owned();
-    AdminApiError::Unexpected {
-        status: 200,
-        detail,
-    }
-    .into()
+    let (status, detail) = (200, detail.to_owned());
+    AdminApiError::Unexpected { status, detail }.into()
 }
 
 #[cfg(test)]

@@ -144,11 +144,8 @@ fn token_rejected(status: u16) -> String {
 
 /// An answer that is not what the admin API gives.
 fn unexpected_text(status: u16, detail: &str) -> String {
-    AdminApiError::Unexpected {
-        status,
-        detail: detail.to_owned(),
-    }
-    .to_string()
+    let detail = detail.to_owned();
+    AdminApiError::Unexpected { status, detail }.to_string()
 }
 
 /// Hub-supplied text made safe to print: control and bidirectional characters replaced, length bounded.
