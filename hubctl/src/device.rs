@@ -86,7 +86,8 @@ const DEVICE_TOKEN_HINT: &str = "Put each token in its Pi's API_TOKEN (the edge 
                                  stores only its SHA-256 hash, so it cannot be shown again.\n";
 
 /// Said when the hub could not yet tell a device's connection about a change it committed.
-const SYNC_PENDING: &str = "The hub has not reached the device's connection yet; it retries every minute                             (`hubctl device show` says `sync pending` until it has).\n";
+const SYNC_PENDING: &str = "The hub has not reached the device's connection yet; it retries every minute \
+     (`hubctl device show` says `sync pending` until it has).\n";
 
 impl DeviceCommand {
     /// The command as typed.

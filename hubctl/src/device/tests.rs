@@ -153,7 +153,9 @@ fn disable_and_enable_say_what_changed() {
     pending["sync_pending"] = json!(true);
     let shown = text(&pending, true);
     assert!(
-        shown.contains("has not reached the device's connection yet"),
+        shown.contains(
+            "has not reached the device's connection yet; it retries every minute (`hubctl device show` says"
+        ),
         "{shown}"
     );
 }
