@@ -9,7 +9,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telemetry_protocol::DeviceId;
-pub use telemetry_protocol::admin::RevokedDashboardToken;
 use telemetry_protocol::admin::{
     CreateDashboardTokenRequest, CreateDeviceRequest, CreatedDashboardToken, CreatedDevice,
     RotateDeviceRequest, RotatedDevice as RotationAnswer,
@@ -23,10 +22,9 @@ use crate::admin_token::AdminToken;
 use crate::api_error::{AdminApiError, Subject, refusal};
 use crate::credential::{new_token, parse_token_id, token_sha256_hex};
 use crate::grace::check_grace;
-use crate::hub::{CreatedDevices, Hub};
+use crate::hub::{CreatedDevices, Hub, RevokedDashboardToken, RotatedDevice, check_device_batch};
 use crate::hub_url::HubUrl;
 use crate::scope::{Access, DashboardScope, Label};
-use crate::sql::check_device_batch;
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice};
 
 /// Time to connect, TLS included.
@@ -44,15 +42,6 @@ pub struct AdminClient {
     agent: Agent,
     hub: HubUrl,
     token: AdminToken,
-}
-
-/// A device's new token after a rotation.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RotatedDevice {
-    /// The new bearer token (`tdev_…`); show it once, never store or log it.
-    pub token: String,
-    /// Until when the old token still works (RFC 3339), or `None` when it stopped at once.
-    pub previous_token_valid_until: Option<String>,
 }
 
 /// One page of `GET /admin/devices`, its rows passed through as the hub wrote them (older hubs leave fields
@@ -297,16 +286,6 @@ impl fmt::Debug for AdminClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hub = &self.hub;
         write!(f, "AdminClient {{ hub: {hub}, admin_token: <redacted> }}")
-    }
-}
-
-impl fmt::Debug for RotatedDevice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let until = &self.previous_token_valid_until;
-        write!(
-            f,
-            "RotatedDevice {{ token: <redacted>, previous_token_valid_until: {until:?} }}"
-        )
     }
 }
 

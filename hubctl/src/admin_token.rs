@@ -10,9 +10,9 @@ use serde_json::json;
 use telemetry_protocol::token::TokenKind;
 
 use crate::HubctlError;
-use crate::cli::Quiet;
 use crate::credential::{TokenSource, new_token, token_sha256_hex};
 use crate::output::{Format, Output, Text};
+use crate::quiet::Quiet;
 use crate::token_file::parse_path;
 
 /// `hubctl admin-token …`.

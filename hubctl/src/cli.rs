@@ -2,14 +2,11 @@
 //! [`HubUrl`] and an [`AdminToken`], or wrangler), and [`run_with`], which hands each command group its
 //! arguments and prints the [`Output`](crate::output::Output) it returns.
 
-use std::ffi::OsStr;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::builder::TypedValueParser;
-use clap::error::ErrorKind;
-use clap::{Arg, Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 pub use crate::admin_token::AdminTokenCommand;
 pub use crate::dashboard::DashboardCommand;
@@ -22,6 +19,7 @@ use crate::credential::TokenSource;
 use crate::hub::Hub;
 use crate::hub_url::HubUrl;
 use crate::output::Format;
+use crate::quiet::Quiet;
 use crate::sql::WranglerHub;
 use crate::token_file::{TokenFile, parse_path};
 use crate::wrangler::{Target, WranglerProgram};
@@ -139,29 +137,6 @@ pub struct Environment {
     pub admin_token: Option<String>,
     /// `DASHBOARD_TOKEN`, for `dashboard watch`.
     pub dashboard_token: Option<String>,
-}
-
-/// A value parser whose errors never repeat the value (clap's own do), since a pasted token may be in it.
-#[derive(Clone, Copy)]
-pub(crate) struct Quiet<T>(pub(crate) fn(&str) -> Result<T, HubctlError>);
-
-impl<T: Clone + Send + Sync + 'static> TypedValueParser for Quiet<T> {
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<T, clap::Error> {
-        let name = arg.map_or_else(|| "a value".to_owned(), |a| format!("'{a}'"));
-        let fail = |why: &dyn std::fmt::Display| {
-            cmd.clone()
-                .error(ErrorKind::ValueValidation, format!("invalid {name}: {why}"))
-        };
-        let text = value.to_str().ok_or_else(|| fail(&"not valid UTF-8"))?;
-        (self.0)(text).map_err(|error| fail(&error))
-    }
 }
 
 impl Environment {

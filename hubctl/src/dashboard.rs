@@ -9,10 +9,11 @@ use clap::Subcommand;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use serde_json::json;
 
-use crate::admin_client::RevokedDashboardToken;
-use crate::cli::{Context, Quiet};
+use crate::cli::Context;
 use crate::credential::{TokenId, parse_token_id};
+use crate::hub::RevokedDashboardToken;
 use crate::output::{Format, Output, Text, rows_table};
+use crate::quiet::Quiet;
 use crate::scope::{Access, DashboardScope, Label};
 use crate::token_file::parse_path;
 use crate::{HubctlError, ProvisionedDashboardToken};

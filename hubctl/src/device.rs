@@ -8,10 +8,11 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 use telemetry_protocol::DeviceId;
 
-use crate::admin_client::RotatedDevice;
-use crate::cli::{Context, Quiet};
+use crate::cli::Context;
 use crate::grace::parse_grace;
+use crate::hub::RotatedDevice;
 use crate::output::{Format, Output, Text, field, rows_table, table};
+use crate::quiet::Quiet;
 use crate::scope::parse_device_id;
 use crate::token_file::parse_path;
 use crate::{HubctlError, ProvisionedDevice};

@@ -2,6 +2,7 @@
 //! through wrangler ([`crate::Wrangler`]). Commands are written once against it; what wrangler cannot do says
 //! that it needs the admin API.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::time::Duration;
 
@@ -9,8 +10,49 @@ use serde_json::Value;
 use telemetry_protocol::DeviceId;
 
 use crate::HubctlError;
-use crate::admin_client::{RevokedDashboardToken, RotatedDevice};
 use crate::scope::{Access, DashboardScope};
+
+pub use telemetry_protocol::admin::RevokedDashboardToken;
+
+/// Most devices one `device create` may insert (one statement, well under D1's statement size limit).
+pub const MAX_DEVICES_PER_BATCH: usize = 100;
+
+/// A device's new token after a rotation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RotatedDevice {
+    /// The new bearer token (`tdev_…`); show it once, never store or log it.
+    pub token: String,
+    /// Until when the old token still works (RFC 3339), or `None` when it stopped at once.
+    pub previous_token_valid_until: Option<String>,
+}
+
+/// Checks a batch of ids for `device create`: not empty, not too many, no repeats.
+pub fn check_device_batch(ids: &[DeviceId]) -> Result<(), HubctlError> {
+    if ids.is_empty() {
+        return Err(HubctlError::NoDevices);
+    }
+    if ids.len() > MAX_DEVICES_PER_BATCH {
+        return Err(HubctlError::TooManyDevices {
+            max: MAX_DEVICES_PER_BATCH,
+            given: ids.len(),
+        });
+    }
+    let mut seen = HashSet::new();
+    match ids.iter().find(|id| !seen.insert(*id)) {
+        Some(repeated) => Err(HubctlError::DuplicateDeviceId(repeated.clone())),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Debug for RotatedDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let until = &self.previous_token_valid_until;
+        write!(
+            f,
+            "RotatedDevice {{ token: <redacted>, previous_token_valid_until: {until:?} }}"
+        )
+    }
+}
 
 /// A device that was just created, with its token: the only time the token exists outside the device.
 #[derive(Clone, PartialEq, Eq)]
@@ -118,6 +160,30 @@ impl fmt::Debug for ProvisionedDashboardToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn device(raw: &str) -> DeviceId {
+        DeviceId::parse(raw).expect("valid id")
+    }
+
+    #[test]
+    fn batches_must_be_non_empty_bounded_and_without_repeats() {
+        assert!(matches!(
+            check_device_batch(&[]),
+            Err(HubctlError::NoDevices)
+        ));
+        assert!(matches!(
+            check_device_batch(&[device("a"), device("b"), device("a")]),
+            Err(HubctlError::DuplicateDeviceId(d)) if d.as_str() == "a"
+        ));
+        let many: Vec<DeviceId> = (0..=MAX_DEVICES_PER_BATCH)
+            .map(|i| device(&format!("d{i}")))
+            .collect();
+        assert!(matches!(
+            check_device_batch(&many),
+            Err(HubctlError::TooManyDevices { given: 101, .. })
+        ));
+        assert!(check_device_batch(&many[..MAX_DEVICES_PER_BATCH]).is_ok());
+    }
 
     #[test]
     fn debug_output_never_shows_tokens() {

@@ -20,6 +20,7 @@ pub mod grace;
 pub mod hub;
 pub mod hub_url;
 pub mod output;
+pub mod quiet;
 pub mod redact;
 pub mod schema;
 pub mod scope;
@@ -28,14 +29,16 @@ pub mod token;
 pub mod token_file;
 pub mod wrangler;
 
-pub use admin_client::{AdminClient, RevokedDashboardToken, RotatedDevice};
+pub use admin_client::AdminClient;
 pub use admin_token::{AdminToken, NewAdminToken};
 pub use api_error::AdminApiError;
 pub use cli::{Cli, run};
 pub use credential::{TokenHash, TokenId, token_sha256_hex};
 pub use error::HubctlError;
-pub use hub::{Hub, ProvisionedDashboardToken, ProvisionedDevice};
+pub use hub::{
+    Hub, MAX_DEVICES_PER_BATCH, ProvisionedDashboardToken, ProvisionedDevice,
+    RevokedDashboardToken, RotatedDevice,
+};
 pub use hub_url::HubUrl;
 pub use scope::{Access, DashboardScope, Label};
-pub use sql::MAX_DEVICES_PER_BATCH;
 pub use wrangler::{Target, Wrangler, WranglerProgram};

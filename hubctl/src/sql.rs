@@ -5,18 +5,13 @@
 //! string. No SQL function here takes a token: rows carry a [`TokenHash`]. Tokens are made here, hashed, and
 //! handed back once.
 
-use std::collections::HashSet;
-
 use telemetry_protocol::{DeviceId, TokenKind};
 
 use crate::credential::{new_token, new_token_id};
-use crate::hub::{CreatedDevices, Hub};
+use crate::hub::{CreatedDevices, Hub, check_device_batch};
 use crate::scope::{Access, DashboardScope, Label};
 use crate::wrangler::is_device_id_conflict;
 use crate::{HubctlError, ProvisionedDashboardToken, ProvisionedDevice, TokenHash, Wrangler};
-
-/// Most devices one `device create` may insert (one statement, well under D1's statement size limit).
-pub const MAX_DEVICES_PER_BATCH: usize = 100;
 
 /// A `devices` row to insert.
 #[derive(Debug, Clone, Copy)]
@@ -25,24 +20,6 @@ pub struct DeviceRow<'a> {
     pub id: &'a DeviceId,
     /// Hash of the device's new token.
     pub token_sha256: &'a TokenHash,
-}
-
-/// Checks a batch of ids for `device create`: not empty, not too many, no repeats.
-pub fn check_device_batch(ids: &[DeviceId]) -> Result<(), HubctlError> {
-    if ids.is_empty() {
-        return Err(HubctlError::NoDevices);
-    }
-    if ids.len() > MAX_DEVICES_PER_BATCH {
-        return Err(HubctlError::TooManyDevices {
-            max: MAX_DEVICES_PER_BATCH,
-            given: ids.len(),
-        });
-    }
-    let mut seen = HashSet::new();
-    match ids.iter().find(|id| !seen.insert(*id)) {
-        Some(repeated) => Err(HubctlError::DuplicateDeviceId(repeated.clone())),
-        None => Ok(()),
-    }
 }
 
 /// One multi-row `INSERT` (atomic: all devices are created or none). A plain `INSERT`, so an existing id
@@ -247,26 +224,6 @@ mod tests {
         assert!(!labelled.contains(&token[6..40]));
         let all = sql(&DashboardScope::All, Access::Read, None);
         assert!(all.contains("'*', 'read', NULL);"), "{all}");
-    }
-
-    #[test]
-    fn batches_must_be_non_empty_bounded_and_without_repeats() {
-        assert!(matches!(
-            check_device_batch(&[]),
-            Err(HubctlError::NoDevices)
-        ));
-        assert!(matches!(
-            check_device_batch(&[id("a"), id("b"), id("a")]),
-            Err(HubctlError::DuplicateDeviceId(d)) if d.as_str() == "a"
-        ));
-        let many: Vec<DeviceId> = (0..=MAX_DEVICES_PER_BATCH)
-            .map(|i| id(&format!("d{i}")))
-            .collect();
-        assert!(matches!(
-            check_device_batch(&many),
-            Err(HubctlError::TooManyDevices { given: 101, .. })
-        ));
-        assert!(check_device_batch(&many[..MAX_DEVICES_PER_BATCH]).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::*;
 use clap::CommandFactory;
+use clap::error::ErrorKind;
 use telemetry_protocol::{TokenKind, generate_token};
 
 /// The environment with `hub_url`, and `token` as both the admin and the dashboard token.

@@ -20,9 +20,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::HubctlError;
 use crate::api_error::clean;
-use crate::cli::{Context, Quiet};
+use crate::cli::Context;
 use crate::credential::TokenSource;
 use crate::output::Output;
+use crate::quiet::Quiet;
 use crate::redact::redact_tokens;
 use crate::scope::parse_device_id;
 use crate::token_file::parse_path;
