@@ -8,44 +8,22 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use crate::agent_error::AgentError;
 use crate::backoff::Backoff;
 use crate::command_runner::CommandRunner;
 use crate::config::AgentConfig;
 use crate::connection::Dialer;
 use crate::event_loop::EventLoop;
-use crate::gpio::{GpioError, OutputPins, open_output_pins};
+use crate::gpio::{OutputPins, open_output_pins};
 use crate::link::LinkContext;
 use crate::sampler::Sampler;
-use crate::sensors::{Sensor, SensorError, build_sensors};
+use crate::sensors::{Sensor, build_sensors};
 use crate::session::Session;
-use crate::store::{SampleStore, StoreError};
-use crate::tls::{TlsError, client_config};
+use crate::store::SampleStore;
+use crate::tls::client_config;
 
 /// How long the sampler may take to finish a read in progress at shutdown.
 const SAMPLER_STOP_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Why the agent stopped other than by shutdown.
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    /// The sample store could not be opened, read or written.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The TLS configuration could not be built (a bad `ca_file`).
-    #[error(transparent)]
-    Tls(#[from] TlsError),
-    /// A sensor could not be opened.
-    #[error("sensors: {0}")]
-    Sensor(#[from] SensorError),
-    /// The GPIO outputs could not be opened.
-    #[error("gpio_outputs: {0}")]
-    Gpio(#[from] GpioError),
-    /// A sample could not be encoded.
-    #[error("encoding samples: {0}")]
-    Encode(serde_json::Error),
-    /// A background task failed (a panic).
-    #[error("internal task failed: {0}")]
-    Task(String),
-}
 
 /// The hardware the agent drives; tests pass scripted sensors and [`crate::gpio::RecordingPins`].
 pub struct Hardware {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
-use crate::agent::AgentError;
+use crate::agent_error::AgentError;
 use crate::connection::Dialer;
 use crate::delivery::AckMode;
 use crate::link::{Link, LinkContext, Served};

@@ -7,6 +7,7 @@
 //! and the link (the one place that reads and writes the socket).
 
 pub mod agent;
+mod agent_error;
 pub mod backoff;
 mod command_runner;
 pub mod commands;

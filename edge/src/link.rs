@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::agent::AgentError;
+use crate::agent_error::AgentError;
 use crate::command_runner::CommandRunner;
 use crate::config::ConnectionConfig;
 use crate::connection::DeviceSocket;
