@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::sensors::SensorConfig;
-
 /// BCM GPIO numbers on the 40-pin header.
 pub const HEADER_PINS: std::ops::RangeInclusive<u8> = 0..=27;
 
@@ -40,9 +38,9 @@ pub enum GpioError {
     },
 }
 
-/// Checks `gpio_outputs`: pins on the header, each once, none also read by a `gpio_input` sensor.
-/// The message names the entry, e.g. `gpio_outputs[1]: GPIO 40 is not on the header (BCM 0..=27)`.
-pub fn validate_output_pins(pins: &[u8], sensors: &[SensorConfig]) -> Result<(), String> {
+/// Checks `gpio_outputs`: pins on the header, each once, none among `input_pins` (the pins `gpio_input`
+/// sensors read). The message names the entry, e.g. `gpio_outputs[1]: GPIO 40 is not on the header (BCM 0..=27)`.
+pub fn validate_output_pins(pins: &[u8], input_pins: &[u8]) -> Result<(), String> {
     for (i, &pin) in pins.iter().enumerate() {
         if !HEADER_PINS.contains(&pin) {
             return Err(format!(
@@ -52,7 +50,7 @@ pub fn validate_output_pins(pins: &[u8], sensors: &[SensorConfig]) -> Result<(),
         if pins[..i].contains(&pin) {
             return Err(format!("gpio_outputs[{i}]: GPIO {pin} is listed twice"));
         }
-        if sensors.iter().any(|s| s.gpio_pins().contains(&pin)) {
+        if input_pins.contains(&pin) {
             return Err(format!(
                 "gpio_outputs[{i}]: GPIO {pin} is also read by a gpio_input sensor"
             ));
@@ -183,10 +181,8 @@ mod tests {
             validate_output_pins(&[17, 17], &[]),
             Err("gpio_outputs[1]: GPIO 17 is listed twice".into())
         );
-        let input: SensorConfig =
-            toml::from_str("kind = \"gpio_input\"\npins = [22]\n").expect("parses");
         assert_eq!(
-            validate_output_pins(&[22], &[input]),
+            validate_output_pins(&[22], &[5, 22]),
             Err("gpio_outputs[0]: GPIO 22 is also read by a gpio_input sensor".into())
         );
         assert!(matches!(open_output_pins(&[99]), Err(GpioError::Config(_))));

@@ -175,6 +175,16 @@ fn file_errors_name_the_key_or_the_file() {
 }
 
 #[test]
+fn an_output_pin_that_a_gpio_input_sensor_reads_is_refused() {
+    let text = "gpio_outputs = [22]\n[[sensors]]\nkind = \"gpio_input\"\npins = [5, 22]\n";
+    let message = error(load_file(text, &[]));
+    assert!(
+        message.contains("GPIO 22 is also read by a gpio_input sensor"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_bad_token_is_refused_without_showing_it() {
     let good = token();
     let mut typo = good.clone();

@@ -84,7 +84,12 @@ impl RawConfig {
             ));
         }
         validate_sensors(&sensors).map_err(|e| split_key(&e))?;
-        validate_output_pins(&self.gpio_outputs, &sensors).map_err(|e| split_key(&e))?;
+        let input_pins: Vec<u8> = sensors
+            .iter()
+            .flat_map(SensorConfig::gpio_pins)
+            .copied()
+            .collect();
+        validate_output_pins(&self.gpio_outputs, &input_pins).map_err(|e| split_key(&e))?;
         Ok(AgentConfig {
             device_id,
             api_token,
