@@ -6,14 +6,13 @@
 //! history instead, as the real hub does with stored acknowledgements (see [`super::history`]).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep};
 use tokio_tungstenite::accept_hdr_async;
@@ -23,40 +22,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::flood_limit::FloodLimit;
-use super::history::{self, History, HistoryPolicy};
+use super::history::{self, History};
 use super::hub_record::{Handshake, Record};
 use super::hub_session::session;
-
-/// What the hub does with the next connections.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Mode {
-    /// Upgrade, ack, relay commands.
-    Accept,
-    /// Answer the upgrade with this HTTP status.
-    Refuse(u16),
-    /// Answer the upgrade with 429 and this `Retry-After` value, as the hub does for an address with too many
-    /// failed authentications.
-    Throttle(&'static str),
-    /// Upgrade, then close at once with this code (4000 = replaced).
-    CloseWith(u16),
-    /// Upgrade, then never read or write again (no pongs either): a half-open socket.
-    Silent,
-    /// Upgrade and keep a [`History`] under this policy, with stored acknowledgements when asked.
-    Store(HistoryPolicy),
-}
-
-pub(super) struct Shared {
-    pub(super) mode: Mutex<Mode>,
-    pub(super) record: Mutex<Record>,
-    pub(super) ack_delay: Mutex<Duration>,
-    pub(super) ack_epoch: Mutex<Option<String>>,
-    pub(super) outgoing: Mutex<Option<mpsc::UnboundedSender<Message>>>,
-    pub(super) text_pongs: AtomicBool,
-    pub(super) flood_limit: Mutex<Option<FloodLimit>>,
-    pub(super) rate_limit_next: AtomicBool,
-    pub(super) history: Mutex<History>,
-    pub(super) crash: watch::Sender<u64>,
-}
+use super::hub_state::{Mode, Shared};
+use super::lock::lock;
 
 /// The running fake hub.
 pub struct FakeHub {
@@ -70,18 +40,7 @@ impl FakeHub {
     pub async fn start(mode: Mode) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let shared = Arc::new(Shared {
-            mode: Mutex::new(mode),
-            record: Mutex::default(),
-            ack_delay: Mutex::new(Duration::ZERO),
-            ack_epoch: Mutex::new(None),
-            outgoing: Mutex::new(None),
-            text_pongs: AtomicBool::new(true),
-            flood_limit: Mutex::new(None),
-            rate_limit_next: AtomicBool::new(false),
-            history: Mutex::default(),
-            crash: watch::channel(0).0,
-        });
+        let shared = Arc::new(Shared::new(mode));
         let mut hub = Self {
             addr,
             shared,
@@ -227,10 +186,6 @@ impl FakeHub {
     }
 }
 
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 // tungstenite's handshake callback returns the whole refusal response as its error.
 #[allow(clippy::result_large_err)]
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
@@ -247,7 +202,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
                 .handshakes
                 .push(handshake_of(request));
             if let Some(policy) = policy {
-                history::answer_offer(&recorder, &policy, request, &mut response);
+                history::answer_offer(&recorder.history, &policy, request, &mut response);
             }
             match refusal {
                 Some(refused) => Err(refused),
@@ -272,7 +227,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
             let _keep_open = socket;
             sleep(Duration::from_secs(3600)).await;
         }
-        Mode::Store(policy) => history::session(socket, shared, policy).await,
+        Mode::Store(policy) => {
+            history::session(socket, &shared.history, shared.crash.subscribe(), policy).await;
+        }
         Mode::Refuse(_) | Mode::Throttle(_) => {}
     }
 }

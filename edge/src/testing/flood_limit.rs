@@ -6,17 +6,23 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use telemetry_protocol::limits::{CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED_REASON};
+use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::fake_hub::lock;
 use super::hub_record::Record;
-use super::hub_session::{HubSink, HubStream};
+use super::lock::lock;
+
+/// The two halves of an accepted device socket.
+type HubSink = SplitSink<WebSocketStream<TcpStream>, Message>;
+type HubStream = SplitStream<WebSocketStream<TcpStream>>;
 
 /// How long the hub waits between its `rate_limited` error and its close 1008: time for a misbehaving agent to
 /// show that it keeps sending.

@@ -6,7 +6,7 @@
 //! (drop the socket and every sample it had not written).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -14,13 +14,14 @@ use serde_json::{Value, json};
 use telemetry_protocol::history::{STORED_ACK_HEADER, stored_ack_response};
 use telemetry_protocol::limits::{PING_TEXT, PONG_TEXT};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio::time::{Instant, interval};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use super::fake_hub::{Shared, lock};
+use super::lock::lock;
 
 /// How the hub behaves.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,7 +106,7 @@ impl History {
 
 /// Records the `Telemetry-Ack` offer of a handshake and answers it with `policy`'s `within`, if any.
 pub(super) fn answer_offer(
-    shared: &Shared,
+    history: &Mutex<History>,
     policy: &HistoryPolicy,
     request: &Request,
     response: &mut Response,
@@ -115,34 +116,35 @@ pub(super) fn answer_offer(
         .get(STORED_ACK_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let asked = offer.as_deref() == Some("stored");
-    lock(&shared.history).offers.push(offer);
+    lock(history).offers.push(offer);
     if let (true, Some(within)) = (asked, policy.within_secs) {
         let value = HeaderValue::from_str(&stored_ack_response(within)).expect("ascii");
         response.headers_mut().insert(STORED_ACK_HEADER, value);
     }
 }
 
-/// Serves one accepted socket: holds and acks samples, writes groups, and forgets what it held on a crash.
+/// Serves one accepted socket: holds and acks samples, writes groups, and forgets what it held when `crash`
+/// changes.
 pub(super) async fn session(
     socket: WebSocketStream<TcpStream>,
-    shared: Arc<Shared>,
+    history: &Mutex<History>,
+    mut crash: watch::Receiver<u64>,
     policy: HistoryPolicy,
 ) {
     let (mut sink, mut stream) = socket.split();
-    let mut crash = shared.crash.subscribe();
     let mut groups = interval(policy.group_every);
     groups.reset();
     'serve: loop {
         let replies = tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) if text.as_str() == PING_TEXT => vec![PONG_TEXT.to_owned()],
-                Some(Ok(Message::Text(text))) => receive(&shared, &policy, text.as_str()),
+                Some(Ok(Message::Text(text))) => receive(history, &policy, text.as_str()),
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break 'serve,
                 Some(Ok(_)) => Vec::new(),
             },
-            _ = groups.tick() => write_group(&shared, &policy, true),
+            _ = groups.tick() => write_group(history, &policy, true),
             _ = crash.changed() => {
-                let mut history = lock(&shared.history);
+                let mut history = lock(history);
                 let lost: Vec<u64> = std::mem::take(&mut history.holding).into_iter().collect();
                 history.lost.extend(lost);
                 return;
@@ -155,19 +157,19 @@ pub(super) async fn session(
         }
     }
     // Written at the disconnect, as the real hub does; the `stored` cannot reach the device.
-    write_group(&shared, &policy, false);
+    write_group(history, &policy, false);
 }
 
 /// Takes a telemetry or batch frame: holds the new samples, acks, says `stored` again for resends of written
 /// ones, and writes a group once it is full.
-fn receive(shared: &Shared, policy: &HistoryPolicy, text: &str) -> Vec<String> {
+fn receive(held: &Mutex<History>, policy: &HistoryPolicy, text: &str) -> Vec<String> {
     let frame: Value = serde_json::from_str(text).expect("the agent sends JSON");
     let items = match frame["type"].as_str() {
         Some("telemetry") => vec![frame],
         Some("batch") => frame["items"].as_array().cloned().unwrap_or_default(),
         _ => return Vec::new(),
     };
-    let mut history = lock(&shared.history);
+    let mut history = lock(held);
     let mut again = Vec::new();
     for item in &items {
         let seq = item["seq"].as_u64().expect("seq");
@@ -191,15 +193,15 @@ fn receive(shared: &Shared, policy: &HistoryPolicy, text: &str) -> Vec<String> {
         replies.extend(stored_runs(&mut history, again));
     }
     drop(history);
-    if lock(&shared.history).holding.len() >= policy.group_samples {
-        replies.extend(write_group(shared, policy, true));
+    if lock(held).holding.len() >= policy.group_samples {
+        replies.extend(write_group(held, policy, true));
     }
     replies
 }
 
 /// Writes (or loses, if told to) the samples held; returns the `stored` messages for them if `announce`.
-fn write_group(shared: &Shared, policy: &HistoryPolicy, announce: bool) -> Vec<String> {
-    let mut history = lock(&shared.history);
+fn write_group(held: &Mutex<History>, policy: &HistoryPolicy, announce: bool) -> Vec<String> {
+    let mut history = lock(held);
     let group: Vec<u64> = std::mem::take(&mut history.holding).into_iter().collect();
     if group.is_empty() {
         return Vec::new();

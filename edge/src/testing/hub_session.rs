@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use telemetry_protocol::limits::{PING_TEXT, PONG_TEXT};
@@ -15,11 +14,9 @@ use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::fake_hub::{Shared, lock};
 use super::flood_limit::{FloodGate, FloodLimit, record_close, refuse_as_rate_limited};
-
-pub(super) type HubSink = SplitSink<WebSocketStream<TcpStream>, Message>;
-pub(super) type HubStream = SplitStream<WebSocketStream<TcpStream>>;
+use super::hub_state::Shared;
+use super::lock::lock;
 
 /// What the hub does about one text frame.
 enum Reply {

@@ -14,13 +14,16 @@ mod flood_limit;
 mod history;
 mod hub_record;
 mod hub_session;
+mod hub_state;
+mod lock;
 
 pub use agent::{
     Counter, DEVICE_ID, RunningAgent, assert_contiguous_from_1, config, device_token, prefill,
     scratch_dir, store_in,
 };
 pub use capture::Captured;
-pub use fake_hub::{FakeHub, Mode};
+pub use fake_hub::FakeHub;
 pub use flood_limit::{FloodGate, FloodLimit};
 pub use history::{History, HistoryPolicy};
 pub use hub_record::{Handshake, Record};
+pub use hub_state::Mode;
