@@ -187,7 +187,7 @@ pub fn household_load(hour: f64, base_w: f64) -> f64 {
     base_w + bump(7.5, 1.0, 350.0) + bump(19.5, 1.8, 650.0)
 }
 
-/// Open-circuit voltage of one cell at `soc` percent, interpolated linearly in [`OCV_PER_CELL`].
+/// Open-circuit voltage of one cell at `soc` percent, interpolated linearly in `OCV_PER_CELL`.
 pub fn ocv_per_cell(soc: f64) -> f64 {
     let soc = soc.clamp(0.0, 100.0);
     for pair in OCV_PER_CELL.windows(2) {

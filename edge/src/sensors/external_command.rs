@@ -198,7 +198,7 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// The start of `bytes` as one line of printable text, at most [`STDERR_EXCERPT_CHARS`] characters.
+/// The start of `bytes` as one line of printable text, at most `STDERR_EXCERPT_CHARS` characters.
 pub fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut line: String = text

@@ -70,7 +70,7 @@ impl FakeHub {
         *lock(&self.shared.ack_epoch) = epoch.map(str::to_owned);
     }
 
-    /// Whether text pings are answered with [`PONG_TEXT`] (the default).
+    /// Whether text pings are answered with `PONG_TEXT` (the default).
     pub fn set_text_pongs(&self, answer: bool) {
         self.shared.text_pongs.store(answer, Ordering::Relaxed);
     }

@@ -33,7 +33,7 @@ pub struct Record {
     pub handshakes: Vec<Handshake>,
     /// Every text frame received, parsed, except the text pings.
     pub frames: Vec<Value>,
-    /// When each exact text ping ([`PING_TEXT`]) arrived.
+    /// When each exact text ping (`PING_TEXT`) arrived.
     pub text_pings: Vec<Instant>,
     /// WebSocket protocol Pings received from the agent.
     pub protocol_pings: usize,

@@ -22,7 +22,7 @@ use super::lock::lock;
 enum Reply {
     /// Nothing (not a sample).
     Nothing,
-    /// Answer [`PONG_TEXT`].
+    /// Answer `PONG_TEXT`.
     Pong,
     /// Send this ack when its delay has passed; `true` if it acks a batch.
     Ack(Value, bool),
