@@ -19,7 +19,7 @@ use crate::link::LinkContext;
 use crate::sampler::Sampler;
 use crate::sensors::{Sensor, build_sensors};
 use crate::session::Session;
-use crate::store::SampleStore;
+use crate::store::{SampleStore, StoreOptions};
 use crate::tls::client_config;
 
 /// How long the sampler may take to finish a read in progress at shutdown.
@@ -108,15 +108,21 @@ pub async fn run_with(
 
 async fn open_store(config: &AgentConfig) -> Result<Arc<SampleStore>, AgentError> {
     let path = config.store.path.clone();
-    let capacity = config.store.max_samples;
-    let store = tokio::task::spawn_blocking(move || SampleStore::open(&path, capacity))
+    let options = StoreOptions {
+        segment_bytes: config.store.segment_bytes,
+        sync_every: config.store.sync_interval,
+        ..StoreOptions::new(config.store.max_samples)
+    };
+    let store = tokio::task::spawn_blocking(move || SampleStore::open_with(&path, options))
         .await
         .map_err(|e| AgentError::Task(e.to_string()))??;
     tracing::info!(
         device_id = %config.device_id,
         epoch = %store.epoch(),
         next_seq = store.next_seq(),
+        held = store.len().unwrap_or_default(),
         dropped = store.dropped(),
+        degraded = store.health().degraded,
         path = %config.store.path.display(),
         "sample store open"
     );

@@ -3,7 +3,7 @@
 //!
 //! Environment: the plain `DEVICE_ID`, `API_TOKEN` and `SERVER_URL` (what a `.env` file or a systemd
 //! `EnvironmentFile=` provides) and, for every other key, `EDGE_` plus the key in capitals with `__` between
-//! table and key: `EDGE_SAMPLE_INTERVAL_SECS=5`, `EDGE_STORE__PATH=/data/samples.redb`,
+//! table and key: `EDGE_SAMPLE_INTERVAL_SECS=5`, `EDGE_STORE__PATH=/data/samples`,
 //! `EDGE_CONNECTION__PING_INTERVAL_SECS=20`, `EDGE_GPIO_OUTPUTS=17,27`. The plain names win over `EDGE_` ones.
 //! An `EDGE_` name that is not such a key is refused before it is read; other variables are ignored.
 
@@ -34,8 +34,10 @@ sample_interval_secs = 1
 gpio_outputs = []
 
 [store]
-path = "/var/lib/edge-agent/samples.redb"
+path = "/var/lib/edge-agent/samples"
 max_samples = 86400
+sync_interval_secs = 0
+segment_kib = 1024
 
 [connection]
 connect_timeout_secs = 10
@@ -116,10 +118,15 @@ pub struct AgentConfig {
 /// The `[store]` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// The redb file (`path`, default `/var/lib/edge-agent/samples.redb`).
+    /// The store's directory (`path`, default `/var/lib/edge-agent/samples`).
     pub path: PathBuf,
     /// Most samples kept; beyond it the oldest are dropped (`max_samples`, default 86,400: a day at 1 Hz).
     pub max_samples: u64,
+    /// Zero: every sample is synced to disk before it is sent. Otherwise syncs are grouped this far apart
+    /// (`sync_interval_secs`, default 0): far less wear, and a power cut loses up to this much.
+    pub sync_interval: Duration,
+    /// Size of each log segment file (`segment_kib`, default 1024 KiB).
+    pub segment_bytes: u64,
 }
 
 /// The `[connection]` table.
@@ -175,6 +182,19 @@ impl AgentConfig {
             .and_then(Config::try_deserialize)
             .map_err(|error| load_error(&error, file))?;
         raw.validate()
+    }
+
+    /// Only the store's directory (`store.path`) from the same layers, for `edge-agent status`, which must
+    /// work without the device's id or token.
+    pub fn load_store_path(
+        file: &ConfigFile,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<PathBuf, ConfigError> {
+        let env: HashMap<String, String> = env.into_iter().collect();
+        layers(file, env)?
+            .build()
+            .and_then(|config| config.get::<PathBuf>("store.path"))
+            .map_err(|error| load_error(&error, file))
     }
 
     /// The URL the agent connects to: `{server}/ws/device/{device_id}`.

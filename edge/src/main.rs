@@ -14,12 +14,16 @@ use tracing_subscriber::EnvFilter;
 const EXIT_CONFIG: u8 = 78;
 
 const USAGE: &str = "usage: edge-agent [--config PATH]
+       edge-agent status [--config PATH] [--store DIR] [--json]
 
 Streams this device's telemetry to the hub. Configuration: the TOML file (default
 /etc/edge-agent/config.toml), then the environment: DEVICE_ID, API_TOKEN, SERVER_URL and
 EDGE_<KEY> (e.g. EDGE_SAMPLE_INTERVAL_SECS=5). Logging: RUST_LOG (default info).";
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("status") {
+        return status(std::env::args().skip(2));
+    }
     init_logging();
     let file = match config_file(std::env::args().skip(1)) {
         Ok(Some(file)) => file,
@@ -43,6 +47,45 @@ fn main() -> ExitCode {
         Err(error) => {
             tracing::error!("stopped: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `edge-agent status`: prints the store's state; exit 1 if it is unreadable.
+fn status(args: impl Iterator<Item = String>) -> ExitCode {
+    use edge_agent::status::{STATUS_USAGE, parse_args, report, to_json, to_text};
+    let args = match parse_args(args) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{STATUS_USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("edge-agent status: {message}\n\n{STATUS_USAGE}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    match report(&args, env) {
+        Ok(report) => {
+            print!(
+                "{}",
+                if args.json {
+                    to_json(&report) + "\n"
+                } else {
+                    to_text(&report)
+                }
+            );
+            if report.problem.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(message) => {
+            eprintln!("edge-agent status: invalid configuration: {message}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

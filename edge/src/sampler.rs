@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval};
 
 use crate::sensors::Sensor;
-use crate::store::{SampleStore, StoreError};
+use crate::store::{SampleStore, StoreError, StoreHealth};
 
 /// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so a sensor gone
 /// wild can never produce a frame the hub refuses (and block the queue behind it).
@@ -89,9 +89,6 @@ impl Sampler {
         self.failing = reading.failing;
         match outcome {
             Ok(seq) => {
-                if std::mem::take(&mut self.store_failing) {
-                    tracing::info!("sample store writable again");
-                }
                 self.newest.send_replace(seq);
             }
             Err(error) if !self.store_failing => {
@@ -141,7 +138,17 @@ impl Reading {
             data.insert("sensor_errors".into(), Value::Array(errors));
         }
         data.insert("dropped_samples".into(), Value::from(store.dropped()));
+        add_store_health(&mut data, store.health());
         store.append(&ts, bounded(data, store.dropped()))
+    }
+}
+
+/// Once the store has failed since the agent started, every sample says how it is: `store_degraded` (new
+/// samples are held in memory) and `store_errors` (failed disk operations so far). A healthy store adds nothing.
+fn add_store_health(data: &mut Map<String, Value>, health: StoreHealth) {
+    if health.errors > 0 || health.degraded {
+        data.insert("store_degraded".into(), Value::Bool(health.degraded));
+        data.insert("store_errors".into(), Value::from(health.errors));
     }
 }
 

@@ -17,6 +17,7 @@
 //! after a crash continues past it, so a seq the hub may hold is never reused.
 
 mod inner;
+mod inspect;
 mod log;
 mod open;
 mod record;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use telemetry_protocol::Telemetry;
 
+pub use self::inspect::{StoreReport, inspect};
 use self::log::Log;
 use self::open::{OpenFailure, open_store};
 use self::record::{Record, SegmentHeader};

@@ -57,9 +57,11 @@ fn defaults_are_the_documented_production_values() {
     assert_eq!(config.sample_interval, Duration::from_secs(1));
     assert_eq!(
         config.store.path,
-        PathBuf::from("/var/lib/edge-agent/samples.redb")
+        PathBuf::from("/var/lib/edge-agent/samples")
     );
     assert_eq!(config.store.max_samples, 86_400);
+    assert_eq!(config.store.sync_interval, Duration::ZERO);
+    assert_eq!(config.store.segment_bytes, 1024 * 1024);
     let c = config.connection;
     assert_eq!(c.connect_timeout, Duration::from_secs(10));
     assert_eq!(c.ping_interval, Duration::from_secs(20));

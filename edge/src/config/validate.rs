@@ -11,6 +11,7 @@ use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
 use crate::gpio::validate_output_pins;
 use crate::sensors::{SensorConfig, default_sensors, validate_sensors};
+use crate::store::MIN_SEGMENT_BYTES;
 use crate::token::ApiToken;
 
 /// Shortest sample interval, in seconds (sub-second intervals are for tests and fast sensors).
@@ -21,6 +22,10 @@ const MAX_INTERVAL_SECS: f64 = 3600.0;
 const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 /// Most samples a store may be configured to hold.
 const MAX_STORE_SAMPLES: u64 = 10_000_000;
+/// Longest grouped-sync interval, in seconds.
+const MAX_SYNC_INTERVAL_SECS: f64 = 3600.0;
+/// Largest store segment, in KiB.
+const MAX_SEGMENT_KIB: u64 = 64 * 1024;
 
 /// Every key of the config file, as deserialised; unknown keys are refused.
 #[derive(Debug, Deserialize)]
@@ -43,6 +48,8 @@ pub(super) struct RawConfig {
 struct RawStore {
     path: PathBuf,
     max_samples: u64,
+    sync_interval_secs: f64,
+    segment_kib: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,9 +125,30 @@ impl RawStore {
                 ),
             ));
         }
+        if !(0.0..=MAX_SYNC_INTERVAL_SECS).contains(&self.sync_interval_secs) {
+            return Err(ConfigError::invalid(
+                "store.sync_interval_secs",
+                format!(
+                    "must be between 0 (sync every sample) and {MAX_SYNC_INTERVAL_SECS}, got {}",
+                    self.sync_interval_secs
+                ),
+            ));
+        }
+        let min_kib = MIN_SEGMENT_BYTES / 1024;
+        if !(min_kib..=MAX_SEGMENT_KIB).contains(&self.segment_kib) {
+            return Err(ConfigError::invalid(
+                "store.segment_kib",
+                format!(
+                    "must be between {min_kib} and {MAX_SEGMENT_KIB}, got {}",
+                    self.segment_kib
+                ),
+            ));
+        }
         Ok(StoreConfig {
             path: self.path,
             max_samples: self.max_samples,
+            sync_interval: Duration::from_secs_f64(self.sync_interval_secs),
+            segment_bytes: self.segment_kib * 1024,
         })
     }
 }

@@ -58,7 +58,10 @@ impl Log {
         faults: &StoreFaults,
     ) -> Result<(Self, Option<Recovered>), OpenError> {
         let mut log = Self::empty(dir, segment_bytes, faults);
-        let indexes = list_segments(dir).map_err(OpenError::Io)?;
+        let (indexes, leftovers) = list_segments(dir).map_err(OpenError::Io)?;
+        for leftover in leftovers {
+            let _ = std::fs::remove_file(leftover);
+        }
         let mut scanned: Vec<ScannedSegment> = Vec::new();
         for (position, &index) in indexes.iter().enumerate() {
             let (file, bytes) = SegmentFile::open(dir, index, faults).map_err(OpenError::Io)?;
@@ -93,11 +96,6 @@ impl Log {
     /// Whether any segment exists.
     pub fn has_segments(&self) -> bool {
         !self.segments.is_empty()
-    }
-
-    /// Segments on disk.
-    pub fn segment_count(&self) -> usize {
-        self.segments.len()
     }
 
     /// Starts a new segment (after the last, or the first) with `header` (its index and size are filled in),

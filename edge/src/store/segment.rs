@@ -56,23 +56,24 @@ pub fn segment_name(index: u64) -> String {
     format!("{index:016x}.seg")
 }
 
-/// The segment indexes in `dir`, ascending; leftover `.tmp` files of an interrupted creation are removed.
-pub fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
+/// The segment indexes in `dir`, ascending, and leftover `.tmp` files of an interrupted creation.
+pub fn list_segments(dir: &Path) -> io::Result<(Vec<u64>, Vec<PathBuf>)> {
     let mut indexes = Vec::new();
+    let mut leftovers = Vec::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
         if let Some(stem) = name.strip_suffix(".seg")
-            && let Ok(index) = u64::from_str_radix(stem, 16)
             && stem.len() == 16
+            && let Ok(index) = u64::from_str_radix(stem, 16)
         {
             indexes.push(index);
         } else if name.ends_with(".seg.tmp") {
-            let _ = fs::remove_file(dir.join(name));
+            leftovers.push(dir.join(name));
         }
     }
     indexes.sort_unstable();
-    Ok(indexes)
+    Ok((indexes, leftovers))
 }
 
 /// Makes renames and removals in `dir` durable.

@@ -48,7 +48,7 @@ pub fn scratch_dir() -> TempDir {
 
 /// The sample store's file inside `dir`.
 pub fn store_in(dir: &TempDir) -> PathBuf {
-    dir.path().join("samples.redb")
+    dir.path().join("samples")
 }
 
 /// A config for an agent talking to `server_url` with `token`, storing in `store`, with fast timings for
