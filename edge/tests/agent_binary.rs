@@ -228,3 +228,53 @@ async fn a_toml_syntax_error_on_the_token_line_exits_78_without_showing_the_toke
         "the line is quoted: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn status_prints_the_store_s_figures_as_text_and_json() {
+    let dir = scratch_dir();
+    let store = dir.path().join("samples");
+    edge_agent::testing::prefill(&store, 7, 10);
+    {
+        let open = edge_agent::store::SampleStore::open(&store, 100).expect("open");
+        open.ack_through(3).expect("ack");
+        open.persist().expect("persist");
+    }
+    let (_, mut command) = agent_command();
+    let output = command
+        .args(["status", "--json"])
+        .env("EDGE_STORE__PATH", &store)
+        .output()
+        .await
+        .expect("run status");
+    assert!(output.status.success(), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["health"], "ok");
+    assert_eq!(report["last_stored_seq"], 7);
+    assert_eq!(report["last_acked_seq"], 3);
+    assert_eq!(report["backlog"], 4);
+    assert_eq!(report["in_use"], false);
+    assert_eq!(report["epoch"].as_str().map(str::len), Some(16));
+
+    let (_, mut command) = agent_command();
+    let output = command
+        .args(["status", "--store"])
+        .arg(dir.path().join("nothing-here"))
+        .output()
+        .await
+        .expect("run status");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(text.contains("health:          new"), "{text}");
+
+    std::fs::write(store.join("0000000000000000.seg"), b"garbage").expect("damage");
+    let (_, mut command) = agent_command();
+    let output = command
+        .args(["status", "--store"])
+        .arg(&store)
+        .output()
+        .await
+        .expect("run status");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("unreadable: segment 0 has no valid header"), "{text}");
+}
