@@ -48,6 +48,21 @@ impl Drop for SmallDisk {
     }
 }
 
+/// Waits until the store's backlog on disk stays the same for a second while the agent samples at 100 Hz: the
+/// disk is full. Returns that backlog.
+async fn wait_until_the_backlog_stops_growing(store: &Path) -> u64 {
+    let mut last = inspect(store).backlog;
+    for _ in 0..30 {
+        sleep(Duration::from_secs(1)).await;
+        let now = inspect(store).backlog;
+        if now == last && now > 0 {
+            return now;
+        }
+        last = now;
+    }
+    panic!("the store kept growing on a full disk: {last}");
+}
+
 fn flags(samples: &[Value]) -> Vec<Option<bool>> {
     samples
         .iter()
@@ -75,14 +90,13 @@ async fn a_full_disk_keeps_samples_in_memory_and_loses_none_once_space_returns()
     // new one can be made.
     hub.disappear();
     let filler = disk.fill();
-    sleep(Duration::from_secs(4)).await;
-    assert!(
-        inspect(&store).backlog > 0,
-        "the backlog was written while there was room"
-    );
+    let on_disk = wait_until_the_backlog_stops_growing(&store).await;
+    assert!(on_disk > 0, "the backlog was written while there was room");
+    sleep(Duration::from_secs(1)).await;
     // Space returns; the store takes back what memory holds at its next retry, then the hub returns.
     std::fs::remove_file(&filler).expect("free the disk");
-    sleep(Duration::from_secs(5)).await;
+    sleep(Duration::from_secs(6)).await;
+    assert!(inspect(&store).backlog > on_disk + 100, "what memory held is on disk now");
     hub.come_back().await;
     hub.wait_for(WAIT, "the backlog and a healthy store again", |r| {
         r.accepted.len() > 500
