@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Zeros written per call while filling a new segment.
-const FILL_CHUNK: usize = 64 * 1024;
+/// Zeros written per call while filling a new segment: one page at a time, so the page cache holds the segment
+/// in 4 KiB pages and a later small write dirties (and writes back) 4 KiB, not a large folio.
+const FILL_CHUNK: usize = 4096;
 
 /// The lock file inside the store directory.
 pub const LOCK_FILE: &str = "LOCK";
