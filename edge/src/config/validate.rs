@@ -6,12 +6,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use telemetry_protocol::DeviceId;
 
+use super::token_source::{self, TokenInputs};
 use super::{AgentConfig, ConfigError, ConnectionConfig, StoreConfig};
 use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
 use crate::gpio::validate_output_pins;
 use crate::sensors::{SensorConfig, default_sensors, validate_sensors};
-use crate::token::ApiToken;
 
 /// Shortest sample interval, in seconds (sub-second intervals are for tests and fast sensors).
 const MIN_INTERVAL_SECS: f64 = 0.01;
@@ -28,6 +28,7 @@ const MAX_STORE_SAMPLES: u64 = 10_000_000;
 pub(super) struct RawConfig {
     device_id: Option<String>,
     api_token: Option<String>,
+    api_token_file: Option<PathBuf>,
     server_url: Option<String>,
     allow_insecure: bool,
     ca_file: Option<PathBuf>,
@@ -58,14 +59,22 @@ struct RawConnection {
 }
 
 impl RawConfig {
-    /// Checks every value; the first problem found is returned, naming its key.
-    pub(super) fn validate(self) -> Result<AgentConfig, ConfigError> {
+    /// Checks every value; the first problem found is returned, naming its key. `credential` is systemd's token
+    /// credential if there is one, `token_in_env` whether `API_TOKEN` was set (see [`token_source`]).
+    pub(super) fn validate(
+        self,
+        credential: Option<PathBuf>,
+        token_in_env: bool,
+    ) -> Result<AgentConfig, ConfigError> {
         let device_id = required(self.device_id, "device_id (DEVICE_ID)")?;
         let device_id = DeviceId::parse(device_id.trim())
             .map_err(|e| ConfigError::invalid("device_id (DEVICE_ID)", e.to_string()))?;
-        let token = required(self.api_token, "api_token (API_TOKEN)")?;
-        let api_token = ApiToken::parse(&token)
-            .map_err(|e| ConfigError::invalid("api_token (API_TOKEN)", e.to_string()))?;
+        let (api_token, api_token_origin) = token_source::resolve(&TokenInputs {
+            file: self.api_token_file.filter(|p| !p.as_os_str().is_empty()),
+            credential,
+            inline: self.api_token.filter(|t| !t.trim().is_empty()),
+            inline_from_env: token_in_env,
+        })?;
         let url = required(self.server_url, "server_url (SERVER_URL)")?;
         let server = HubEndpoint::parse(&url, self.allow_insecure)
             .map_err(|reason| ConfigError::invalid("server_url (SERVER_URL)", reason))?;
@@ -93,6 +102,7 @@ impl RawConfig {
         Ok(AgentConfig {
             device_id,
             api_token,
+            api_token_origin,
             server,
             ca_file,
             sample_interval,
