@@ -228,3 +228,17 @@ async fn a_toml_syntax_error_on_the_token_line_exits_78_without_showing_the_toke
         "the line is quoted: {stderr}"
     );
 }
+
+#[tokio::test]
+async fn an_output_on_an_i2c_pin_exits_78_saying_which_pin_and_why() {
+    let dir = scratch_dir();
+    let config =
+        "gpio_outputs = [3]\n[[sensors]]\nkind = \"ina219\"\nshunt_ohms = 0.1\nmax_current_a = 3\n";
+    let (code, stderr) = run_refused(dir.path(), config, &[]).await;
+    assert_eq!(code, Some(EXIT_CONFIG), "{stderr}");
+    assert!(
+        stderr
+            .contains("gpio_outputs[0]: GPIO 3 is I2C1 SCL, used by the ina219 sensor sensors[0]"),
+        "{stderr}"
+    );
+}

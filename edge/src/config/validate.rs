@@ -10,7 +10,7 @@ use super::token_source::{self, TokenInputs};
 use super::{AgentConfig, ConfigError, ConnectionConfig, StoreConfig};
 use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
-use crate::gpio::validate_output_pins;
+use crate::gpio::{ClaimedPin, validate_output_pins};
 use crate::sensors::{SensorConfig, default_sensors, validate_sensors};
 
 /// Shortest sample interval, in seconds (sub-second intervals are for tests and fast sensors).
@@ -93,12 +93,8 @@ impl RawConfig {
             ));
         }
         validate_sensors(&sensors).map_err(|e| split_key(&e))?;
-        let input_pins: Vec<u8> = sensors
-            .iter()
-            .flat_map(SensorConfig::gpio_pins)
-            .copied()
-            .collect();
-        validate_output_pins(&self.gpio_outputs, &input_pins).map_err(|e| split_key(&e))?;
+        validate_output_pins(&self.gpio_outputs, &claimed_pins(&sensors))
+            .map_err(|e| split_key(&e))?;
         Ok(AgentConfig {
             device_id,
             api_token,
@@ -168,6 +164,17 @@ impl RawConnection {
         }
         Ok(config)
     }
+}
+
+/// The header pins the sensors use: a `gpio_input` sensor's pins, an INA2xx sensor's I2C bus pins.
+fn claimed_pins(sensors: &[SensorConfig]) -> Vec<ClaimedPin> {
+    let claims = sensors.iter().enumerate().map(|(i, sensor)| match sensor {
+        SensorConfig::GpioInput(config) => ClaimedPin::gpio_input(i, &config.pins),
+        SensorConfig::Ina219(config) => ClaimedPin::i2c(i, "ina219", config.bus),
+        SensorConfig::Ina226(config) => ClaimedPin::i2c(i, "ina226", config.bus),
+        SensorConfig::Simulated(_) | SensorConfig::Command(_) => Vec::new(),
+    });
+    claims.flatten().collect()
 }
 
 /// Parses `EDGE_GPIO_OUTPUTS` (`17,27`, spaces allowed, empty for none) into pin numbers.
