@@ -64,17 +64,17 @@ pub struct ClaimedPin {
     /// The BCM number.
     pub pin: u8,
     /// What uses it, completing "GPIO N is …", e.g. `I2C1 SDA, used by the ina226 sensor sensors[0]`.
-    pub use_: String,
+    pub purpose: String,
 }
 
 impl ClaimedPin {
     /// `pins` read by the `gpio_input` sensor `sensors[index]`.
     pub fn gpio_input(index: usize, pins: &[u8]) -> Vec<Self> {
-        let use_ = format!("also read by a gpio_input sensor (sensors[{index}])");
+        let purpose = format!("also read by a gpio_input sensor (sensors[{index}])");
         pins.iter()
             .map(|&pin| Self {
                 pin,
-                use_: use_.clone(),
+                purpose: purpose.clone(),
             })
             .collect()
     }
@@ -92,7 +92,7 @@ impl ClaimedPin {
             .into_iter()
             .map(|(pin, line)| Self {
                 pin,
-                use_: format!("{name} {line}, used by the {kind} sensor sensors[{index}]"),
+                purpose: format!("{name} {line}, used by the {kind} sensor sensors[{index}]"),
             })
             .collect()
     }
@@ -111,7 +111,7 @@ pub fn validate_output_pins(pins: &[u8], claimed: &[ClaimedPin]) -> Result<(), S
             return refuse("is listed twice");
         }
         if let Some(claim) = claimed.iter().find(|claim| claim.pin == pin) {
-            return refuse(&format!("is {}; choose another pin", claim.use_));
+            return refuse(&format!("is {}; choose another pin", claim.purpose));
         }
         if let Some((_, what)) = RESERVED_PINS.iter().find(|(reserved, _)| *reserved == pin) {
             return refuse(&format!("is {what}; choose another pin"));
@@ -289,7 +289,7 @@ mod tests {
         assert_eq!(on_bus_0.iter().map(|c| c.pin).collect::<Vec<_>>(), [0, 1]);
         assert!(
             on_bus_0[1]
-                .use_
+                .purpose
                 .contains("HAT ID EEPROM's I2C bus SCL, used by the ina219 sensor sensors[0]")
         );
         assert!(
