@@ -19,6 +19,8 @@ use crate::link::LinkContext;
 use crate::sampler::Sampler;
 use crate::sensors::{Sensor, build_sensors};
 use crate::session::Session;
+use crate::settings::SettingsFile;
+use crate::settings::file::{IntervalSaver, interval_at_start};
 use crate::store::{SampleStore, StoreOptions};
 use crate::tls::client_config;
 
@@ -61,7 +63,10 @@ pub async fn run_with(
 ) -> Result<(), AgentError> {
     let tls = client_config(config.ca_file.as_deref())?;
     let store = open_store(&config).await?;
-    let (interval_tx, interval_rx) = watch::channel(config.sample_interval);
+    let settings = SettingsFile::beside(&config.store.path);
+    let interval = interval_at_start(settings.clone(), config.sample_interval).await;
+    let (interval_tx, interval_rx) = watch::channel(interval);
+    let saver = IntervalSaver::new(settings, config.sample_interval, interval_tx.subscribe());
     let (newest_tx, newest_rx) = watch::channel(store.next_seq() - 1);
     let (stop_tx, stop_rx) = watch::channel(false);
     let sampler = Sampler::new(hardware.sensors, Arc::clone(&store), interval_rx, newest_tx);
@@ -80,7 +85,8 @@ pub async fn run_with(
         epoch: store.epoch(),
         newest: newest_rx,
         timing: config.connection,
-        commands: CommandRunner::new(config.gpio_outputs.clone(), hardware.pins, interval_tx),
+        commands: CommandRunner::new(config.gpio_outputs.clone(), hardware.pins, interval_tx)
+            .saving_interval(saver),
     };
     let outcome = tokio::select! {
         outcome = EventLoop::new(dialer, session, context).run(shutdown) => outcome,

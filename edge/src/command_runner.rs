@@ -1,5 +1,5 @@
 //! Carries out allowed commands: the thin impure side of [`crate::commands`], holding the output pins and the
-//! sampler's interval.
+//! sampler's interval, which it saves (when given an [`IntervalSaver`]) so that it survives a restart.
 
 use std::time::Duration;
 
@@ -8,12 +8,14 @@ use tokio::sync::watch;
 
 use crate::commands::{self, Action};
 use crate::gpio::OutputPins;
+use crate::settings::file::IntervalSaver;
 
 /// Executes commands and answers each with a `command_result`.
 pub struct CommandRunner {
     outputs: Vec<u8>,
     pins: Box<dyn OutputPins>,
     interval: watch::Sender<Duration>,
+    saver: Option<IntervalSaver>,
 }
 
 impl CommandRunner {
@@ -27,6 +29,15 @@ impl CommandRunner {
             outputs,
             pins,
             interval,
+            saver: None,
+        }
+    }
+
+    /// The same runner, saving every interval a command sets through `saver`.
+    pub fn saving_interval(self, saver: IntervalSaver) -> Self {
+        Self {
+            saver: Some(saver),
+            ..self
         }
     }
 
@@ -49,6 +60,9 @@ impl CommandRunner {
         match action {
             Action::SetInterval(every) => {
                 self.interval.send_replace(every);
+                if let Some(saver) = &self.saver {
+                    saver.save_current();
+                }
             }
             Action::GpioWrite { pin, high } => {
                 self.pins.write(pin, high).map_err(|e| e.to_string())?;
@@ -65,6 +79,7 @@ mod tests {
 
     use super::*;
     use crate::gpio::RecordingPins;
+    use crate::settings::SettingsFile;
 
     fn command(name: &str, args: Value) -> Command {
         serde_json::from_value(json!({"id": "c-1", "name": name, "args": args})).expect("command")
@@ -104,6 +119,32 @@ mod tests {
         }
         assert_eq!(*rx.borrow(), Duration::from_secs(1));
         assert!(pins.writes().is_empty());
+    }
+
+    #[test]
+    fn a_set_interval_is_saved_and_a_refused_one_is_not() {
+        let dir = tempfile::tempdir().expect("scratch");
+        let file = SettingsFile::beside(&dir.path().join("samples"));
+        let (tx, rx) = watch::channel(Duration::from_secs(1));
+        let saver = IntervalSaver::new(file.clone(), Duration::from_secs(1), rx);
+        let mut runner = CommandRunner::new(vec![], Box::new(RecordingPins::new(&[])), tx)
+            .saving_interval(saver);
+        assert!(
+            !runner
+                .run(&command("set_interval", json!({"seconds": 0})))
+                .ok
+        );
+        assert_eq!(file.read(), Ok(None));
+        assert!(
+            runner
+                .run(&command("set_interval", json!({"seconds": 9})))
+                .ok
+        );
+        let saved = file.read().expect("readable").expect("saved");
+        assert_eq!(
+            (saved.sample_interval_secs, saved.config_interval_secs),
+            (9, 1.0)
+        );
     }
 
     #[test]

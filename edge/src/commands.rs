@@ -4,7 +4,7 @@
 //!
 //! | name | args | effect |
 //! |---|---|---|
-//! | `set_interval` | `{"seconds": 1..=3600}` (a whole number) | changes the sample interval until restart |
+//! | `set_interval` | `{"seconds": 1..=3600}` (a whole number) | changes the sample interval, kept across restarts by [`crate::settings`] |
 //! | `gpio_write` | `{"pin": N, "level": 0/1, "low"/"high" or false/true}` | drives a pin listed in `gpio_outputs` |
 //! | `ping` | `{}` | answers `pong` |
 

@@ -1,14 +1,16 @@
 //! The agent's configuration: one typed [`AgentConfig`], built once from embedded defaults, then a TOML file,
 //! then the environment, and validated into a `Result` whose error names the bad key.
 //!
-//! Environment: the plain `DEVICE_ID`, `API_TOKEN` and `SERVER_URL` (what a `.env` file or a systemd
-//! `EnvironmentFile=` provides) and, for every other key, `EDGE_` plus the key in capitals with `__` between
+//! Environment: the plain `DEVICE_ID`, `API_TOKEN`, `API_TOKEN_FILE` and `SERVER_URL` (what a `.env` file or a
+//! systemd `EnvironmentFile=` provides), systemd's `CREDENTIALS_DIRECTORY` (see [`TokenSource`] for where the
+//! token comes from) and, for every other key, `EDGE_` plus the key in capitals with `__` between
 //! table and key: `EDGE_SAMPLE_INTERVAL_SECS=5`, `EDGE_STORE__PATH=/data/samples`,
 //! `EDGE_CONNECTION__PING_INTERVAL_SECS=20`, `EDGE_GPIO_OUTPUTS=17,27`. The plain names win over `EDGE_` ones.
 //! An `EDGE_` name that is not such a key is refused before it is read; other variables are ignored.
 
 mod env_names;
 mod load_message;
+mod token_source;
 mod validate;
 
 use std::collections::HashMap;
@@ -23,6 +25,7 @@ use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
 use crate::sensors::SensorConfig;
 use crate::token::ApiToken;
+pub use token_source::{CREDENTIAL_NAME, TokenOrigin, TokenSource};
 
 /// Where the agent looks for its config file when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/edge-agent/config.toml";
@@ -50,9 +53,10 @@ backoff_reset_after_secs = 30
 "#;
 
 /// Environment variables read under their plain names, and the key each sets.
-const PLAIN_ENV: [(&str, &str); 3] = [
+const PLAIN_ENV: [(&str, &str); 4] = [
     ("DEVICE_ID", "device_id"),
     ("API_TOKEN", "api_token"),
+    ("API_TOKEN_FILE", "api_token_file"),
     ("SERVER_URL", "server_url"),
 ];
 
@@ -97,8 +101,11 @@ impl ConfigError {
 pub struct AgentConfig {
     /// This device's id (`device_id`, `DEVICE_ID`).
     pub device_id: DeviceId,
-    /// The device token (`api_token`, `API_TOKEN`); never printed.
+    /// The device token, from `api_token_file`, systemd's credential or `api_token` (`API_TOKEN`), in that
+    /// order; never printed.
     pub api_token: ApiToken,
+    /// Where the token was read from, and any warnings about it, to log at start.
+    pub api_token_origin: TokenOrigin,
     /// The hub's base URL (`server_url`, `SERVER_URL`).
     pub server: HubEndpoint,
     /// An extra PEM file of CA certificates to trust, for a private hub (`ca_file`).
@@ -177,11 +184,14 @@ impl AgentConfig {
     ) -> Result<Self, ConfigError> {
         let env: HashMap<String, String> = env.into_iter().collect();
         env_names::check(env.keys().map(String::as_str))?;
+        let credentials = env.get(token_source::CREDENTIALS_DIRECTORY);
+        let credential = token_source::credential_in(credentials.map(String::as_str));
+        let token_in_env = env.get("API_TOKEN").is_some_and(|t| !t.trim().is_empty());
         let raw: validate::RawConfig = layers(file, env)?
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|error| load_error(&error, file))?;
-        raw.validate()
+        raw.validate(credential, token_in_env)
     }
 
     /// Only the store's directory (`store.path`) from the same layers, for `edge-agent status`, which must

@@ -38,22 +38,83 @@ pub enum GpioError {
     },
 }
 
-/// Checks `gpio_outputs`: pins on the header, each once, none among `input_pins` (the pins `gpio_input`
-/// sensors read). The message names the entry, e.g. `gpio_outputs[1]: GPIO 40 is not on the header (BCM 0..=27)`.
-pub fn validate_output_pins(pins: &[u8], input_pins: &[u8]) -> Result<(), String> {
+/// Header pins never driven as outputs, with what they are and the physical header pin: the HAT ID EEPROM's bus
+/// (`i2c-0`), I2C1 (`i2c-1`, the INA2xx sensors' default bus) and UART0 (the serial console or Bluetooth).
+pub const RESERVED_PINS: [(u8, &str); 6] = [
+    (
+        0,
+        "ID_SD (header pin 27), the HAT ID EEPROM's I2C bus, reserved for HAT detection",
+    ),
+    (
+        1,
+        "ID_SC (header pin 28), the HAT ID EEPROM's I2C bus, reserved for HAT detection",
+    ),
+    (2, "I2C1 SDA (header pin 3), reserved for I2C"),
+    (3, "I2C1 SCL (header pin 5), reserved for I2C"),
+    (14, "UART0 TXD (header pin 8), reserved for the serial port"),
+    (
+        15,
+        "UART0 RXD (header pin 10), reserved for the serial port",
+    ),
+];
+
+/// A header pin that a configured sensor uses, so that no command may drive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedPin {
+    /// The BCM number.
+    pub pin: u8,
+    /// What uses it, completing "GPIO N is …", e.g. `I2C1 SDA, used by the ina226 sensor sensors[0]`.
+    pub purpose: String,
+}
+
+impl ClaimedPin {
+    /// `pins` read by the `gpio_input` sensor `sensors[index]`.
+    pub fn gpio_input(index: usize, pins: &[u8]) -> Vec<Self> {
+        let purpose = format!("also read by a gpio_input sensor (sensors[{index}])");
+        pins.iter()
+            .map(|&pin| Self {
+                pin,
+                purpose: purpose.clone(),
+            })
+            .collect()
+    }
+
+    /// The data and clock pins of I2C `bus` used by the sensor `kind` at `sensors[index]`; none for a bus whose
+    /// pins are not fixed (buses other than 0 and 1 come from overlays or `i2c-gpio`: keep their pins out of
+    /// `gpio_outputs` by hand).
+    pub fn i2c(index: usize, kind: &str, bus: u8) -> Vec<Self> {
+        let (data, clock, name) = match bus {
+            0 => (0, 1, "the HAT ID EEPROM's I2C bus"),
+            1 => (2, 3, "I2C1"),
+            _ => return Vec::new(),
+        };
+        [(data, "SDA"), (clock, "SCL")]
+            .into_iter()
+            .map(|(pin, line)| Self {
+                pin,
+                purpose: format!("{name} {line}, used by the {kind} sensor sensors[{index}]"),
+            })
+            .collect()
+    }
+}
+
+/// Checks `gpio_outputs`: pins on the header, each once, none that a sensor uses (`claimed`) and none of the
+/// [`RESERVED_PINS`]. The message names the entry and says why, e.g. `gpio_outputs[1]: GPIO 40 is not on the
+/// header (BCM 0..=27)` or `gpio_outputs[0]: GPIO 2 is I2C1 SDA, used by the ina226 sensor sensors[0]`.
+pub fn validate_output_pins(pins: &[u8], claimed: &[ClaimedPin]) -> Result<(), String> {
     for (i, &pin) in pins.iter().enumerate() {
+        let refuse = |why: &str| Err(format!("gpio_outputs[{i}]: GPIO {pin} {why}"));
         if !HEADER_PINS.contains(&pin) {
-            return Err(format!(
-                "gpio_outputs[{i}]: GPIO {pin} is not on the header (BCM 0..=27)"
-            ));
+            return refuse("is not on the header (BCM 0..=27)");
         }
         if pins[..i].contains(&pin) {
-            return Err(format!("gpio_outputs[{i}]: GPIO {pin} is listed twice"));
+            return refuse("is listed twice");
         }
-        if input_pins.contains(&pin) {
-            return Err(format!(
-                "gpio_outputs[{i}]: GPIO {pin} is also read by a gpio_input sensor"
-            ));
+        if let Some(claim) = claimed.iter().find(|claim| claim.pin == pin) {
+            return refuse(&format!("is {}; choose another pin", claim.purpose));
+        }
+        if let Some((_, what)) = RESERVED_PINS.iter().find(|(reserved, _)| *reserved == pin) {
+            return refuse(&format!("is {what}; choose another pin"));
         }
     }
     Ok(())
@@ -182,9 +243,58 @@ mod tests {
             Err("gpio_outputs[1]: GPIO 17 is listed twice".into())
         );
         assert_eq!(
-            validate_output_pins(&[22], &[5, 22]),
-            Err("gpio_outputs[0]: GPIO 22 is also read by a gpio_input sensor".into())
+            validate_output_pins(&[22], &ClaimedPin::gpio_input(1, &[5, 22])),
+            Err("gpio_outputs[0]: GPIO 22 is also read by a gpio_input sensor (sensors[1]); choose another pin".into())
         );
         assert!(matches!(open_output_pins(&[99]), Err(GpioError::Config(_))));
+    }
+
+    #[test]
+    fn reserved_header_pins_are_refused_saying_what_they_are() {
+        for (pin, what) in [
+            (0, "ID_SD"),
+            (1, "ID_SC"),
+            (2, "I2C1 SDA"),
+            (3, "I2C1 SCL"),
+            (14, "UART0 TXD"),
+            (15, "UART0 RXD"),
+        ] {
+            let message = validate_output_pins(&[17, pin], &[]).expect_err("reserved");
+            assert!(
+                message.starts_with(&format!(
+                    "gpio_outputs[1]: GPIO {pin} is {what} (header pin "
+                )),
+                "{message}"
+            );
+            assert!(
+                message.contains("reserved for") && message.ends_with("choose another pin"),
+                "{message}"
+            );
+        }
+        let usable: Vec<u8> = HEADER_PINS
+            .filter(|pin| ![0, 1, 2, 3, 14, 15].contains(pin))
+            .collect();
+        assert_eq!(validate_output_pins(&usable, &[]), Ok(()));
+        assert!(matches!(open_output_pins(&[2]), Err(GpioError::Config(_))));
+    }
+
+    #[test]
+    fn a_pin_an_i2c_sensor_uses_is_refused_naming_the_sensor() {
+        let claimed = ClaimedPin::i2c(2, "ina226", 1);
+        assert_eq!(
+            validate_output_pins(&[3], &claimed),
+            Err("gpio_outputs[0]: GPIO 3 is I2C1 SCL, used by the ina226 sensor sensors[2]; choose another pin".into())
+        );
+        let on_bus_0 = ClaimedPin::i2c(0, "ina219", 0);
+        assert_eq!(on_bus_0.iter().map(|c| c.pin).collect::<Vec<_>>(), [0, 1]);
+        assert!(
+            on_bus_0[1]
+                .purpose
+                .contains("HAT ID EEPROM's I2C bus SCL, used by the ina219 sensor sensors[0]")
+        );
+        assert!(
+            ClaimedPin::i2c(0, "ina219", 3).is_empty(),
+            "bus 3's pins depend on the overlay"
+        );
     }
 }

@@ -23,6 +23,7 @@ mod sampler;
 pub mod sensors;
 pub mod seq_ranges;
 pub mod session;
+pub mod settings;
 pub mod status;
 pub mod store;
 pub mod stored_window;

@@ -17,8 +17,14 @@ const USAGE: &str = "usage: edge-agent [--config PATH]
        edge-agent status [--config PATH] [--store DIR] [--json]
 
 Streams this device's telemetry to the hub. Configuration: the TOML file (default
-/etc/edge-agent/config.toml), then the environment: DEVICE_ID, API_TOKEN, SERVER_URL and
-EDGE_<KEY> (e.g. EDGE_SAMPLE_INTERVAL_SECS=5). Logging: RUST_LOG (default info).";
+/etc/edge-agent/config.toml), then the environment: DEVICE_ID, SERVER_URL, API_TOKEN_FILE and
+EDGE_<KEY> (e.g. EDGE_SAMPLE_INTERVAL_SECS=5). Logging: RUST_LOG (default info).
+
+The device token is read from, first found wins:
+  1. the file named by api_token_file (API_TOKEN_FILE), mode 0600 or 0640;
+  2. $CREDENTIALS_DIRECTORY/api_token (systemd LoadCredential=api_token:/etc/edge-agent/api_token);
+  3. API_TOKEN or api_token (for development: processes of the same user can read the environment).
+A token in a lower place is then ignored, with a warning.";
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("status") {
@@ -36,7 +42,10 @@ fn main() -> ExitCode {
     let env = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     let config = match AgentConfig::load(&file, env) {
-        Ok(config) => config,
+        Ok(config) => {
+            config.api_token_origin.log();
+            config
+        }
         Err(error) => {
             eprintln!("edge-agent: invalid configuration: {error}");
             return ExitCode::from(EXIT_CONFIG);

@@ -276,5 +276,22 @@ async fn status_prints_the_store_s_figures_as_text_and_json() {
         .expect("run status");
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("unreadable: segment 0 has no valid header"), "{text}");
+    assert!(
+        text.contains("unreadable: segment 0 has no valid header"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_output_on_an_i2c_pin_exits_78_saying_which_pin_and_why() {
+    let dir = scratch_dir();
+    let config =
+        "gpio_outputs = [3]\n[[sensors]]\nkind = \"ina219\"\nshunt_ohms = 0.1\nmax_current_a = 3\n";
+    let (code, stderr) = run_refused(dir.path(), config, &[]).await;
+    assert_eq!(code, Some(EXIT_CONFIG), "{stderr}");
+    assert!(
+        stderr
+            .contains("gpio_outputs[0]: GPIO 3 is I2C1 SCL, used by the ina219 sensor sensors[0]"),
+        "{stderr}"
+    );
 }

@@ -84,8 +84,10 @@ async fn a_full_disk_keeps_samples_in_memory_and_loses_none_once_space_returns()
         ("EDGE_STORE__SEGMENT_KIB", "64"),
     ];
     let agent = RunningAgent::start(config(&hub.url(), &device_token(), &store, &settings));
-    hub.wait_for(WAIT, "samples on a healthy disk", |r| r.accepted.len() >= 20)
-        .await;
+    hub.wait_for(WAIT, "samples on a healthy disk", |r| {
+        r.accepted.len() >= 20
+    })
+    .await;
     // The hub goes away, the backlog grows on disk, and the disk fills up: the active segment runs out and no
     // new one can be made.
     hub.disappear();
@@ -96,11 +98,16 @@ async fn a_full_disk_keeps_samples_in_memory_and_loses_none_once_space_returns()
     // Space returns; the store takes back what memory holds at its next retry, then the hub returns.
     std::fs::remove_file(&filler).expect("free the disk");
     sleep(Duration::from_secs(6)).await;
-    assert!(inspect(&store).backlog > on_disk + 100, "what memory held is on disk now");
+    assert!(
+        inspect(&store).backlog > on_disk + 100,
+        "what memory held is on disk now"
+    );
     hub.come_back().await;
     hub.wait_for(WAIT, "the backlog and a healthy store again", |r| {
         r.accepted.len() > 500
-            && r.accepted.last().is_some_and(|s| s["data"]["store_degraded"] == false)
+            && r.accepted
+                .last()
+                .is_some_and(|s| s["data"]["store_degraded"] == false)
     })
     .await;
     agent.stop().await;
@@ -110,9 +117,14 @@ async fn a_full_disk_keeps_samples_in_memory_and_loses_none_once_space_returns()
     let record = hub.record();
     let flags = flags(&record.accepted);
     let first_degraded = flags.iter().position(|f| *f == Some(true));
-    assert!(first_degraded.is_some(), "some samples said the store was degraded");
     assert!(
-        flags[..first_degraded.unwrap_or(0)].iter().all(Option::is_none),
+        first_degraded.is_some(),
+        "some samples said the store was degraded"
+    );
+    assert!(
+        flags[..first_degraded.unwrap_or(0)]
+            .iter()
+            .all(Option::is_none),
         "a healthy store adds no fields"
     );
     let errors = record
@@ -122,7 +134,10 @@ async fn a_full_disk_keeps_samples_in_memory_and_loses_none_once_space_returns()
         .max();
     assert!(errors.is_some_and(|n| n >= 1), "{errors:?}");
     assert!(
-        record.accepted.iter().all(|s| s["data"]["dropped_samples"] == 0),
+        record
+            .accepted
+            .iter()
+            .all(|s| s["data"]["dropped_samples"] == 0),
         "nothing was dropped: the memory bound was never reached"
     );
     drop(record);
@@ -159,14 +174,19 @@ async fn a_truncated_or_garbage_store_is_moved_aside_and_a_new_epoch_streams() {
         assert_contiguous_from_1(&seqs);
         let record = hub.record();
         assert!(
-            record.accepted.iter().all(|s| s["epoch"] != old_epoch.as_str()),
+            record
+                .accepted
+                .iter()
+                .all(|s| s["epoch"] != old_epoch.as_str()),
             "{damage}: a new epoch"
         );
         let report = inspect(&store);
         assert_eq!(report.health, "ok", "{damage}");
         assert_eq!(report.moved_aside.len(), 1, "{damage}: kept for inspection");
         assert!(
-            report.moved_aside[0].join(segment.file_name().expect("name")).exists(),
+            report.moved_aside[0]
+                .join(segment.file_name().expect("name"))
+                .exists(),
             "{damage}: the damaged segment is in the moved directory"
         );
     }

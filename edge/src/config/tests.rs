@@ -187,6 +187,20 @@ fn an_output_pin_that_a_gpio_input_sensor_reads_is_refused() {
 }
 
 #[test]
+fn reserved_header_pins_and_an_i2c_sensor_s_pins_are_refused_as_outputs() {
+    let ina226 = "[[sensors]]\nkind = \"ina226\"\nshunt_ohms = 0.002\nmax_current_a = 20\n";
+    let message = error(load_file(&format!("gpio_outputs = [17, 2]\n{ina226}"), &[]));
+    assert!(
+        message
+            .contains("gpio_outputs[1]: GPIO 2 is I2C1 SDA, used by the ina226 sensor sensors[0]"),
+        "{message}"
+    );
+    let message = error(load_env(&[("EDGE_GPIO_OUTPUTS", "14")]));
+    assert!(message.contains("GPIO 14 is UART0 TXD"), "{message}");
+    assert!(load_file(&format!("gpio_outputs = [17]\n{ina226}"), &[]).is_ok());
+}
+
+#[test]
 fn a_bad_token_is_refused_without_showing_it() {
     let good = token();
     let mut typo = good.clone();

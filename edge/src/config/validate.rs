@@ -6,13 +6,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use telemetry_protocol::DeviceId;
 
+use super::token_source::{self, TokenInputs};
 use super::{AgentConfig, ConfigError, ConnectionConfig, StoreConfig};
 use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
-use crate::gpio::validate_output_pins;
+use crate::gpio::{ClaimedPin, validate_output_pins};
 use crate::sensors::{SensorConfig, default_sensors, validate_sensors};
 use crate::store::MIN_SEGMENT_BYTES;
-use crate::token::ApiToken;
 
 /// Shortest sample interval, in seconds (sub-second intervals are for tests and fast sensors).
 const MIN_INTERVAL_SECS: f64 = 0.01;
@@ -33,6 +33,7 @@ const MAX_SEGMENT_KIB: u64 = 64 * 1024;
 pub(super) struct RawConfig {
     device_id: Option<String>,
     api_token: Option<String>,
+    api_token_file: Option<PathBuf>,
     server_url: Option<String>,
     allow_insecure: bool,
     ca_file: Option<PathBuf>,
@@ -65,14 +66,22 @@ struct RawConnection {
 }
 
 impl RawConfig {
-    /// Checks every value; the first problem found is returned, naming its key.
-    pub(super) fn validate(self) -> Result<AgentConfig, ConfigError> {
+    /// Checks every value; the first problem found is returned, naming its key. `credential` is systemd's token
+    /// credential if there is one, `token_in_env` whether `API_TOKEN` was set (see [`token_source`]).
+    pub(super) fn validate(
+        self,
+        credential: Option<PathBuf>,
+        token_in_env: bool,
+    ) -> Result<AgentConfig, ConfigError> {
         let device_id = required(self.device_id, "device_id (DEVICE_ID)")?;
         let device_id = DeviceId::parse(device_id.trim())
             .map_err(|e| ConfigError::invalid("device_id (DEVICE_ID)", e.to_string()))?;
-        let token = required(self.api_token, "api_token (API_TOKEN)")?;
-        let api_token = ApiToken::parse(&token)
-            .map_err(|e| ConfigError::invalid("api_token (API_TOKEN)", e.to_string()))?;
+        let (api_token, api_token_origin) = token_source::resolve(&TokenInputs {
+            file: self.api_token_file.filter(|p| !p.as_os_str().is_empty()),
+            credential,
+            inline: self.api_token.filter(|t| !t.trim().is_empty()),
+            inline_from_env: token_in_env,
+        })?;
         let url = required(self.server_url, "server_url (SERVER_URL)")?;
         let server = HubEndpoint::parse(&url, self.allow_insecure)
             .map_err(|reason| ConfigError::invalid("server_url (SERVER_URL)", reason))?;
@@ -91,15 +100,12 @@ impl RawConfig {
             ));
         }
         validate_sensors(&sensors).map_err(|e| split_key(&e))?;
-        let input_pins: Vec<u8> = sensors
-            .iter()
-            .flat_map(SensorConfig::gpio_pins)
-            .copied()
-            .collect();
-        validate_output_pins(&self.gpio_outputs, &input_pins).map_err(|e| split_key(&e))?;
+        validate_output_pins(&self.gpio_outputs, &claimed_pins(&sensors))
+            .map_err(|e| split_key(&e))?;
         Ok(AgentConfig {
             device_id,
             api_token,
+            api_token_origin,
             server,
             ca_file,
             sample_interval,
@@ -186,6 +192,17 @@ impl RawConnection {
         }
         Ok(config)
     }
+}
+
+/// The header pins the sensors use: a `gpio_input` sensor's pins, an INA2xx sensor's I2C bus pins.
+fn claimed_pins(sensors: &[SensorConfig]) -> Vec<ClaimedPin> {
+    let claims = sensors.iter().enumerate().map(|(i, sensor)| match sensor {
+        SensorConfig::GpioInput(config) => ClaimedPin::gpio_input(i, &config.pins),
+        SensorConfig::Ina219(config) => ClaimedPin::i2c(i, "ina219", config.bus),
+        SensorConfig::Ina226(config) => ClaimedPin::i2c(i, "ina226", config.bus),
+        SensorConfig::Simulated(_) | SensorConfig::Command(_) => Vec::new(),
+    });
+    claims.flatten().collect()
 }
 
 /// Parses `EDGE_GPIO_OUTPUTS` (`17,27`, spaces allowed, empty for none) into pin numbers.
