@@ -68,7 +68,7 @@ fn start_agent(hub: &FakeHub, dir: &Path, token: &str) -> (PathBuf, Child) {
         .env("DEVICE_ID", DEVICE_ID)
         .env("API_TOKEN", token)
         .env("SERVER_URL", hub.url())
-        .env("EDGE_STORE__PATH", dir.join("samples.redb"))
+        .env("EDGE_STORE__PATH", dir.join("samples"))
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -38,7 +38,7 @@ fn agent(dir: &Path, server_url: &str, vars: &[(&str, &Path)]) -> Command {
         .env("PATH", "/usr/bin:/bin")
         .env("DEVICE_ID", DEVICE_ID)
         .env("SERVER_URL", server_url)
-        .env("EDGE_STORE__PATH", dir.join("samples.redb"))
+        .env("EDGE_STORE__PATH", dir.join("samples"))
         .env("RUST_LOG", "info")
         .envs(vars.iter().map(|(name, value)| (*name, *value)))
         .stdin(Stdio::null())

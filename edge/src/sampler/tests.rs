@@ -45,7 +45,7 @@ struct Harness {
 
 fn start(reads: Vec<Result<u64, ()>>, every: Duration) -> Harness {
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let store = Arc::new(SampleStore::open(&dir.path().join("s.redb"), 100).expect("store"));
+    let store = Arc::new(SampleStore::open(&dir.path().join("s"), 100).expect("store"));
     let (interval, interval_rx) = watch::channel(every);
     let (newest_tx, newest) = watch::channel(0);
     let (stop, stop_rx) = watch::channel(false);
@@ -147,7 +147,7 @@ async fn an_oversized_sample_becomes_an_error_marker() {
 #[tokio::test(start_paused = true)]
 async fn dropped_samples_are_counted_in_the_data() {
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let store = Arc::new(SampleStore::open(&dir.path().join("s.redb"), 2).expect("store"));
+    let store = Arc::new(SampleStore::open(&dir.path().join("s"), 2).expect("store"));
     let (_interval, interval_rx) = watch::channel(Duration::from_secs(1));
     let (newest_tx, _newest) = watch::channel(0);
     let (stop, stop_rx) = watch::channel(false);
