@@ -15,8 +15,10 @@ use tokio::time::{MissedTickBehavior, interval};
 use crate::sensors::{Sensor, SensorHealth};
 use crate::store::{SampleStore, StoreError};
 
-/// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so a sensor gone
-/// wild can never produce a frame the hub refuses (and block the queue behind it).
+/// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so sensors gone
+/// wild can never produce a frame the hub refuses (and block the queue behind it). The last line of defence:
+/// each reading is bounded first (`sensors::reading_bounds`, at most half of this), so only several large
+/// readings together get here.
 pub const MAX_SAMPLE_BYTES: usize = 32 * 1024;
 
 /// Takes samples until told to stop.
