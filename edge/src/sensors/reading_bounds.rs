@@ -176,54 +176,46 @@ struct PrintedJson {
 
 impl PrintedJson {
     fn scan(text: &[u8]) -> Self {
-        let mut scan = Self::default();
-        let (mut level, mut in_string, mut escaped) = (0usize, false, false);
-        let mut word_start: Option<usize> = None;
-        for (i, &byte) in text.iter().enumerate() {
-            if in_string {
-                match (escaped, byte) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_string = false,
-                    (false, _) => {}
-                }
-                continue;
-            }
-            let in_word = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'+' | b'-');
-            match (in_word, word_start) {
-                (true, None) => word_start = Some(i),
-                (false, Some(start)) => {
-                    scan.note_word(&text[start..i]);
-                    word_start = None;
-                }
-                _ => {}
-            }
+        let bare = outside_strings(text);
+        let (mut level, mut depth) = (0usize, 0usize);
+        for byte in &bare {
             match byte {
-                b'"' => in_string = true,
                 b'{' | b'[' => {
                     level += 1;
-                    scan.depth = scan.depth.max(level);
+                    depth = depth.max(level);
                 }
                 b'}' | b']' => level = level.saturating_sub(1),
                 _ => {}
             }
         }
-        if let Some(start) = word_start {
-            scan.note_word(&text[start..]);
-        }
-        scan
+        let is_word_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-');
+        let non_finite = bare
+            .split(|b| !is_word_byte(b))
+            .map(String::from_utf8_lossy)
+            .find(|word| word.parse::<f64>().is_ok_and(|number| !number.is_finite()))
+            .map(|word| word.into_owned());
+        Self { depth, non_finite }
     }
+}
 
-    /// Keeps `word` if it is the first that parses as a NaN or infinite `f64`.
-    fn note_word(&mut self, word: &[u8]) {
-        if self.non_finite.is_some() {
-            return;
-        }
-        let text = String::from_utf8_lossy(word);
-        if text.parse::<f64>().is_ok_and(|number| !number.is_finite()) {
-            self.non_finite = Some(text.into_owned());
+/// The bytes of `text` outside its JSON strings, each string replaced by one space (so it also ends a word).
+fn outside_strings(text: &[u8]) -> Vec<u8> {
+    let mut bare = Vec::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text {
+        match (in_string, escaped, byte) {
+            (false, _, b'"') => {
+                in_string = true;
+                bare.push(b' ');
+            }
+            (false, _, _) => bare.push(byte),
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
         }
     }
+    bare
 }
 
 #[cfg(test)]
