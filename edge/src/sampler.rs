@@ -12,17 +12,19 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval};
 
-use crate::sensors::Sensor;
+use crate::sensors::{Sensor, SensorHealth};
 use crate::store::{SampleStore, StoreError, StoreHealth};
 
-/// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so a sensor gone
-/// wild can never produce a frame the hub refuses (and block the queue behind it).
+/// Largest `data` object of one sample, in bytes; a bigger one is replaced by an error marker, so sensors gone
+/// wild can never produce a frame the hub refuses (and block the queue behind it). The last line of defence:
+/// each reading is bounded first (`sensors::reading_bounds`, at most half of this), so only several large
+/// readings together get here.
 pub const MAX_SAMPLE_BYTES: usize = 32 * 1024;
 
 /// Takes samples until told to stop.
 pub struct Sampler {
     sensors: Vec<Box<dyn Sensor>>,
-    failing: Vec<bool>,
+    health: Vec<SensorHealth>,
     store: Arc<SampleStore>,
     interval: watch::Receiver<Duration>,
     newest: watch::Sender<u64>,
@@ -37,10 +39,10 @@ impl Sampler {
         interval: watch::Receiver<Duration>,
         newest: watch::Sender<u64>,
     ) -> Self {
-        let failing = vec![false; sensors.len()];
+        let health = vec![SensorHealth::default(); sensors.len()];
         Self {
             sensors,
-            failing,
+            health,
             store,
             interval,
             newest,
@@ -74,10 +76,10 @@ impl Sampler {
     /// Takes and stores one sample; false if the blocking task died (a sensor panicked).
     async fn sample_once(&mut self) -> bool {
         let sensors = std::mem::take(&mut self.sensors);
-        let failing = std::mem::take(&mut self.failing);
+        let health = std::mem::take(&mut self.health);
         let store = Arc::clone(&self.store);
         let task = tokio::task::spawn_blocking(move || {
-            let mut reading = Reading { sensors, failing };
+            let mut reading = Reading { sensors, health };
             let outcome = reading.take(&store);
             (reading, outcome)
         });
@@ -86,7 +88,7 @@ impl Sampler {
             return false;
         };
         self.sensors = reading.sensors;
-        self.failing = reading.failing;
+        self.health = reading.health;
         match outcome {
             Ok(seq) => {
                 self.newest.send_replace(seq);
@@ -109,33 +111,28 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The sensors while a blocking thread reads them.
 struct Reading {
     sensors: Vec<Box<dyn Sensor>>,
-    failing: Vec<bool>,
+    health: Vec<SensorHealth>,
 }
 
 impl Reading {
-    /// Reads every sensor into one `data` object and appends it to the store; returns its seq.
+    /// Reads every sensor into one `data` object and appends it to the store; returns its seq. A reading that
+    /// fails or breaks a bound is left out, with its error in `sensor_errors`; `readings_refused` counts the
+    /// refused ones since start, once there is one.
     fn take(&mut self, store: &SampleStore) -> Result<u64, StoreError> {
         let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let mut data = Map::new();
         let mut errors = Vec::new();
-        for (sensor, failing) in self.sensors.iter_mut().zip(self.failing.iter_mut()) {
-            match sensor.read(&mut data) {
-                Ok(()) if *failing => {
-                    *failing = false;
-                    tracing::info!(sensor = sensor.name(), "sensor reads again");
-                }
-                Ok(()) => {}
-                Err(error) => {
-                    if !*failing {
-                        *failing = true;
-                        tracing::warn!(sensor = sensor.name(), %error, "sensor read failed");
-                    }
-                    errors.push(Value::String(format!("{}: {error}", sensor.name())));
-                }
+        for (sensor, health) in self.sensors.iter_mut().zip(self.health.iter_mut()) {
+            if let Err(error) = health.read_into(sensor.as_mut(), &mut data) {
+                errors.push(Value::String(error));
             }
         }
         if !errors.is_empty() {
             data.insert("sensor_errors".into(), Value::Array(errors));
+        }
+        let refused: u64 = self.health.iter().map(SensorHealth::refused).sum();
+        if refused > 0 {
+            data.insert("readings_refused".into(), Value::from(refused));
         }
         data.insert("dropped_samples".into(), Value::from(store.dropped()));
         add_store_health(&mut data, store.health());

@@ -21,10 +21,6 @@ impl Sensor for Scripted {
         let index = self.count.min(self.reads.len() - 1);
         self.count += 1;
         match self.reads[index] {
-            Ok(0) => {
-                fields.insert("big".into(), json!("x".repeat(MAX_SAMPLE_BYTES)));
-                Ok(())
-            }
             Ok(n) => {
                 fields.insert("n".into(), json!(n));
                 Ok(())
@@ -127,11 +123,36 @@ async fn failed_reads_are_recorded_and_sampling_goes_on() {
     h.task.await.expect("stops");
 }
 
+/// Writes 12 strings of 1000 bytes under `bulk{self.0}_…`: a reading within every bound, a third of a sample.
+struct Bulky(usize);
+
+impl Sensor for Bulky {
+    fn name(&self) -> &str {
+        "bulky"
+    }
+
+    fn read(&mut self, fields: &mut Map<String, Value>) -> Result<(), SensorError> {
+        for i in 0..12 {
+            fields.insert(format!("bulk{}_{i}", self.0), json!("x".repeat(1000)));
+        }
+        Ok(())
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_oversized_sample_becomes_an_error_marker() {
-    let h = start(vec![Ok(0)], Duration::from_secs(1));
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let store = Arc::new(SampleStore::open(&dir.path().join("s.redb"), 100).expect("store"));
+    let (_interval, interval_rx) = watch::channel(Duration::from_secs(1));
+    let (newest_tx, _newest) = watch::channel(0);
+    let (stop, stop_rx) = watch::channel(false);
+    // Each reading is within its bounds; together they pass MAX_SAMPLE_BYTES.
+    let sensors: Vec<Box<dyn Sensor>> = (0..3).map(|i| Box::new(Bulky(i)) as _).collect();
+    let task = tokio::spawn(
+        Sampler::new(sensors, Arc::clone(&store), interval_rx, newest_tx).run(stop_rx),
+    );
     sleep(Duration::from_millis(100)).await;
-    let data = stored(&h.store);
+    let data = stored(&store);
     assert!(
         data[0]["sample_error"]
             .as_str()
@@ -140,8 +161,8 @@ async fn an_oversized_sample_becomes_an_error_marker() {
         data[0]
     );
     assert_eq!(data[0]["dropped_samples"], json!(0));
-    h.stop.send_replace(true);
-    h.task.await.expect("stops");
+    stop.send_replace(true);
+    task.await.expect("stops");
 }
 
 #[tokio::test(start_paused = true)]

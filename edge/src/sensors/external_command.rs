@@ -1,9 +1,13 @@
 //! The `command` sensor: runs a program directly (never through a shell) and merges the one JSON object it prints.
 //!
 //! The program gets no stdin and an environment of `PATH` only, so the agent's own settings (its token among them)
-//! never reach it. It is killed at `timeout_ms`. Stdout must be one JSON object of at most 64 KiB.
+//! never reach it. It runs in a process group of its own; at `timeout_ms` the whole group is killed (SIGKILL), so
+//! nothing it started outlives it, and the program is reaped. Stdout must be one JSON object of at most 64 KiB;
+//! reading stops one byte past that. Output that breaks a bound of [`super::reading_bounds`] (too deep, a NaN,
+//! `Infinity` or `1e999`, too much of it) is a refused reading, not a failed one.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -12,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use super::reading_bounds::{OutOfBounds, check_printed_json};
 use super::{Sensor, SensorError, validate_field};
 
 /// Largest stdout accepted.
@@ -80,7 +85,8 @@ pub struct ProgramOutput {
     pub stderr: Vec<u8>,
 }
 
-/// Runs `program` with `args` directly, with stdin closed and only `PATH` set; kills it at `timeout`.
+/// Runs `program` with `args` directly, in a new process group, with stdin closed and only `PATH` set; kills
+/// the group at `timeout`, or when the program exited but something it started still holds its stdout.
 pub fn run_program(
     program: &str,
     args: &[String],
@@ -93,6 +99,7 @@ pub fn run_program(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("could not start: {e}"))?;
     let deadline = Instant::now() + timeout;
@@ -102,9 +109,10 @@ pub fn run_program(
     let status = wait_until(&mut child, deadline, timeout)?;
     // A background process that inherited the pipes could hold them open: wait a little, not forever.
     let grace = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
-    let stdout = stdout
-        .recv_timeout(grace)
-        .map_err(|_| "exited, but something it started still holds its stdout open".to_string())?;
+    let stdout = stdout.recv_timeout(grace).map_err(|_| {
+        kill_group(&child);
+        "exited, but something it started still holds its stdout open".to_string()
+    })?;
     let stderr = stderr
         .recv_timeout(Duration::from_millis(100))
         .unwrap_or_default();
@@ -137,7 +145,7 @@ fn read_in_background(
     rx
 }
 
-/// Waits for the child to exit; at `deadline` kills it and reaps it.
+/// Waits for the child to exit; at `deadline` kills its process group and reaps it.
 fn wait_until(
     child: &mut Child,
     deadline: Instant,
@@ -147,6 +155,7 @@ fn wait_until(
         match child.try_wait() {
             Ok(Some(status)) => return Ok(status),
             Ok(None) if Instant::now() >= deadline => {
+                kill_group(child);
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
@@ -160,8 +169,16 @@ fn wait_until(
     }
 }
 
-/// Checks a finished program's output and returns the JSON object it printed.
-pub fn parse_output(output: &ProgramOutput) -> Result<Map<String, Value>, String> {
+/// Sends SIGKILL to the child's process group (its id: [`run_program`] made it the group's leader). The group is
+/// gone already if everything in it exited; that is not an error.
+fn kill_group(child: &Child) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
+}
+
+/// Checks a finished program's output and returns the JSON object it printed. Output past a bound is
+/// [`SensorError::OutOfBounds`]; anything else wrong is [`SensorError::Read`].
+pub fn parse_output(output: &ProgramOutput) -> Result<Map<String, Value>, SensorError> {
     let stderr = excerpt(&output.stderr);
     let with_stderr = |message: String| {
         if stderr.is_empty() {
@@ -172,18 +189,27 @@ pub fn parse_output(output: &ProgramOutput) -> Result<Map<String, Value>, String
     };
     // First: a runaway writer is cut off and then dies of SIGPIPE, which is not the failure to report.
     if output.stdout.len() > MAX_STDOUT {
-        return Err(format!("printed more than {} KiB", MAX_STDOUT / 1024));
+        return Err(OutOfBounds::OutputTooLarge {
+            limit_kib: MAX_STDOUT / 1024,
+        }
+        .into());
     }
     if !output.status.success() {
-        return Err(with_stderr(format!("failed ({})", output.status)));
+        return Err(SensorError::Read(with_stderr(format!(
+            "failed ({})",
+            output.status
+        ))));
     }
     match serde_json::from_slice::<Value>(&output.stdout) {
         Ok(Value::Object(object)) => Ok(object),
-        Ok(other) => Err(format!(
+        Ok(other) => Err(SensorError::Read(format!(
             "printed JSON that is not an object (a {})",
             json_kind(&other)
-        )),
-        Err(e) => Err(with_stderr(format!("did not print one JSON object ({e})"))),
+        ))),
+        Err(e) => Err(match check_printed_json(&output.stdout) {
+            Some(bound) => bound.into(),
+            None => SensorError::Read(with_stderr(format!("did not print one JSON object ({e})"))),
+        }),
     }
 }
 
@@ -250,9 +276,9 @@ impl Sensor for ExternalCommand {
 
     fn read(&mut self, fields: &mut Map<String, Value>) -> Result<(), SensorError> {
         let timeout = Duration::from_millis(self.config.timeout_ms);
-        let object = run_program(&self.config.program, &self.config.args, timeout)
-            .and_then(|output| parse_output(&output))
+        let output = run_program(&self.config.program, &self.config.args, timeout)
             .map_err(SensorError::Read)?;
+        let object = parse_output(&output)?;
         match &self.config.field {
             Some(field) => {
                 fields.insert(field.clone(), Value::Object(object));

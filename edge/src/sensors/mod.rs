@@ -9,6 +9,9 @@
 //! | `gpio_input` | `{field}` {`gpio17`: bool, ...} |
 //! | `command` | the JSON object the program prints, under `{field}` or, without `field`, at the top level |
 //!
+//! Every reading passes [`read_bounded`] before it joins a sample: one that breaks a bound of
+//! [`reading_bounds`] (depth, size, values, string length, finite numbers) is refused, whatever the kind.
+//!
 //! Reads block briefly (I2C, a child process): call [`Sensor::read`] from a blocking thread.
 
 pub mod energy_system;
@@ -18,6 +21,8 @@ mod fake_i2c;
 pub mod gpio_input;
 pub mod ina2xx;
 pub mod power_monitor;
+pub mod reading_bounds;
+pub mod sensor_health;
 pub mod simulated;
 
 use serde_json::{Map, Value};
@@ -26,6 +31,8 @@ pub use external_command::CommandConfig;
 pub use gpio_input::{GpioInputConfig, Pull};
 pub use ina2xx::Chip;
 pub use power_monitor::Ina2xxConfig;
+pub use reading_bounds::OutOfBounds;
+pub use sensor_health::SensorHealth;
 pub use simulated::SimulatedConfig;
 
 /// One source of measurements.
@@ -112,6 +119,15 @@ fn build_sensor(config: &SensorConfig) -> Result<Box<dyn Sensor>, SensorError> {
     })
 }
 
+/// Reads `sensor` once into a fresh map and checks that reading against the bounds of [`reading_bounds`], so
+/// the caller merges only readings that can be stored, read back and sent.
+pub fn read_bounded(sensor: &mut dyn Sensor) -> Result<Map<String, Value>, SensorError> {
+    let mut reading = Map::new();
+    sensor.read(&mut reading)?;
+    reading_bounds::check_reading(&reading)?;
+    Ok(reading)
+}
+
 /// The sensors used when the config names none: one simulated energy system with default settings.
 pub fn default_sensors() -> Vec<SensorConfig> {
     vec![SensorConfig::Simulated(SimulatedConfig::default())]
@@ -160,6 +176,10 @@ pub enum SensorError {
     /// the sensor: the caller prefixes [`Sensor::name`].
     #[error("{0}")]
     Read(String),
+    /// A reading that breaks a bound of [`reading_bounds`]: refused, never stored. Like [`Self::Read`], the
+    /// message does not name the sensor.
+    #[error("reading refused: {0}")]
+    OutOfBounds(#[from] OutOfBounds),
 }
 
 /// Checks a payload field name from the config: 1 to 64 ASCII letters, digits, `_` or `-`.

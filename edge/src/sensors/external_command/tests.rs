@@ -128,7 +128,10 @@ fn output_that_is_not_one_json_object_is_an_error() {
 fn endless_output_is_cut_off_at_64_kib() {
     let started = Instant::now();
     let err = read(&config("/usr/bin/yes", &[], None)).expect_err("too much");
-    assert_eq!(err, "command /usr/bin/yes: printed more than 64 KiB");
+    assert_eq!(
+        err,
+        "command /usr/bin/yes: reading refused: printed more than 64 KiB"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "stopped by EPIPE, not the timeout"
@@ -184,5 +187,99 @@ fn a_background_child_holding_stdout_does_not_hang_the_read() {
         started.elapsed() < Duration::from_millis(1500),
         "{:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn non_finite_numbers_are_refused_not_turned_into_null() {
+    for printed in [
+        r#"{"a": NaN}"#,
+        r#"{"a": nan}"#,
+        r#"{"a": inf}"#,
+        r#"{"a": -Infinity}"#,
+        r#"{"a": 1e999}"#,
+    ] {
+        let token = printed[6..printed.len() - 1].to_string();
+        let err = read(&config("/bin/echo", &[printed], Some("x"))).expect_err(printed);
+        assert_eq!(
+            err,
+            format!(
+                "command /bin/echo: reading refused: a number that is not finite ({token}); only finite numbers are allowed"
+            )
+        );
+    }
+}
+
+#[test]
+fn json_too_deep_for_the_parser_is_refused_with_its_depth() {
+    let deep = format!("{{\"a\": {}1{}}}", "[".repeat(199), "]".repeat(199));
+    let err = read(&config("/bin/echo", &[&deep], None)).expect_err("too deep");
+    assert_eq!(
+        err,
+        "command /bin/echo: reading refused: nested 200 levels deep, more than the 32 allowed"
+    );
+}
+
+#[test]
+fn a_one_mib_line_is_refused_after_reading_64_kib() {
+    let script = "head -c 1048576 /dev/zero | tr '\\0' x";
+    let output = run_program(
+        "/bin/sh",
+        &["-c".into(), script.into()],
+        Duration::from_secs(5),
+    )
+    .expect("runs");
+    assert_eq!(
+        output.stdout.len(),
+        MAX_STDOUT + 1,
+        "reading stops one byte past the limit"
+    );
+    let err = parse_output(&output).expect_err("too long").to_string();
+    assert_eq!(err, "reading refused: printed more than 64 KiB");
+}
+
+/// Whether process `pid` is alive (a zombie, which only waits for init to reap it, is not).
+fn alive(pid: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) state …"; comm may hold spaces, so take what follows its last ')'.
+    let state = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    !state.starts_with('Z')
+}
+
+#[test]
+fn at_the_timeout_the_whole_process_group_is_killed() {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let pids = dir.path().join("pids");
+    // The shell and two children of it, each pid written down.
+    let script = format!(
+        "echo $$ > {0}; sleep 300 & echo $! >> {0}; sleep 300 & echo $! >> {0}; wait",
+        pids.display()
+    );
+    let started = Instant::now();
+    let err = run_program(
+        "/bin/sh",
+        &["-c".into(), script],
+        Duration::from_millis(300),
+    )
+    .expect_err("times out");
+    assert_eq!(err, "timed out after 300 ms and was killed");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let pids = std::fs::read_to_string(&pids).expect("the program wrote its pids");
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while pids.iter().any(|pid| alive(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<&&str> = pids.iter().filter(|pid| alive(pid)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after the timeout: {left:?} of {pids:?}"
     );
 }
