@@ -1,8 +1,8 @@
 //! The connection's life as a pure state machine: events in, reconnect decisions out, no I/O.
 //!
 //! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. An outage
-//! starts when a connection that stayed up for `reset_after` is lost (or at the first failure after start): its
-//! first retry is spread over the fast window, and attempts the hub refuses because it is down (no TCP, no
+//! starts when a connection that stayed up for `reset_after` is lost (or at the first failure after start); the
+//! first retry after such a connection is spread over the fast window, and attempts the hub refuses because it is down (no TCP, no
 //! handshake, an HTTP error without `Retry-After`) are retried within the fast window for the fast period, so
 //! the agent is back soon after the hub (see [`crate::backoff`]). Other failures (a close 1008 after a flood
 //! limit, a connection lost soon after it opened, a refusal after the fast period) back off exponentially with
@@ -228,7 +228,8 @@ impl Session {
     }
 
     /// The session's own wait before the next attempt (before any `Retry-After`): the cap for a credential or a
-    /// takeover, the first retry of a new outage, a fast retry while the hub seems down, else the backoff.
+    /// takeover, the first retry after a connection that stayed up, a fast retry while the hub seems down within
+    /// the fast period, else the backoff.
     fn own_delay(&mut self, reason: &DisconnectReason, now: Instant) -> Duration {
         let connected_since = match self.state {
             SessionState::Connected { since } => Some(since),
@@ -239,14 +240,13 @@ impl Session {
         if stayed_up {
             self.backoff.reset();
         }
-        let new_outage = stayed_up || self.outage_since.is_none();
-        if new_outage {
+        if stayed_up {
             self.outage_since = Some(now);
         }
-        let outage = now.saturating_duration_since(self.outage_since.unwrap_or(now));
+        let outage = now.saturating_duration_since(*self.outage_since.get_or_insert(now));
         if reason.waits_the_cap() {
             self.backoff.policy().cap
-        } else if new_outage {
+        } else if stayed_up {
             self.backoff.first_retry()
         } else if connected_since.is_none() && reason.hub_seems_down() {
             self.backoff.retry_refused(outage)

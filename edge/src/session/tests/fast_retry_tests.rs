@@ -150,15 +150,23 @@ fn a_stable_connection_starts_a_new_outage_with_a_low_backoff() {
 }
 
 #[test]
-fn at_start_a_missing_hub_is_retried_fast_too() {
+fn at_start_a_missing_hub_is_retried_fast_and_a_refusing_one_backs_off() {
     let mut s = session();
     let t0 = Instant::now();
-    let first = s.on_disconnected(refused(), t0);
-    assert!(first.delay < FAST_RETRY_WINDOW, "{first:?}");
-    s.on_attempt();
-    let next = s.on_disconnected(refused(), t0 + Duration::from_secs(1));
+    for n in 0..40 {
+        let r = s.on_disconnected(refused(), t0 + Duration::from_secs(n));
+        assert!(
+            r.delay >= FAST_RETRY_WINDOW / 2 && r.delay < FAST_RETRY_WINDOW,
+            "{r:?}"
+        );
+        s.on_attempt();
+    }
+    let mut s = session();
+    s.on_connected(t0);
+    let closed = DisconnectReason::Closed(1008, "rate limited".into());
+    let r = s.on_disconnected(closed, t0 + Duration::from_millis(300));
     assert!(
-        next.delay >= FAST_RETRY_WINDOW / 2 && next.delay < FAST_RETRY_WINDOW,
-        "{next:?}"
+        r.delay < BackoffPolicy::default().base,
+        "the backoff's first delay: {r:?}"
     );
 }
