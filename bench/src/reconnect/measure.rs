@@ -1,7 +1,8 @@
-//! From the agents' recorded status lines to the figures of one restart: per device its first `connected`
-//! after the hub went away, in ms after the hub's return, and the attempts made while it was away.
+//! From the agents' recorded status lines to the figures of one restart, in ms after the hub's return: per
+//! device its first `connected` after the hub went away and the start of the attempt that got it, and every
+//! attempt made from the drop on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::agent_events::{AgentEvent, Kind};
@@ -15,36 +16,38 @@ pub fn reconnects(
     outage: &Outage,
     events: &[AgentEvent],
 ) -> Reconnects {
-    let ours: HashMap<&str, ()> = devices.iter().map(|d| (d.as_str(), ())).collect();
-    let mut first_connected: HashMap<&str, Instant> = HashMap::new();
-    let mut attempts_while_down = 0;
-    for event in events
+    let ours: HashSet<&str> = devices.iter().map(String::as_str).collect();
+    let mut events: Vec<&AgentEvent> = events
         .iter()
-        .filter(|e| ours.contains_key(e.device.as_str()))
-    {
-        if event.at < outage.stopped_at {
-            continue;
-        }
+        .filter(|e| ours.contains(e.device.as_str()) && e.at >= outage.stopped_at)
+        .collect();
+    events.sort_by_key(|e| e.at);
+    let mut last_attempt: HashMap<&str, Instant> = HashMap::new();
+    let mut first_connected: HashMap<&str, (Instant, Option<Instant>)> = HashMap::new();
+    let mut attempts_ms = Vec::new();
+    for event in events {
+        let device = event.device.as_str();
         match event.kind {
-            Kind::Attempt if event.at < outage.returned_at => attempts_while_down += 1,
-            Kind::Attempt => {}
+            Kind::Attempt => {
+                attempts_ms.push(signed_ms(outage.returned_at, event.at));
+                last_attempt.insert(device, event.at);
+            }
             Kind::Connected => {
-                let first = first_connected
-                    .entry(event.device.as_str())
-                    .or_insert(event.at);
-                *first = (*first).min(event.at);
+                let started = last_attempt.get(device).copied();
+                first_connected.entry(device).or_insert((event.at, started));
             }
         }
     }
-    let after_return_ms = first_connected
-        .values()
-        .map(|at| signed_ms(outage.returned_at, *at))
-        .collect();
+    let ms = |at: Instant| signed_ms(outage.returned_at, at);
     Reconnects {
         schedule: schedule.to_owned(),
-        after_return_ms,
+        connected_ms: first_connected.values().map(|(at, _)| ms(*at)).collect(),
+        started_ms: first_connected
+            .values()
+            .filter_map(|(_, started)| started.map(ms))
+            .collect(),
+        attempts_ms,
         missing: devices.len() - first_connected.len(),
-        attempts_while_down,
     }
 }
 
@@ -87,9 +90,15 @@ mod tests {
         ];
         let devices = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
         let mut r = reconnects("new", &devices, &outage, &events);
-        r.after_return_ms.sort_unstable();
-        assert_eq!(r.after_return_ms, vec![-10, 150]);
+        r.connected_ms.sort_unstable();
+        assert_eq!(r.connected_ms, vec![-10, 150]);
+        assert_eq!(
+            r.started_ms,
+            vec![100],
+            "b's attempt started before the drop"
+        );
+        assert_eq!(r.attempts_ms, vec![-3800, -2000, 100]);
+        assert_eq!(r.attempts_while_down(), 2);
         assert_eq!(r.missing, 1);
-        assert_eq!(r.attempts_while_down, 2);
     }
 }

@@ -13,6 +13,7 @@ mod hub_return;
 mod measure;
 mod report;
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -66,7 +67,7 @@ pub async fn run() -> Result<()> {
     }
     let [old, new] = [&results[0], &results[1]];
     emit(&format!(
-        "\n## {agents} agents, time from the hub's return to each reconnect\n\n{}\n### Arrivals per bucket\n\n{}",
+        "\n## {agents} agents, ms from the hub's return to each reconnect\n\n{}\n### Attempts and accepted sockets per bucket\n\n{}",
         report::summary_table(&[old, new]),
         report::histogram(&[old, new])
     ));
@@ -126,7 +127,7 @@ async fn lone_agents(hub: HubServer, solos: &[Devices; 2], down: Duration) -> Re
     }
     let (hub, outage) = hub_return::restart(hub, down).await?;
     let mut text = format!(
-        "\n## Lone agents, hub away {:.1} s\n\n| schedule | each agent, ms after the return | max | attempts while away |\n|---|---|---:|---:|\n",
+        "\n## Lone agents, hub away {:.1} s\n\n| schedule | each agent's socket accepted, ms after the return | max | attempts while away |\n|---|---|---:|---:|\n",
         outage.length().as_secs_f64()
     );
     for (schedule, fleet) in fleets {
@@ -134,24 +135,22 @@ async fn lone_agents(hub: HubServer, solos: &[Devices; 2], down: Duration) -> Re
             .wait_connected(outage.stopped_at, RECONNECT_WAIT)
             .await;
         let events = agent_events::since(outage.stopped_at);
-        let mut r = measure::reconnects(schedule.label(), &fleet.devices, &outage, &events);
-        r.after_return_ms.sort_unstable();
-        let each: Vec<String> = r.after_return_ms.iter().map(i64::to_string).collect();
-        let max = r
-            .after_return_ms
-            .last()
-            .map_or("-".to_owned(), i64::to_string);
-        text.push_str(&format!(
-            "| {} | {}{} | {max} | {} |\n",
+        let r = measure::reconnects(schedule.label(), &fleet.devices, &outage, &events);
+        let mut accepted = r.connected_ms.clone();
+        accepted.sort_unstable();
+        let each: Vec<String> = accepted.iter().map(i64::to_string).collect();
+        let max = accepted.last().map_or("-".to_owned(), i64::to_string);
+        let missing = match r.missing {
+            0 => String::new(),
+            n => format!(" ({n} missing)"),
+        };
+        let _ = writeln!(
+            text,
+            "| {} | {}{missing} | {max} | {} |",
             schedule.label(),
             each.join(", "),
-            if r.missing > 0 {
-                format!(" ({} missing)", r.missing)
-            } else {
-                String::new()
-            },
-            r.attempts_while_down
-        ));
+            r.attempts_while_down()
+        );
         fleet.stop().await;
     }
     emit(&text);
