@@ -1,15 +1,16 @@
 //! The connection's life as a pure state machine: events in, reconnect decisions out, no I/O.
 //!
 //! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. An outage
-//! starts when a connection that stayed up for `reset_after` is lost (or at the first failure after start); the
-//! first retry after such a connection is spread over the fast window, and attempts the hub refuses because it is down (no TCP, no
-//! handshake, an HTTP error without `Retry-After`) are retried within the fast window for the fast period, so
-//! the agent is back soon after the hub (see [`crate::backoff`]). Other failures (a close 1008 after a flood
-//! limit, a connection lost soon after it opened, a refusal after the fast period) back off exponentially with
-//! full jitter; a connection that stayed up for `reset_after` forgets earlier failures. A refused credential (401/403, close 4001) or a
-//! takeover (close 4000) waits the full cap every time, and is reported loudly once, then quietly, so a wrong
-//! token never floods the log or the hub. A refused upgrade that carries `Retry-After` (the hub's 429 for an
-//! address with too many failed authentications) waits at least that long, at most [`MAX_RETRY_AFTER`].
+//! starts when a connection that stayed up for `reset_after` is lost (or at the first failure after start). The
+//! first retry after such a connection is spread over the fast window, and attempts the hub refuses because it
+//! is down (no TCP, no handshake, an HTTP error without `Retry-After`) are retried within the fast window for
+//! the fast period, so the agent is back soon after the hub (see [`crate::backoff`]). Other failures (a close
+//! 1008 after a flood limit, a connection lost soon after it opened, a refusal after the fast period) back off
+//! exponentially with full jitter; a connection that stayed up for `reset_after` forgets earlier failures. A
+//! refused credential (401/403, close 4001) or a takeover (close 4000) waits the full cap every time, and is
+//! reported loudly once, then quietly, so a wrong token never floods the log or the hub. A refused upgrade that
+//! carries `Retry-After` (the hub's 429 for an address with too many failed authentications) waits at least that
+//! long, at most [`MAX_RETRY_AFTER`].
 
 use std::fmt;
 use std::time::Duration;
@@ -239,8 +240,6 @@ impl Session {
             .is_some_and(|since| now.saturating_duration_since(since) >= self.reset_after);
         if stayed_up {
             self.backoff.reset();
-        }
-        if stayed_up {
             self.outage_since = Some(now);
         }
         let outage = now.saturating_duration_since(*self.outage_since.get_or_insert(now));
