@@ -10,6 +10,7 @@ mod connect;
 mod figures;
 mod history;
 mod mode;
+mod reconnect;
 mod stats;
 
 use anyhow::Result;
@@ -22,6 +23,7 @@ async fn main() -> Result<()> {
         Ok(Mode::Figures) => figures::run().await,
         Ok(Mode::Connect { baseline }) => connect::run(baseline.as_deref()).await,
         Ok(Mode::History { baseline }) => history::run(&baseline).await,
+        Ok(Mode::Reconnect) => reconnect::run().await,
         Ok(Mode::Help) => {
             print!("{}", mode::USAGE);
             Ok(())

@@ -11,6 +11,10 @@ usage: hub-bench                          latency, throughput, batch ingest and 
                                           REV (default 93058ae, the Worker before history), a fleet of devices at
                                           1 Hz against each, a day of history queried, and the storage counters
                                           with a cost per device-month
+       hub-bench reconnect                a hub restarted under 200 real agents on the old reconnect schedule,
+                                          then under 200 on the new one: time from the hub's return to each
+                                          reconnect and arrivals per 100 ms side by side; then lone agents
+                                          through outages of about 5 s and 30 s
 
 environment: HUB_BENCH_MESSAGES (10000), HUB_BENCH_DASHBOARDS (10), HUB_BENCH_CONNECTS (200 handshakes of each
 kind per hub); HUB_BENCH_VARS=NAME=VALUE,... adds Worker variables for both Rust hubs of `connect` (they start
@@ -19,6 +23,8 @@ with AUTH_FAILURE_LIMIT and AUTH_FAILURE_ADDRESS_LIMIT out of the way)
 `history` sizes: HUB_BENCH_MESSAGES (10000 per round; throughput sends twice as many), HUB_BENCH_DASHBOARDS (10),
 HUB_BENCH_ROUNDS (4 per hub), HUB_BENCH_FLEET (1000 devices), HUB_BENCH_FLEET_SECS (60), HUB_BENCH_DAY_SAMPLES
 (86400), HUB_BENCH_QUERIES (20), HUB_BENCH_COUNTER_SAMPLES (6000)
+
+`reconnect` sizes: HUB_BENCH_AGENTS (200 per schedule), HUB_BENCH_SOLO (5 lone agents per schedule)
 ";
 
 /// A measurement `hub-bench` can run.
@@ -36,6 +42,8 @@ pub enum Mode {
         /// The revision to compare against, as git understands it.
         baseline: String,
     },
+    /// Reconnects of a fleet of agents after a hub restart, old schedule against new.
+    Reconnect,
     /// Print [`USAGE`].
     Help,
 }
@@ -60,6 +68,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Mode, String> {
                 baseline: baseline.unwrap_or_else(|| HISTORY_BASELINE.to_owned()),
             }),
             None => Ok(Mode::Help),
+        },
+        "reconnect" => match args.next().as_deref() {
+            None => Ok(Mode::Reconnect),
+            Some("-h" | "--help") => Ok(Mode::Help),
+            Some(other) => Err(format!("unknown argument {other:?} for reconnect")),
         },
         other => Err(format!("unknown mode {other:?}")),
     }
@@ -143,6 +156,13 @@ mod tests {
         assert!(parse_str(&["history", "--baseline"]).is_err());
         assert!(parse_str(&["history", "--baseline", "-x"]).is_err());
         assert!(parse_str(&["history", "1000"]).is_err());
+    }
+
+    #[test]
+    fn reconnect_takes_no_arguments() {
+        assert_eq!(parse_str(&["reconnect"]), Ok(Mode::Reconnect));
+        assert_eq!(parse_str(&["reconnect", "--help"]), Ok(Mode::Help));
+        assert!(parse_str(&["reconnect", "200"]).is_err());
     }
 
     #[test]

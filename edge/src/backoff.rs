@@ -1,30 +1,70 @@
-//! Reconnect delays: capped exponential backoff with full jitter, pure and deterministic under a seeded RNG.
+//! Reconnect delays: fast jittered retries right after a lost connection, then capped exponential backoff with
+//! full jitter; pure and deterministic under a seeded RNG.
 //!
 //! The n-th consecutive failure sleeps a uniformly random time in `[0, min(cap, base · 2^n))`, as in the AWS
-//! Architecture Blog's "full jitter", so a fleet of agents dropped by one hub deploy spreads its reconnects
-//! instead of stampeding. The ceiling uses `min` (tokio-console once shipped `max` here, which made every
-//! delay the cap).
+//! Architecture Blog's "full jitter". The ceiling uses `min` (tokio-console once shipped `max` here, which made
+//! every delay the cap).
+//!
+//! Fast retries ([`BackoffPolicy::fast_retry_for`], 60 s by default) come first: the first retry after a lost
+//! connection waits a uniformly random time in `[0, W)`, with `W` = [`FAST_RETRY_WINDOW`] (1.5 s, or the cap if
+//! that is shorter), so a fleet dropped by one hub deploy arrives spread over `W` instead of in one burst; while
+//! the hub keeps refusing within the fast period, retries wait `[W/2, W)`, so an agent is back at most `W` (plus
+//! the attempt under way and one handshake) after the hub's return. After the fast period the exponential
+//! backoff takes over, so a hub that stays down is asked at most once per cap. [`BackoffPolicy::worst_wait`]
+//! states the bound as a function of the outage's length.
 
 use std::time::Duration;
 
 /// Largest exponent used; `2^20` seconds is far past any sane cap, so the ceiling saturates there.
 const MAX_EXPONENT: u32 = 20;
 
-/// Backoff parameters: the first ceiling and the largest.
+/// The window of fast retries: the first retry after a lost connection waits `[0, W)`, later fast retries
+/// `[W/2, W)`. Short enough that an agent is back within 2 s of the hub's return, long enough to spread a fleet.
+pub const FAST_RETRY_WINDOW: Duration = Duration::from_millis(1500);
+
+/// Backoff parameters: the first ceiling, the largest, and how long fast retries last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackoffPolicy {
     /// Ceiling after the first failure.
     pub base: Duration,
     /// The ceiling never grows past this.
     pub cap: Duration,
+    /// For this long after a connection is lost, retries come within the fast window; zero turns fast retries
+    /// off (every retry follows the exponential backoff, as before fast retries existed).
+    pub fast_retry_for: Duration,
 }
 
 impl Default for BackoffPolicy {
-    /// Base 1 s, cap 60 s.
+    /// Base 1 s, cap 60 s, fast retries for 60 s.
     fn default() -> Self {
         Self {
             base: Duration::from_secs(1),
             cap: Duration::from_secs(60),
+            fast_retry_for: Duration::from_secs(60),
+        }
+    }
+}
+
+impl BackoffPolicy {
+    /// Whether fast retries are on.
+    pub fn retries_fast(&self) -> bool {
+        !self.fast_retry_for.is_zero()
+    }
+
+    /// The fast window `W`: [`FAST_RETRY_WINDOW`], or the cap if that is shorter.
+    pub fn fast_window(&self) -> Duration {
+        FAST_RETRY_WINDOW.min(self.cap)
+    }
+
+    /// The longest an agent waits after the hub's return, for a hub that refused attempts quickly during an
+    /// `outage` counted from the lost connection: `W` within the fast period, the cap after it (the backoff's
+    /// ceiling reaches the cap within a few attempts), and the cap without fast retries. Excludes the attempt
+    /// under way at the return and the handshake itself.
+    pub fn worst_wait(&self, outage: Duration) -> Duration {
+        if self.retries_fast() && outage < self.fast_retry_for {
+            self.fast_window()
+        } else {
+            self.cap
         }
     }
 }
@@ -74,6 +114,27 @@ impl Backoff {
         delay
     }
 
+    /// The first retry after a lost connection: uniform in `[0, W)` with fast retries on, else the next backoff
+    /// delay. Counts one failure either way.
+    pub fn first_retry(&mut self) -> Duration {
+        if !self.policy.retries_fast() {
+            return self.next_delay();
+        }
+        self.failures = self.failures.saturating_add(1);
+        self.policy.fast_window().mul_f64(self.rng.f64())
+    }
+
+    /// The retry after an attempt the hub refused (or did not answer), `outage` after the connection was lost:
+    /// uniform in `[W/2, W)` within the fast period (counting no failure, so the backoff starts low after it),
+    /// else the next backoff delay.
+    pub fn retry_refused(&mut self, outage: Duration) -> Duration {
+        if !self.policy.retries_fast() || outage >= self.policy.fast_retry_for {
+            return self.next_delay();
+        }
+        let window = self.policy.fast_window();
+        window / 2 + (window / 2).mul_f64(self.rng.f64())
+    }
+
     /// Forgets past failures (after a connection stayed up long enough).
     pub fn reset(&mut self) {
         self.failures = 0;
@@ -81,90 +142,4 @@ impl Backoff {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn backoff(seed: u64) -> Backoff {
-        Backoff::new(BackoffPolicy::default(), fastrand::Rng::with_seed(seed))
-    }
-
-    #[test]
-    fn ceiling_doubles_from_the_base_and_stops_at_the_cap() {
-        let mut b = backoff(1);
-        let ceilings: Vec<u64> = (0..10)
-            .map(|_| {
-                let c = b.ceiling().as_secs();
-                b.next_delay();
-                c
-            })
-            .collect();
-        assert_eq!(ceilings, [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]);
-    }
-
-    #[test]
-    fn delays_stay_within_zero_and_the_ceiling() {
-        let mut b = backoff(7);
-        for _ in 0..1000 {
-            let ceiling = b.ceiling();
-            let delay = b.next_delay();
-            assert!(delay < ceiling, "{delay:?} >= {ceiling:?}");
-            assert!(delay <= b.policy().cap);
-        }
-    }
-
-    #[test]
-    fn capped_delays_are_jittered_over_the_whole_range() {
-        let mut b = backoff(42);
-        for _ in 0..10 {
-            b.next_delay();
-        }
-        let delays: Vec<f64> = (0..2000).map(|_| b.next_delay().as_secs_f64()).collect();
-        let low = delays.iter().filter(|d| **d < 20.0).count();
-        let high = delays.iter().filter(|d| **d > 40.0).count();
-        // Full jitter is uniform on [0, 60): about a third in each band; `max` instead of `min` would give 60.
-        assert!((500..830).contains(&low), "{low}");
-        assert!((500..830).contains(&high), "{high}");
-        let mean = delays.iter().sum::<f64>() / delays.len() as f64;
-        assert!((27.0..33.0).contains(&mean), "{mean}");
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_delays() {
-        let draw = |seed| {
-            let mut b = backoff(seed);
-            (0..8).map(|_| b.next_delay()).collect::<Vec<_>>()
-        };
-        assert_eq!(draw(3), draw(3));
-        assert_ne!(draw(3), draw(4));
-    }
-
-    #[test]
-    fn reset_starts_again_from_the_base() {
-        let mut b = backoff(5);
-        for _ in 0..6 {
-            b.next_delay();
-        }
-        assert_eq!(b.failures(), 6);
-        b.reset();
-        assert_eq!(b.failures(), 0);
-        assert_eq!(b.ceiling(), Duration::from_secs(1));
-        assert!(b.next_delay() < Duration::from_secs(1));
-    }
-
-    #[test]
-    fn huge_failure_counts_saturate_at_the_cap() {
-        let policy = BackoffPolicy {
-            base: Duration::from_secs(3600),
-            cap: Duration::from_secs(7200),
-        };
-        let mut b = Backoff::new(policy, fastrand::Rng::with_seed(9));
-        for _ in 0..200 {
-            assert!(b.next_delay() < policy.cap);
-        }
-        assert_eq!(b.ceiling(), policy.cap);
-        b.failures = u32::MAX;
-        assert_eq!(b.ceiling(), policy.cap);
-        b.next_delay();
-        assert_eq!(b.failures(), u32::MAX);
-    }
-}
+mod tests;

@@ -50,6 +50,7 @@ ack_timeout_secs = 30
 backoff_base_secs = 1
 backoff_cap_secs = 60
 backoff_reset_after_secs = 30
+fast_retry_secs = 60
 "#;
 
 /// Environment variables read under their plain names, and the key each sets.
@@ -148,7 +149,8 @@ pub struct ConnectionConfig {
     pub read_timeout: Duration,
     /// Samples in flight this long without an ack drop the socket (`ack_timeout_secs`, default 30).
     pub ack_timeout: Duration,
-    /// Reconnect backoff (`backoff_base_secs` 1, `backoff_cap_secs` 60).
+    /// Reconnect backoff (`backoff_base_secs` 1, `backoff_cap_secs` 60) and fast retries after a lost
+    /// connection (`fast_retry_secs` 60, 0 for none).
     pub backoff: BackoffPolicy,
     /// A connection up this long resets the backoff (`backoff_reset_after_secs`, default 30).
     pub backoff_reset_after: Duration,

@@ -1,11 +1,16 @@
 //! The connection's life as a pure state machine: events in, reconnect decisions out, no I/O.
 //!
-//! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. Ordinary
-//! failures (a close 1008 after a flood limit among them) back off exponentially with full jitter; a connection
-//! that stayed up for `reset_after` forgets earlier failures. A refused credential (401/403, close 4001) or a
-//! takeover (close 4000) waits the full cap every time, and is reported loudly once, then quietly, so a wrong
-//! token never floods the log or the hub. A refused upgrade that carries `Retry-After` (the hub's 429 for an
-//! address with too many failed authentications) waits at least that long, at most [`MAX_RETRY_AFTER`].
+//! `Connecting` → `Connected{since}` → `Disconnected{next_delay, reason}` → `Connecting` …, forever. An outage
+//! starts when a connection that stayed up for `reset_after` is lost (or at the first failure after start). The
+//! first retry after such a connection is spread over the fast window, and attempts the hub refuses because it
+//! is down (no TCP, no handshake, an HTTP error without `Retry-After`) are retried within the fast window for
+//! the fast period, so the agent is back soon after the hub (see [`crate::backoff`]). Other failures (a close
+//! 1008 after a flood limit, a connection lost soon after it opened, a refusal after the fast period) back off
+//! exponentially with full jitter; a connection that stayed up for `reset_after` forgets earlier failures. A
+//! refused credential (401/403, close 4001) or a takeover (close 4000) waits the full cap every time, and is
+//! reported loudly once, then quietly, so a wrong token never floods the log or the hub. A refused upgrade that
+//! carries `Retry-After` (the hub's 429 for an address with too many failed authentications) waits at least that
+//! long, at most [`MAX_RETRY_AFTER`].
 
 use std::fmt;
 use std::time::Duration;
@@ -58,6 +63,20 @@ impl DisconnectReason {
     /// Whether retrying soon cannot help, so the next attempt waits the backoff cap.
     pub fn waits_the_cap(&self) -> bool {
         self.is_auth_failure() || *self == Self::Replaced
+    }
+
+    /// Whether the hub seems down rather than refusing this agent: no TCP or TLS, no handshake in time, or an
+    /// HTTP error without `Retry-After` (a hub starting up). Such refusals are retried fast for a while.
+    pub fn hub_seems_down(&self) -> bool {
+        matches!(
+            self,
+            Self::ConnectFailed(_)
+                | Self::ConnectTimeout
+                | Self::HandshakeRejected {
+                    retry_after: None,
+                    ..
+                }
+        )
     }
 
     /// How long the hub asked the agent to stay away (`Retry-After` on a refused upgrade).
@@ -160,6 +179,7 @@ pub struct Session {
     backoff: Backoff,
     reset_after: Duration,
     reported: Option<DisconnectReason>,
+    outage_since: Option<Instant>,
 }
 
 impl Session {
@@ -171,6 +191,7 @@ impl Session {
             backoff,
             reset_after,
             reported: None,
+            outage_since: None,
         }
     }
 
@@ -197,16 +218,7 @@ impl Session {
 
     /// The connection ended (or the attempt failed) at `now` because of `reason`.
     pub fn on_disconnected(&mut self, reason: DisconnectReason, now: Instant) -> Reconnect {
-        if let SessionState::Connected { since } = self.state
-            && now.saturating_duration_since(since) >= self.reset_after
-        {
-            self.backoff.reset();
-        }
-        let own_delay = if reason.waits_the_cap() {
-            self.backoff.policy().cap
-        } else {
-            self.backoff.next_delay()
-        };
+        let own_delay = self.own_delay(&reason, now);
         let delay = reconnect_delay(own_delay, reason.retry_after());
         let loudness = self.loudness(&reason);
         self.state = SessionState::Disconnected {
@@ -214,6 +226,32 @@ impl Session {
             reason,
         };
         Reconnect { delay, loudness }
+    }
+
+    /// The session's own wait before the next attempt (before any `Retry-After`): the cap for a credential or a
+    /// takeover, the first retry after a connection that stayed up, a fast retry while the hub seems down within
+    /// the fast period, else the backoff.
+    fn own_delay(&mut self, reason: &DisconnectReason, now: Instant) -> Duration {
+        let connected_since = match self.state {
+            SessionState::Connected { since } => Some(since),
+            _ => None,
+        };
+        let stayed_up = connected_since
+            .is_some_and(|since| now.saturating_duration_since(since) >= self.reset_after);
+        if stayed_up {
+            self.backoff.reset();
+            self.outage_since = Some(now);
+        }
+        let outage = now.saturating_duration_since(*self.outage_since.get_or_insert(now));
+        if reason.waits_the_cap() {
+            self.backoff.policy().cap
+        } else if stayed_up {
+            self.backoff.first_retry()
+        } else if connected_since.is_none() && reason.hub_seems_down() {
+            self.backoff.retry_refused(outage)
+        } else {
+            self.backoff.next_delay()
+        }
     }
 
     fn loudness(&mut self, reason: &DisconnectReason) -> Loudness {

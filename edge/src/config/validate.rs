@@ -63,6 +63,7 @@ struct RawConnection {
     backoff_base_secs: f64,
     backoff_cap_secs: f64,
     backoff_reset_after_secs: f64,
+    fast_retry_secs: f64,
 }
 
 impl RawConfig {
@@ -172,6 +173,12 @@ impl RawConnection {
             backoff: BackoffPolicy {
                 base: timeout("backoff_base_secs", self.backoff_base_secs)?,
                 cap: timeout("backoff_cap_secs", self.backoff_cap_secs)?,
+                fast_retry_for: seconds(
+                    "connection.fast_retry_secs",
+                    self.fast_retry_secs,
+                    0.0,
+                    MAX_TIMEOUT_SECS,
+                )?,
             },
             backoff_reset_after: timeout(
                 "backoff_reset_after_secs",

@@ -1,14 +1,33 @@
 //! Unit tests of the session state machine: backoff growth and reset, auth and takeover handling, `Retry-After`,
-//! loudness.
+//! loudness. Fast retries after a lost connection, and the catch-up after the hub's return, are in
+//! `fast_retry_tests.rs`.
 
 use super::*;
 use crate::backoff::BackoffPolicy;
 
+mod fast_retry_tests;
+
 const RESET_AFTER: Duration = Duration::from_secs(30);
 
 fn session() -> Session {
-    let backoff = Backoff::new(BackoffPolicy::default(), fastrand::Rng::with_seed(11));
-    Session::new(backoff, RESET_AFTER)
+    session_with(BackoffPolicy::default(), 11)
+}
+
+fn session_with(policy: BackoffPolicy, seed: u64) -> Session {
+    Session::new(
+        Backoff::new(policy, fastrand::Rng::with_seed(seed)),
+        RESET_AFTER,
+    )
+}
+
+/// A session whose every retry follows the exponential backoff (`fast_retry_secs = 0`): the backoff's own
+/// growth, reset and jitter, as the agent applies them after the fast period.
+fn session_without_fast_retries() -> Session {
+    let policy = BackoffPolicy {
+        fast_retry_for: Duration::ZERO,
+        ..BackoffPolicy::default()
+    };
+    session_with(policy, 11)
 }
 
 fn io() -> DisconnectReason {
@@ -36,7 +55,7 @@ fn starts_connecting_and_walks_through_the_states() {
 
 #[test]
 fn ordinary_failures_back_off_under_a_growing_ceiling() {
-    let mut s = session();
+    let mut s = session_without_fast_retries();
     let now = Instant::now();
     for ceiling in [1, 2, 4, 8, 16, 32, 60, 60] {
         let r = s.on_disconnected(DisconnectReason::ConnectTimeout, now);
@@ -126,11 +145,14 @@ fn an_ordinary_failure_after_an_auth_failure_is_reported_again() {
 
 #[test]
 fn a_routine_close_is_reported_as_info() {
-    let mut s = session();
+    let deploy = || DisconnectReason::Closed(1001, "deploy".into());
     let now = Instant::now();
-    let r = s.on_disconnected(DisconnectReason::Closed(1001, "deploy".into()), now);
+    let r = session_without_fast_retries().on_disconnected(deploy(), now);
     assert_eq!(r.loudness, Loudness::Info);
     assert!(r.delay < Duration::from_secs(1));
+    let r = session().on_disconnected(deploy(), now);
+    assert_eq!(r.loudness, Loudness::Info);
+    assert!(r.delay < crate::backoff::FAST_RETRY_WINDOW);
 }
 
 #[test]
@@ -198,7 +220,7 @@ fn a_429_waits_what_the_hub_asked_and_still_counts_as_a_failure() {
 
 #[test]
 fn a_zero_retry_after_leaves_the_backoff_in_charge() {
-    let mut s = session();
+    let mut s = session_without_fast_retries();
     let now = Instant::now();
     for ceiling in [1, 2, 4] {
         let r = s.on_disconnected(throttled(0), now);
@@ -227,7 +249,7 @@ fn a_429_between_auth_failures_does_not_repeat_the_loud_report() {
 
 #[test]
 fn a_flood_limit_close_is_an_ordinary_drop() {
-    let mut s = session();
+    let mut s = session_without_fast_retries();
     let now = Instant::now();
     s.on_connected(now);
     let closed = DisconnectReason::Closed(1008, "rate limited".into());
