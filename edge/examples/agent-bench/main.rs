@@ -1,162 +1,288 @@
-//! Benchmark of the edge agent: resident memory while connected and CPU time per sample, measured on a real
-//! agent process (this program run again with `--agent`, the same code as `edge-agent`) against a fake hub on
-//! 127.0.0.1 that acks like the real one.
+//! Benchmark of the edge agent as it runs on a device: a release `edge-agent` binary as a process at 1 sample/s
+//! against a fake hub on 127.0.0.1 that acks like the real one. It reports disk writes and write syscalls per
+//! sample (`/proc/<pid>/io`), fsyncs per hour (`strace -f -c`), whole-device writes (`/sys/block/<dev>/stat`),
+//! CPU (per-thread `schedstat`), resident memory (VmRSS, VmHWM), CPU per sample at 100 samples/s and the
+//! binary's size. With `--compare` it measures two binaries in turn and prints their ratio.
 //!
-//! Run: `cargo run --release -p edge-agent --example agent-bench` (about 40 s). Linux only: it reads `/proc`.
+//!   cargo build --release -p edge-agent && cargo run --release -p edge-agent --example agent-bench
+//!   agent-bench [AGENT]                      AGENT defaults to the `edge-agent` built beside this example
+//!   agent-bench --compare BASELINE [AGENT]   both, in turn; the ratio column is AGENT / BASELINE
+//!
+//! Environment: AGENT_BENCH_SECS (1 Hz window, default 60), AGENT_BENCH_FSYNC_SECS (strace window, default 20),
+//! AGENT_BENCH_FAST_SECS (100 samples/s window, default 10), AGENT_BENCH_BLOCKDEV (e.g. `vda`: whole-device
+//! writes; run on an otherwise idle machine), AGENT_BENCH_STORE_DIR (where the store goes, default the temp
+//! dir; it must be a real disk: tmpfs counts no write_bytes). Linux only: it reads `/proc`.
 
-use std::io::Read;
-use std::path::Path;
+mod probe;
+mod report;
+
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use edge_agent::config::{AgentConfig, ConfigFile};
 use edge_agent::testing::{FakeHub, Mode};
+use probe::Snapshot;
+use report::{Figures, Window};
 use telemetry_protocol::{TokenKind, generate_token};
 use tokio::time::{Instant, sleep};
 
-/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on every Linux architecture).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("--agent") {
-        return agent();
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    runtime.block_on(bench())
+/// What to measure and for how long.
+struct Settings {
+    binaries: Vec<PathBuf>,
+    window: Duration,
+    fsync_window: Duration,
+    fast_window: Duration,
+    block_device: Option<String>,
+    store_dir: PathBuf,
 }
 
-/// The measured agent: configured from the environment, stops when its stdin closes.
-fn agent() -> anyhow::Result<()> {
-    let config = AgentConfig::load(&ConfigFile::None, std::env::vars())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(4)
-        .build()?;
-    let stdin_closed = async {
-        let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new())).await;
-    };
-    runtime.block_on(edge_agent::run(config, stdin_closed))?;
-    runtime.shutdown_timeout(Duration::from_millis(300));
-    Ok(())
-}
-
-async fn bench() -> anyhow::Result<()> {
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() -> anyhow::Result<()> {
+    let settings = settings(std::env::args().skip(1).collect())?;
     let hub = FakeHub::start(Mode::Accept).await;
-    let dir = std::env::temp_dir().join(format!("edge-agent-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-
-    println!("measuring resident memory: 1 sample/s, connected, 15 s");
-    let mut child = spawn_agent(&hub, &dir.join("rss.redb"), "1")?;
-    wait_for_samples(&hub, 1).await?;
-    sleep(Duration::from_secs(15)).await;
-    let (rss, peak) = memory_kib(child.id())?;
-    stop(&mut child)?;
-
-    println!("measuring CPU per sample: 100 samples/s, 20 s");
-    let start_count = hub.accepted_seqs().len();
-    let mut child = spawn_agent(&hub, &dir.join("cpu.redb"), "0.01")?;
-    wait_for_samples(&hub, start_count + 1).await?;
-    let (cpu_before, count_before) = (cpu_seconds(child.id())?, hub.accepted_seqs().len());
-    sleep(Duration::from_secs(20)).await;
-    let (cpu_after, count_after) = (cpu_seconds(child.id())?, hub.accepted_seqs().len());
-    stop(&mut child)?;
-    let samples = (count_after - count_before) as f64;
-    let per_sample = |before: f64, after: f64| (after - before) / samples * 1e6;
-    let (user_us, system_us) = (
-        per_sample(cpu_before.0, cpu_after.0),
-        per_sample(cpu_before.1, cpu_after.1),
-    );
-    let per_sample_us = user_us + system_us;
-
-    let _ = std::fs::remove_dir_all(&dir);
+    let mut measured = Vec::new();
+    for binary in &settings.binaries {
+        println!("measuring {}", binary.display());
+        measured.push(measure(&hub, binary, &settings).await?);
+    }
     println!();
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!(
-        "| resident memory, connected, 1 Hz (VmRSS) | {:.1} MiB |",
-        rss as f64 / 1024.0
-    );
-    println!(
-        "| peak resident memory (VmHWM) | {:.1} MiB |",
-        peak as f64 / 1024.0
-    );
-    println!(
-        "| CPU time per sample (at 100 Hz, {samples} samples) | {per_sample_us:.0} µs ({user_us:.0} user + {system_us:.0} system) |"
-    );
-    println!(
-        "| CPU load at 1 Hz (estimate) | {:.3} % |",
-        per_sample_us / 1e6 * 100.0
-    );
+    print!("{}", report::table(&measured));
     Ok(())
 }
 
-fn spawn_agent(hub: &FakeHub, store: &Path, interval: &str) -> anyhow::Result<Child> {
-    let token = generate_token(TokenKind::Device, |buf| {
-        for (i, byte) in buf.iter_mut().enumerate() {
-            *byte = (i * 7 + 3) as u8;
+fn settings(args: Vec<String>) -> anyhow::Result<Settings> {
+    let beside_this = || -> anyhow::Result<PathBuf> {
+        let exe = std::env::current_exe()?;
+        let release_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .context("no target directory")?;
+        Ok(release_dir.join("edge-agent"))
+    };
+    let binaries = match args.as_slice() {
+        [] => vec![beside_this()?],
+        [flag, baseline] if flag == "--compare" => vec![baseline.into(), beside_this()?],
+        [flag, baseline, agent] if flag == "--compare" => vec![baseline.into(), agent.into()],
+        [agent] if !agent.starts_with('-') => vec![agent.into()],
+        _ => bail!("usage: agent-bench [--compare BASELINE] [AGENT]"),
+    };
+    for binary in &binaries {
+        if !binary.is_file() {
+            bail!(
+                "no agent binary at {} (cargo build --release -p edge-agent)",
+                binary.display()
+            );
         }
-    });
-    let child = Command::new(std::env::current_exe()?)
-        .arg("--agent")
-        .env_clear()
-        .env("DEVICE_ID", "bench")
-        .env("API_TOKEN", token)
-        .env("SERVER_URL", hub.url())
-        .env("EDGE_STORE__PATH", store)
-        .env("EDGE_SAMPLE_INTERVAL_SECS", interval)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting the agent")?;
-    Ok(child)
+    }
+    let seconds = |name: &str, default: u64| -> anyhow::Result<Duration> {
+        let value = std::env::var(name).map_or(Ok(default), |v| {
+            v.parse().with_context(|| format!("{name}={v}"))
+        })?;
+        Ok(Duration::from_secs(value))
+    };
+    Ok(Settings {
+        binaries,
+        window: seconds("AGENT_BENCH_SECS", 60)?,
+        fsync_window: seconds("AGENT_BENCH_FSYNC_SECS", 20)?,
+        fast_window: seconds("AGENT_BENCH_FAST_SECS", 10)?,
+        block_device: std::env::var("AGENT_BENCH_BLOCKDEV")
+            .ok()
+            .filter(|d| !d.is_empty()),
+        store_dir: std::env::var_os("AGENT_BENCH_STORE_DIR")
+            .map_or_else(std::env::temp_dir, PathBuf::from),
+    })
 }
 
-async fn wait_for_samples(hub: &FakeHub, count: usize) -> anyhow::Result<()> {
+/// All figures of one binary: the 1 Hz window, then fsyncs on the same process, then a 100 samples/s run.
+async fn measure(hub: &FakeHub, binary: &Path, settings: &Settings) -> anyhow::Result<Figures> {
+    let dir = settings
+        .store_dir
+        .join(format!("edge-agent-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let device = settings.block_device.as_deref();
+
+    println!("  1 sample/s for {} s", settings.window.as_secs());
+    let mut agent = Agent::start(hub, binary, &dir.join("slow"), "1").await?;
+    let slow = agent.window(hub, settings.window, device).await?;
+    let (rss_kib, hwm_kib) = probe::memory_kib(agent.pid())?;
+    println!("  fsyncs for {} s", settings.fsync_window.as_secs());
+    let fsyncs = count_fsyncs(agent.pid(), settings.fsync_window).await;
+    agent.stop()?;
+
+    println!("  100 samples/s for {} s", settings.fast_window.as_secs());
+    let mut agent = Agent::start(hub, binary, &dir.join("fast"), "0.01").await?;
+    let fast = agent.window(hub, settings.fast_window, None).await?;
+    agent.stop()?;
+    let stripped_bytes = stripped_size(binary, &dir.join("strip"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (device_bytes_per_sample, device_writes_per_sample) = slow.device_per_sample();
+    Ok(Figures {
+        binary: binary.display().to_string(),
+        size_bytes: std::fs::metadata(binary)?.len(),
+        stripped_bytes,
+        samples: slow.samples,
+        window_s: slow.seconds,
+        write_bytes_per_sample: slow.write_bytes_per_sample(),
+        write_calls_per_sample: slow.write_calls_per_sample(),
+        device_bytes_per_sample,
+        device_writes_per_sample,
+        cpu_percent: slow.cpu_percent(),
+        rss_kib,
+        hwm_kib,
+        fsyncs_per_hour: fsyncs.as_ref().ok().copied(),
+        fsync_note: fsyncs.err(),
+        cpu_us_per_sample_fast: fast.cpu_us_per_sample(),
+    })
+}
+
+/// fsync + fdatasync of `pid` and its threads over `window`, per hour; strace attaches and detaches.
+async fn count_fsyncs(pid: u32, window: Duration) -> Result<f64, String> {
+    let summary_file = std::env::temp_dir().join(format!("agent-bench-strace-{pid}.txt"));
+    let tracer = Command::new("strace")
+        .args(["-f", "-c", "-e", "trace=fsync,fdatasync", "-o"])
+        .arg(&summary_file)
+        .args(["-p", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let mut tracer = match tracer {
+        Ok(tracer) => tracer,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("not measured (strace missing)".into());
+        }
+        Err(e) => return Err(format!("not measured (strace: {e})")),
+    };
+    sleep(Duration::from_millis(300)).await; // attached to every thread
+    let started = Instant::now();
+    sleep(window).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let interrupted = Command::new("kill")
+        .args(["-INT", &tracer.id().to_string()])
+        .status();
+    let _ = tracer.wait();
+    let summary = std::fs::read_to_string(&summary_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&summary_file);
+    match interrupted {
+        Ok(status) if status.success() && summary.contains("total") => Ok(report::per_hour(
+            probe::strace_calls(&summary, &["fsync", "fdatasync"]),
+            seconds,
+        )),
+        _ => Err(format!(
+            "not measured (strace could not attach; ptrace allowed?): {}",
+            summary.trim()
+        )),
+    }
+}
+
+/// The binary's size after `strip`, when `strip` is on PATH and understands it.
+fn stripped_size(binary: &Path, scratch: &Path) -> Option<u64> {
+    std::fs::create_dir_all(scratch).ok()?;
+    let out = scratch.join("stripped");
+    let status = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(binary)
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let size = std::fs::metadata(&out).ok().map(|m| m.len());
+    status.success().then_some(size).flatten()
+}
+
+/// One agent process against the fake hub.
+struct Agent {
+    child: Child,
+}
+
+impl Agent {
+    /// Starts `binary` with its store at `store`, sampling every `interval` s, and waits for its first ack.
+    async fn start(
+        hub: &FakeHub,
+        binary: &Path,
+        store: &Path,
+        interval: &str,
+    ) -> anyhow::Result<Self> {
+        let token = generate_token(TokenKind::Device, |buf| {
+            for (i, byte) in buf.iter_mut().enumerate() {
+                *byte = (i * 7 + 3) as u8;
+            }
+        });
+        let before = hub.accepted_seqs().len();
+        let child = Command::new(binary)
+            .env_clear()
+            .env("DEVICE_ID", "bench")
+            .env("API_TOKEN", token)
+            .env("SERVER_URL", hub.url())
+            .env("EDGE_STORE__PATH", store)
+            .env("EDGE_SAMPLE_INTERVAL_SECS", interval)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut agent = Self { child };
+        if let Err(e) = wait_for_acks(hub, before + 1).await {
+            let _ = agent.stop();
+            return Err(e);
+        }
+        Ok(agent)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's counters over `length`, with the samples the hub accepted meanwhile.
+    async fn window(
+        &self,
+        hub: &FakeHub,
+        length: Duration,
+        device: Option<&str>,
+    ) -> anyhow::Result<Window> {
+        let (acked, start, started) = (
+            hub.accepted_seqs().len(),
+            Snapshot::take(self.pid(), device)?,
+            Instant::now(),
+        );
+        sleep(length).await;
+        let end = Snapshot::take(self.pid(), device)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let samples = (hub.accepted_seqs().len() - acked) as u64;
+        if samples == 0 {
+            bail!("the hub accepted no sample in {seconds:.0} s");
+        }
+        Ok(Window {
+            start,
+            end,
+            samples,
+            seconds,
+        })
+    }
+
+    /// SIGTERM, as systemd stops it; the agent must exit 0.
+    fn stop(&mut self) -> anyhow::Result<()> {
+        Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()?;
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("the agent exited with {status}");
+        }
+        Ok(())
+    }
+}
+
+async fn wait_for_acks(hub: &FakeHub, count: usize) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while hub.accepted_seqs().len() < count {
         if Instant::now() > deadline {
-            bail!("the agent did not connect within 30 s");
+            bail!("the agent did not deliver a sample within 30 s");
         }
-        sleep(Duration::from_millis(50)).await;
+        sleep(Duration::from_millis(20)).await;
     }
     Ok(())
-}
-
-/// Closes the agent's stdin (its shutdown signal) and waits for it.
-fn stop(child: &mut Child) -> anyhow::Result<()> {
-    drop(child.stdin.take());
-    let status = child.wait()?;
-    if !status.success() {
-        bail!("the agent exited with {status}");
-    }
-    Ok(())
-}
-
-/// (VmRSS, VmHWM) of `pid`, in KiB.
-fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| -> anyhow::Result<u64> {
-        let line = status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .context("no such field")?;
-        let kib = line.split_whitespace().nth(1).context("no value")?;
-        Ok(kib.parse()?)
-    };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// (user, system) CPU time of `pid`, in seconds.
-fn cpu_seconds(pid: u32) -> anyhow::Result<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-    let rest = stat.rsplit_once(')').context("malformed stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let user = fields[11].parse::<f64>()? / TICKS_PER_SECOND;
-    let system = fields[12].parse::<f64>()? / TICKS_PER_SECOND;
-    Ok((user, system))
 }
