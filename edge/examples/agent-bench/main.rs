@@ -221,6 +221,7 @@ impl Agent {
             .env("EDGE_SAMPLE_INTERVAL_SECS", interval)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
@@ -273,6 +274,16 @@ impl Agent {
             bail!("the agent exited with {status}");
         }
         Ok(())
+    }
+}
+
+/// An agent left running by an error on the way is killed, not orphaned.
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
