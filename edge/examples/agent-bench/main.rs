@@ -268,7 +268,8 @@ impl Agent {
     fn stop(&mut self) -> anyhow::Result<()> {
         Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
-            .status()?;
+            .status()
+            .context("running kill -TERM (is `kill` on PATH?)")?;
         let status = self.child.wait()?;
         if !status.success() {
             bail!("the agent exited with {status}");
