@@ -18,6 +18,7 @@ pub mod endpoint;
 mod event_loop;
 pub mod gpio;
 mod link;
+pub mod log_filter;
 pub mod outbox;
 mod sampler;
 pub mod sensors;

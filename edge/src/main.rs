@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use edge_agent::config::{AgentConfig, ConfigFile, DEFAULT_CONFIG_PATH};
-use tracing_subscriber::EnvFilter;
 
 /// `EX_CONFIG` from sysexits.h: the systemd unit does not restart on it.
 const EXIT_CONFIG: u8 = 78;
@@ -123,13 +122,21 @@ fn config_file(mut args: impl Iterator<Item = String>) -> Result<Option<ConfigFi
 }
 
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let (filter, warning) = edge_agent::log_filter::log_filter(rust_log.as_deref());
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE) // `filter` decides
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        .finish()
+        .with(filter)
         .init();
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
+    }
 }
 
 /// One thread for the event loop and a small blocking pool for sensor reads and the store.

@@ -196,42 +196,64 @@ mod tests {
             .expect("the configured field"))
     }
 
+    /// The worked examples of both datasheets use a 2 mΩ shunt and a 1 mA current LSB (a 32.768 A maximum here).
+    fn datasheet_example() -> Ina2xxConfig {
+        config(0.002, 32.768)
+    }
+
+    /// TI INA226 SBOS547, "Configure/Measure/Calculate Example", Table 1, pp. 15–16: CAL A00h; a conversion of
+    /// shunt 1F40h and bus 2570h gives current 2710h and power 12B8h (Equations 3 and 4), read as 20 mV, 11.98 V,
+    /// 10 A and 119.8 W (the table's "119.82W" is a slip for 4792 × 25 mW).
     #[test]
-    fn ina226_reads_the_datasheet_example_through_the_driver() {
+    fn ina226_reads_table_1_through_the_driver() {
         let chip = FakeIna::new(Chip::Ina226);
-        let mut sensor = PowerMonitor::with_i2c(Chip::Ina226, &config(0.002, 32.768), chip.clone())
+        let mut sensor = PowerMonitor::with_i2c(Chip::Ina226, &datasheet_example(), chip.clone())
             .expect("opens");
-        assert_eq!(chip.register(0x05), 2560, "calibration written");
-        chip.set_measurement(2000, 9600, 1200, 2500);
+        assert_eq!(chip.register(0x05), 0x0A00, "calibration written");
+        chip.convert(0x1F40, 0x2570);
+        assert_eq!((chip.register(0x04), chip.register(0x03)), (0x2710, 0x12B8));
         let value = read(&mut sensor).expect("reads");
         assert_eq!(
             value,
-            json!({"bus_voltage_v": 12.0, "shunt_voltage_mv": 5.0, "current_a": 2.5, "power_w": 30.0})
+            json!({"bus_voltage_v": 11.98, "shunt_voltage_mv": 20.0, "current_a": 10.0, "power_w": 119.8})
         );
         assert_eq!(sensor.name(), "ina226@1:0x40");
     }
 
+    /// TI INA219 SBOS448F, "Configure/Measure/Calculate Example", Table 3, p. 24: the driver resets the chip (the
+    /// configuration returns to its power-on 399Fh, SBOS448F p. 26) and writes Cal 5000h; a conversion of shunt
+    /// 07D0h and bus 5D98h gives current 2710h and power 1766h, read as 20 mV, 11.98 V, 10 A and 119.8 W.
     #[test]
-    fn ina219_resets_calibrates_and_decodes_through_the_driver() {
+    fn ina219_resets_calibrates_and_reads_table_3_through_the_driver() {
         let chip = FakeIna::new(Chip::Ina219);
-        let mut sensor =
-            PowerMonitor::with_i2c(Chip::Ina219, &config(0.1, 3.2), chip.clone()).expect("opens");
-        assert_eq!(chip.register(0x05), 4194, "calibration written");
-        // 12 V with CNVR set; 50 mV across 0.1 ohm = 0.5 A = 5120 counts of 97.66 µA; 6 W = 3072 counts of 1.953 mW.
-        chip.set_measurement(5000, 3000 << 3 | 0b10, 3072, 5120);
+        chip.set_register(0x00, 0x019F); // Table 3, step 1: left over from an earlier program
+        chip.set_register(0x05, 0x1234);
+        let mut sensor = PowerMonitor::with_i2c(Chip::Ina219, &datasheet_example(), chip.clone())
+            .expect("opens");
+        assert_eq!(
+            chip.register(0x00),
+            0x399F,
+            "reset to the power-on configuration"
+        );
+        assert_eq!(chip.register(0x05), 0x5000, "calibration written");
+        chip.convert(0x07D0, 0x5D98);
+        assert_eq!((chip.register(0x04), chip.register(0x03)), (0x2710, 0x1766));
         let value = read(&mut sensor).expect("reads");
         assert_eq!(
             value,
-            json!({"bus_voltage_v": 12.0, "shunt_voltage_mv": 50.0, "current_a": 0.5, "power_w": 6.0})
+            json!({"bus_voltage_v": 11.98, "shunt_voltage_mv": 20.0, "current_a": 10.0, "power_w": 119.8})
         );
     }
 
+    /// OVF (SBOS448F p. 30): at the power-on gain the shunt reads up to 320 mV (7D00h); with Table 3's Cal the chip's
+    /// current, 32000 × 20480 / 4096 = 160000, does not fit its register, so the chip flags the math overflow.
     #[test]
     fn ina219_math_overflow_is_an_error_not_a_value() {
         let chip = FakeIna::new(Chip::Ina219);
-        let mut sensor =
-            PowerMonitor::with_i2c(Chip::Ina219, &config(0.1, 3.2), chip.clone()).expect("opens");
-        chip.set_measurement(5000, 3000 << 3 | 0b11, 0, 0);
+        let mut sensor = PowerMonitor::with_i2c(Chip::Ina219, &datasheet_example(), chip.clone())
+            .expect("opens");
+        chip.convert(0x7D00, 0x5D98);
+        assert_eq!(chip.register(0x02) & 1, 1, "OVF set by the conversion");
         let err = read(&mut sensor).expect_err("overflow").to_string();
         assert!(err.contains("raise max_current_a"), "{err}");
     }
