@@ -95,7 +95,7 @@ impl fmt::Display for DisconnectReason {
             Self::ConnectTimeout => f.write_str("no handshake within the connect timeout"),
             Self::AuthRejected(status) => write!(
                 f,
-                "authentication failed (HTTP {status}): the hub refused the token; check API_TOKEN and DEVICE_ID"
+                "authentication failed (HTTP {status}): the hub refused the token; check the device token (api_token_file, the api_token credential or API_TOKEN) and DEVICE_ID"
             ),
             Self::HandshakeRejected {
                 status,
@@ -114,7 +114,7 @@ impl fmt::Display for DisconnectReason {
                 f.write_str("replaced (close 4000): another agent is connected with this DEVICE_ID")
             }
             Self::Revoked => f.write_str(
-                "revoked (close 4001): the hub disabled this device's token; check API_TOKEN",
+                "revoked (close 4001): the hub disabled this device's token; check the device token (api_token_file, the api_token credential or API_TOKEN)",
             ),
             Self::Closed(code, reason) => {
                 write!(f, "the hub closed the connection ({code} {reason:?})")
