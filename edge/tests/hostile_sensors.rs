@@ -200,23 +200,24 @@ async fn a_sensor_program_never_sees_the_agent_token_or_settings() {
     );
     std::fs::write(dir.path().join("config.toml"), config).expect("write the config");
     let token = device_token();
-    let mut agent = tokio::process::Command::new(env!("CARGO_BIN_EXE_edge-agent"))
-        .arg("--config")
-        .arg(dir.path().join("config.toml"))
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("DEVICE_ID", DEVICE_ID)
-        .env("API_TOKEN", &token)
-        .env("SERVER_URL", hub.url())
-        .env("EDGE_STORE__PATH", dir.path().join("samples.redb"))
-        .env("EDGE_CONNECTION__BACKOFF_BASE_SECS", "0.1")
-        .env("HOSTILE_PROBE", "inherited")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the agent binary");
+    let mut agent =
+        edge_agent::testing::agent_process(std::path::Path::new(env!("CARGO_BIN_EXE_edge-agent")))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DEVICE_ID", DEVICE_ID)
+            .env("API_TOKEN", &token)
+            .env("SERVER_URL", hub.url())
+            .env("EDGE_STORE__PATH", dir.path().join("samples.redb"))
+            .env("EDGE_CONNECTION__BACKOFF_BASE_SECS", "0.1")
+            .env("HOSTILE_PROBE", "inherited")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the agent binary");
     let deadline = Instant::now() + Duration::from_secs(60);
     while hub.record().accepted.is_empty() {
         assert!(Instant::now() < deadline, "no sample from the agent binary");

@@ -30,7 +30,8 @@ fn write_token(path: &Path, token: &str) {
 fn agent(dir: &Path, server_url: &str, vars: &[(&str, &Path)]) -> Command {
     let config = dir.join("config.toml");
     std::fs::write(&config, CONFIG).expect("write the config");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_edge-agent"));
+    let mut command =
+        edge_agent::testing::agent_process(std::path::Path::new(env!("CARGO_BIN_EXE_edge-agent")));
     command
         .arg("--config")
         .arg(&config)
