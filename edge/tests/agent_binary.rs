@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use edge_agent::testing::{DEVICE_ID, FakeHub, Mode, device_token, scratch_dir};
+use edge_agent::testing::{
+    DEVICE_ID, FakeHub, Mode, agent_binary, agent_process, device_token, scratch_dir,
+};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 use tokio::time::{Instant, sleep, timeout};
@@ -38,21 +40,8 @@ field = "cabinet"
 
 /// The binary and the command line that runs it: `EDGE_AGENT_RUNNER` words, then the binary.
 fn agent_command() -> (PathBuf, Command) {
-    let binary = std::env::var_os("EDGE_AGENT_BIN").map_or_else(
-        || PathBuf::from(env!("CARGO_BIN_EXE_edge-agent")),
-        PathBuf::from,
-    );
-    let runner = std::env::var("EDGE_AGENT_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let command = match words.next() {
-        Some(program) => {
-            let mut command = Command::new(program);
-            command.args(words).arg(&binary);
-            command
-        }
-        None => Command::new(&binary),
-    };
-    (binary, command)
+    let built = Path::new(env!("CARGO_BIN_EXE_edge-agent"));
+    (agent_binary(built), agent_process(built))
 }
 
 fn start_agent(hub: &FakeHub, dir: &Path, token: &str) -> (PathBuf, Child) {

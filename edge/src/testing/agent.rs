@@ -185,11 +185,15 @@ pub fn prefill(store: &Path, count: u64, bytes: usize) {
     }
 }
 
-/// A command that runs the agent binary `built` (the tests' `CARGO_BIN_EXE_edge-agent`), or `EDGE_AGENT_BIN` if
-/// set, behind the words of `EDGE_AGENT_RUNNER` if set (`scripts/cross-test` runs the aarch64 build under
-/// `qemu-aarch64` that way).
+/// The agent binary to run: `EDGE_AGENT_BIN` if set, else `built` (the tests' `CARGO_BIN_EXE_edge-agent`).
+pub fn agent_binary(built: &Path) -> PathBuf {
+    std::env::var_os("EDGE_AGENT_BIN").map_or_else(|| built.to_owned(), PathBuf::from)
+}
+
+/// A command that runs [`agent_binary`] behind the words of `EDGE_AGENT_RUNNER` if set (`scripts/cross-test`
+/// runs the aarch64 build under `qemu-aarch64` that way).
 pub fn agent_process(built: &Path) -> tokio::process::Command {
-    let binary = std::env::var_os("EDGE_AGENT_BIN").map_or_else(|| built.to_owned(), PathBuf::from);
+    let binary = agent_binary(built);
     let runner = std::env::var("EDGE_AGENT_RUNNER").unwrap_or_default();
     let mut words = runner.split_whitespace();
     match words.next() {

@@ -18,8 +18,8 @@ mod hub_state;
 mod lock;
 
 pub use agent::{
-    Counter, DEVICE_ID, RunningAgent, agent_process, assert_contiguous_from_1, config,
-    device_token, prefill, scratch_dir, store_in,
+    Counter, DEVICE_ID, RunningAgent, agent_binary, agent_process, assert_contiguous_from_1,
+    config, device_token, prefill, scratch_dir, store_in,
 };
 pub use capture::Captured;
 pub use fake_hub::FakeHub;
