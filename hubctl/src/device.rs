@@ -197,7 +197,8 @@ fn devices_table(devices: &[Value]) -> String {
     rows_table(&columns, devices, "no devices\n")
 }
 
-/// One device, a field per line; with the storage meter when the hub keeps history.
+/// One device, a field per line; with the storage meter when the hub keeps history, and the device's counters
+/// when the hub counts.
 fn device_text(device: &Value) -> String {
     let pairs = [
         ("device", "device_id"),
@@ -221,13 +222,50 @@ fn device_text(device: &Value) -> String {
     let stored = meter
         .into_iter()
         .flat_map(|m| storage.map(|(n, k)| (n, m, k)));
-    let rows: Vec<Vec<String>> = pairs
+    let mut rows: Vec<Vec<String>> = pairs
         .iter()
         .map(|&(name, key)| (name, device, key))
         .chain(stored)
         .map(|(name, object, key)| vec![name.to_owned(), field(object, key)])
         .collect();
+    if let Some(counters) = device.get("counters").filter(|c| c.is_object()) {
+        rows.extend(counter_rows(counters));
+    }
     table(&[], &rows)
+}
+
+/// The device's counters (totals since `since`, surviving the hub's restarts), a row each; counts by code as
+/// `code×count` pairs.
+fn counter_rows(counters: &Value) -> Vec<Vec<String>> {
+    let counts = [
+        ("counting since", "since"),
+        ("connections", "device_connections"),
+        ("frames in", "device_frames"),
+        ("bytes in", "device_bytes"),
+        ("samples accepted", "samples_accepted"),
+        ("refused by code", "frames_refused"),
+        ("dashboards", "dashboard_connections"),
+        ("commands relayed", "commands_relayed"),
+        ("command results", "command_results"),
+        ("closes by code", "closes"),
+        ("rows written, all", "rows_written"),
+        ("rows read, all", "rows_read"),
+    ];
+    counts
+        .iter()
+        .map(|&(name, key)| {
+            let value = match counters.get(key) {
+                Some(Value::Object(by_code)) if by_code.is_empty() => "none".to_owned(),
+                Some(Value::Object(by_code)) => by_code
+                    .iter()
+                    .map(|(code, count)| format!("{code}×{count}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => field(counters, key),
+            };
+            vec![name.to_owned(), value]
+        })
+        .collect()
 }
 
 /// What `device disable` or `device enable` did; as JSON the device as the admin API shows it.

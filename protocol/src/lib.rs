@@ -11,6 +11,7 @@ pub mod api;
 pub mod command;
 pub mod dashboard;
 pub mod device;
+pub mod device_counters;
 pub mod device_id;
 pub mod error_body;
 pub mod error_frame;
@@ -30,6 +31,7 @@ pub use dashboard::{
     DashboardMessage, DashboardTelemetry, HubToDashboard, Presence, PresenceReason, Snapshot,
 };
 pub use device::{Ack, Batch, DeviceMessage, HubToDevice, Stored, Telemetry};
+pub use device_counters::DeviceCounters;
 pub use device_id::{DeviceId, InvalidDeviceId, MAX_DEVICE_ID_LEN};
 pub use error_body::{ErrorBody, HttpErrorCode};
 pub use error_frame::{ErrorCode, ErrorFrame};

@@ -35,7 +35,25 @@ fn device_row(device_id: &str, online: bool, storage: Option<StorageMeter>) -> D
         last_seq: online.then_some(42),
         sync_pending: false,
         storage,
+        counters: None,
     }
+}
+
+fn counters() -> DeviceCounters {
+    let mut counters = DeviceCounters::starting("2026-02-01T10:05:00.000Z");
+    counters.device_connections = 3;
+    counters.device_frames = 3620;
+    counters.device_bytes = 905_000;
+    counters.samples_accepted = 3600;
+    counters.frames_refused.insert("invalid_json".into(), 2);
+    counters.dashboard_connections = 4;
+    counters.commands_relayed = 1;
+    counters.command_results = 1;
+    counters.closes.insert("1000".into(), 2);
+    counters.closes.insert("1006".into(), 1);
+    counters.rows_read = 40;
+    counters.rows_written = 31;
+    counters
 }
 
 fn meter() -> StorageMeter {
@@ -65,6 +83,9 @@ fn admin_devices() {
         },
     );
     check("admin_device", &device_row("ems_001", true, Some(meter())));
+    let mut counted = device_row("ems_001", true, Some(meter()));
+    counted.counters = Some(counters());
+    check("admin_device_counters", &counted);
     let mut disabled = device_row("ems_002", false, None);
     disabled.disabled_at = Some("2026-02-02T08:00:00.000Z".into());
     disabled.sync_pending = true;

@@ -34,6 +34,6 @@ pub use edge_agent::testing::RunningAgent;
 pub use http::HttpResponse;
 pub use hub_server::HubServer;
 pub use hubctl::{Access, DashboardScope, ProvisionedDashboardToken, ProvisionedDevice};
-pub use logs::Logs;
+pub use logs::{Logs, events_where, worker_events};
 pub use provisioning::Provisioner;
 pub use ws_client::{ConnectError, Received, Refusal, WsClient};

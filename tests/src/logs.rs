@@ -83,9 +83,44 @@ impl Logs {
             .expect("spawn a log drain thread")
     }
 
+    /// The Worker's log events so far: every line that is a JSON object with an `event` (see
+    /// [`worker_events`]).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        worker_events(&self.text())
+    }
+
     fn text(&self) -> MutexGuard<'_, String> {
         self.shared.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// A logged line without the drain's `[out] ` or `[err] ` tag.
+pub fn untagged(line: &str) -> &str {
+    ["[out] ", "[err] "]
+        .iter()
+        .find_map(|tag| line.strip_prefix(tag))
+        .unwrap_or(line)
+}
+
+/// The Worker's log events in `text`: each line (tag stripped) that parses as a JSON object with a string
+/// `event`, in order. The Worker logs nothing else (docs/operations.md).
+pub fn worker_events(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(untagged(line)).ok())
+        .filter(|value| value.get("event").is_some_and(serde_json::Value::is_string))
+        .collect()
+}
+
+/// The events named `event` among `events` whose fields include every `(key, value)` of `with`.
+pub fn events_where<'a>(
+    events: &'a [serde_json::Value],
+    event: &str,
+    with: &[(&str, serde_json::Value)],
+) -> Vec<&'a serde_json::Value> {
+    events
+        .iter()
+        .filter(|e| e["event"] == event && with.iter().all(|(k, v)| e.get(*k) == Some(v)))
+        .collect()
 }
 
 impl std::fmt::Debug for Logs {
@@ -113,6 +148,21 @@ mod tests {
             logs.snapshot(),
             "[out] first\n[out] Ready on http://127.0.0.1:4242\n"
         );
+    }
+
+    #[test]
+    fn worker_events_are_the_json_lines_with_an_event() {
+        let logs = Logs::default();
+        logs.push_line(r#"[out] {"event":"auth_refused","reason":"wrong token"}"#);
+        logs.push_line("[out] [wrangler:info] GET /admin/devices 200 OK (3ms)");
+        logs.push_line(r#"[err] {"no_event":1}"#);
+        logs.push_line(r#"{"event":"metric","blob1":"device_connected"}"#);
+        let events = logs.events();
+        assert_eq!(events.len(), 2);
+        let found = events_where(&events, "auth_refused", &[("reason", "wrong token".into())]);
+        assert_eq!(found.len(), 1);
+        assert!(events_where(&events, "auth_refused", &[("reason", "other".into())]).is_empty());
+        assert_eq!(untagged("[err] x"), "x");
     }
 
     #[test]

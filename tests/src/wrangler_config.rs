@@ -25,7 +25,9 @@ impl std::fmt::Display for NoTopLevelMain {
 
 impl std::error::Error for NoTopLevelMain {}
 
-/// The project's wrangler.toml (`project_toml`) for a local `wrangler dev`: without its `[build]` table, with
+/// The project's wrangler.toml (`project_toml`) for a local `wrangler dev`: without its `[build]` table and its
+/// Analytics Engine datasets (locally the Worker then logs its fleet metrics, which tests read; `wrangler dev`
+/// would bind a stand-in that keeps nothing), with
 /// `main` at `main` and the `[assets]` directory (if it has one) at `assets`. Both paths should be absolute,
 /// since wrangler resolves relative ones against the config's own directory.
 pub fn local_config(
@@ -62,7 +64,8 @@ fn without_build_step(project_toml: &str, main_path: &Path) -> Result<String, No
         let trimmed = line.trim_start();
         if trimmed.starts_with('[') {
             in_table = true;
-            in_build_table = is_build_table_header(trimmed);
+            in_build_table = is_build_table_header(trimmed)
+                || array_table_name(trimmed) == Some("analytics_engine_datasets");
         }
         if in_build_table {
             continue;
@@ -158,6 +161,12 @@ fn table_name(line: &str) -> Option<&str> {
     rest.split_once(']').map(|(name, _)| name.trim())
 }
 
+/// The name of the array of tables a `[[name]]` header adds to; `None` for other lines.
+fn array_table_name(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("[[")?;
+    rest.split_once("]]").map(|(name, _)| name.trim())
+}
+
 /// `key = ...` (bare key only).
 fn is_key(line: &str, key: &str) -> bool {
     line.strip_prefix(key)
@@ -188,6 +197,13 @@ maintenance = "not main"
 
 [build.upload]
 format = "modules"
+
+[[analytics_engine_datasets]]
+binding = "FLEET_METRICS"
+dataset = "telemetry_hub_fleet"
+
+[[d1_databases]]
+binding = "SECOND"
 "#;
 
     #[test]
@@ -198,6 +214,14 @@ format = "modules"
         assert!(!out.contains("worker/build/index.js"), "{out}");
         assert!(out.contains("[[d1_databases]]\nbinding = \"DB\""), "{out}");
         assert!(out.contains("maintenance = \"not main\""), "{out}");
+        assert!(
+            !out.contains("FLEET_METRICS") && !out.contains("analytics_engine"),
+            "the metrics dataset is left out locally: {out}"
+        );
+        assert!(
+            out.contains("[[d1_databases]]\nbinding = \"SECOND\""),
+            "{out}"
+        );
         assert!(out.contains("compatibility_date"), "{out}");
         assert!(!out.contains("[build.upload]"), "{out}");
     }

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use hub_e2e::{Access, DashboardScope, HubServer, WsClient};
+use hub_e2e::{Access, DashboardScope, HubServer, WsClient, events_where, worker_events};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -701,7 +701,18 @@ async fn tokens_never_reach_logs_or_the_database() {
     assert_eq!(refusal.status, 403);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logs = hub().logs();
-    assert!(logs.contains("auth refused"), "refusals are logged");
+    let refusals = events_where(
+        &worker_events(&logs),
+        "auth_refused",
+        &[
+            ("device_id", json!("leak-dev")),
+            ("reason", json!("wrong token")),
+        ],
+    );
+    assert!(
+        !refusals.is_empty(),
+        "refusals are logged with id and reason"
+    );
     for secret in [
         token,
         wrong,

@@ -14,7 +14,7 @@ use telemetry_protocol::admin::{
 use telemetry_protocol::limits::ADMIN_DEVICE_PAGE_SIZE;
 use telemetry_protocol::{DeviceId, TokenId, TokenKind, check_token_format};
 use worker::wasm_bindgen::JsValue;
-use worker::{Date, Env, Request, Response, console_log};
+use worker::{Date, Env, Request, Response};
 
 use crate::access::{DeviceRecord, TokenHash};
 use crate::admin::{parse_create_dashboard_token, parse_create_device, parse_rotate};
@@ -22,10 +22,13 @@ use crate::clock::rfc3339_millis;
 use crate::config::TestFaults;
 use crate::d1::{self, DEVICE_RECORD_SQL};
 use crate::error::HubError;
+use crate::fleet_metrics;
 use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
 use crate::hub_client::{self, DeviceStatus};
 use crate::hub_sync::{sync_device, sync_revocation};
+use crate::log_event::{LogEvent, emit};
+use crate::metric_point::MetricPoint;
 use crate::random;
 use crate::request::{client_address, header, method};
 use crate::response::{internal, json_response};
@@ -51,18 +54,65 @@ pub async fn handle(
     faults: TestFaults,
     route: AdminRoute,
 ) -> AdminResult<Response> {
+    let started_ms = Date::now().as_millis();
     if let Err(error) = authenticate(&req, env) {
         if error == HubError::Forbidden {
             let client = client_address(&req);
             let guard = Guard::new(&client, TARGET).unavailable(faults.guard_unavailable);
             guard.refuse_if_known_blocked()?;
             guard.fail(env).await?;
-            console_log!("admin auth refused: reason=wrong token client={client}");
+            emit(
+                LogEvent::new("auth_refused")
+                    .with("endpoint", TARGET)
+                    .reason("wrong token")
+                    .client(&client)
+                    .code(403),
+            );
+            let point = MetricPoint::new("auth_refused")
+                .reason("wrong token")
+                .endpoint(TARGET)
+                .code(403);
+            fleet_metrics::record(env, &point);
         }
         return Err(error);
     }
     let op = route?;
-    let body = if method(&req) == HttpMethod::Post {
+    let (name, device_id) = (op.name(), op.device_id().cloned());
+    let outcome = run(op, &mut req, env, faults).await;
+    let code = match &outcome {
+        Ok(response) => response.status_code(),
+        Err(error) => error.status(),
+    };
+    note_admin_call(env, name, device_id.as_ref(), code, started_ms);
+    outcome
+}
+
+/// Logs and records one authenticated admin call (its operation, device, status and latency).
+fn note_admin_call(env: &Env, op: &str, device_id: Option<&DeviceId>, code: u16, started_ms: u64) {
+    let latency_ms = Date::now().as_millis().saturating_sub(started_ms);
+    let mut line = LogEvent::new("admin_call");
+    let mut point = MetricPoint::new("admin_call");
+    if let Some(id) = device_id {
+        line = line.device(id.as_str());
+        point = point.device(id.as_str());
+    }
+    emit(line.reason(op).code(code).latency_ms(latency_ms));
+    let point = point
+        .reason(op)
+        .endpoint(TARGET)
+        .code(code)
+        .latency_ms(latency_ms);
+    fleet_metrics::record(env, &point);
+}
+
+/// Reads the body and the `after` parameter and runs `op`.
+async fn run(
+    op: AdminOp,
+    req: &mut Request,
+    env: &Env,
+    faults: TestFaults,
+) -> AdminResult<Response> {
+    let body = if method(req) == HttpMethod::Post {
         req.text().await.map_err(|_| invalid_body())?
     } else {
         String::new()
@@ -222,6 +272,7 @@ async fn summarize(env: &Env, row: DeviceRow) -> DeviceSummary {
         last_seq: status.last_seq,
         sync_pending: row.sync_pending > 0.0,
         storage: status.storage,
+        counters: status.counters,
     }
 }
 

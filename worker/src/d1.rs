@@ -8,6 +8,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result, Env, Result};
 
 use crate::access::{DashboardRecord, DeviceRecord};
+use crate::log_event::{LogEvent, emit};
 
 /// Binding name of the D1 database.
 const DB_BINDING: &str = "DB";
@@ -104,7 +105,11 @@ where
         let Err(error) = &outcome else {
             break;
         };
-        worker::console_log!("D1 read failed, retrying in {pause_ms} ms: {error}");
+        emit(
+            LogEvent::new("d1_read_retry")
+                .with("pause_ms", pause_ms)
+                .error(error),
+        );
         worker::Delay::from(std::time::Duration::from_millis(pause_ms)).await;
         pause_ms *= 4;
         outcome = read().await;
@@ -171,8 +176,11 @@ pub async fn register_dashboard_session(env: &Env, token_id: &str, device_id: &D
     )
     .await;
     if let Err(error) = result {
-        worker::console_log!(
-            "recording a dashboard session of {token_id} on {device_id} failed: {error}"
+        emit(
+            LogEvent::new("dashboard_session_record_failed")
+                .device(device_id.as_str())
+                .with("token_id", token_id)
+                .error(error),
         );
     }
 }

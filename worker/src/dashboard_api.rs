@@ -26,7 +26,8 @@ pub async fn handle(
 ) -> Result<Response, HubError> {
     let gate = DashboardGate {
         target: TARGET,
-        log: "api auth refused:",
+        endpoint: "api",
+        device_id: None,
     };
     let (record, grant) =
         authorize_dashboard_bearer(&req, env, ctx, faults, gate, |presented| async move {

@@ -7,22 +7,54 @@
 use std::future::Future;
 
 use telemetry_protocol::{TokenKind, check_token_format};
-use worker::{Context, Env, Request, console_log};
+use worker::{Context, Date, Env, Request};
 
 use crate::access::{Denial, TokenHash};
 use crate::config::TestFaults;
 use crate::error::HubError;
+use crate::fleet_metrics;
 use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
+use crate::log_event::{LogEvent, emit};
+use crate::metric_point::MetricPoint;
 use crate::request::{client_address, header};
 
-/// Where a dashboard token is presented: the guard's target and how the log names a refusal there.
+/// Where a dashboard token is presented: the guard's target and how the log and the metrics name it.
 #[derive(Debug, Clone, Copy)]
 pub struct DashboardGate<'a> {
     /// The guard's target (`api`, or `dashboard:{id}` so that failures count with the socket's).
     pub target: &'a str,
-    /// The start of the log line of a refusal, e.g. `api auth refused:`.
-    pub log: &'a str,
+    /// The endpoint as the log names it: `api` or `history`.
+    pub endpoint: &'static str,
+    /// The device asked about, if the endpoint is about one.
+    pub device_id: Option<&'a str>,
+}
+
+impl DashboardGate<'_> {
+    /// Logs and counts a refusal (never the token); the one 403.
+    fn refused(&self, env: &Env, client: &str, reason: &str, started_ms: u64) -> HubError {
+        let latency_ms = Date::now().as_millis().saturating_sub(started_ms);
+        let mut line = LogEvent::new("auth_refused");
+        let mut point = MetricPoint::new("auth_refused");
+        if let Some(device_id) = self.device_id {
+            line = line.device(device_id);
+            point = point.device(device_id);
+        }
+        emit(
+            line.with("endpoint", self.endpoint)
+                .reason(reason)
+                .client(client)
+                .code(403)
+                .latency_ms(latency_ms),
+        );
+        let point = point
+            .reason(reason)
+            .endpoint(self.endpoint)
+            .code(403)
+            .latency_ms(latency_ms);
+        fleet_metrics::record(env, &point);
+        HubError::Forbidden
+    }
 }
 
 /// Checks the bearer dashboard token of `req` at `gate`. `decide` gets the token's hash once the guard allows a
@@ -45,13 +77,11 @@ where
         ..HandshakeHeaders::default()
     };
     let token = device_credential(&headers)?.token;
+    let started_ms = Date::now().as_millis();
     let client = client_address(req);
     let guard = Guard::new(&client, gate.target).unavailable(faults.guard_unavailable);
     guard.refuse_if_known_blocked()?;
-    let refused = |reason: &str| {
-        console_log!("{} reason={reason} client={client}", gate.log);
-        HubError::Forbidden
-    };
+    let refused = |reason: &str| gate.refused(env, &client, reason, started_ms);
     if check_token_format(token) != Ok(TokenKind::Dashboard) {
         guard.fail(env).await?;
         return Err(refused("wrong token"));

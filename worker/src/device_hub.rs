@@ -18,12 +18,13 @@ use telemetry_protocol::{
 };
 use worker::{
     Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketRequestResponsePair, console_log, durable_object,
+    WebSocketIncomingMessage, WebSocketRequestResponsePair, durable_object,
 };
 
 use crate::access::{Access, DeviceRecord};
 use crate::clock::rfc3339_millis;
 use crate::config::HubConfig;
+use crate::counter_book::CounterBook;
 use crate::fanout::RevokeFanout;
 use crate::flood::{DeviceBuckets, TokenBucket, command_flood, dashboard_flood};
 use crate::handoff::{HistoryRequest, Role};
@@ -32,6 +33,7 @@ use crate::hub_sockets::{
     Attachment, attachment, broadcast, live_device_sockets, send_json, to_json,
 };
 use crate::hub_store::HubStore;
+use crate::log_event::{LogEvent, emit, wire_name};
 use crate::session::{
     DashboardOutcome, DeviceOutcome, Inbound, Ingested, on_dashboard_frame, on_device_frame,
 };
@@ -52,6 +54,8 @@ pub struct HubCore {
     limits: RefCell<LiveLimits>,
     pub(crate) alarm_at: Cell<Option<u64>>,
     pub(crate) history: RefCell<HistoryMemory>,
+    /// What the object counted (see `hub_counters`).
+    pub(crate) counters: RefCell<CounterBook>,
 }
 
 /// Flood buckets, in memory: a flooding socket keeps the object awake, and a fresh object starts them full.
@@ -79,6 +83,7 @@ impl DurableObject for DeviceHub {
                 limits: RefCell::new(LiveLimits::default()),
                 alarm_at: Cell::new(None),
                 history: RefCell::default(),
+                counters: RefCell::new(CounterBook::new(&now_text())),
             }),
         }
     }
@@ -159,6 +164,7 @@ impl DurableObject for DeviceHub {
             .filter(|c| *c != 1005 && *c != 1006)
             .unwrap_or(1000);
         let _ = ws.close(Some(echo), Some("closed"));
+        self.core.note_socket_closed(&ws, u16::try_from(code).ok());
         self.core
             .on_socket_gone(&ws, PresenceReason::Disconnected)
             .await;
@@ -166,6 +172,7 @@ impl DurableObject for DeviceHub {
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.core.note_socket_closed(&ws, None);
         self.core.on_socket_gone(&ws, PresenceReason::Error).await;
         Ok(())
     }
@@ -207,11 +214,9 @@ impl HubCore {
             Inbound::Text(text) => text.len(),
             Inbound::Binary(len) => len,
         };
+        self.count(|book| book.device_frame(len));
         if let Some(refusal) = self.charge_device(attachment.socket_id, len, now) {
-            console_log!(
-                "device {device_id} went past a flood limit: {}",
-                refusal.message
-            );
+            self.note_flood(device_id, "device", "device_rate", &refusal.message);
             close_for_flood(ws, refusal, true);
             return Ok(());
         }
@@ -233,7 +238,8 @@ impl HubCore {
             DeviceOutcome::Samples(ingested) => {
                 // A group whose writes keep failing takes no more: without an ack the device keeps its samples.
                 if !ingested.accepted.is_empty() && self.history_full() {
-                    console_log!("history of {device_id} cannot be written; refusing samples");
+                    emit(LogEvent::new("history_full").device(device_id.as_str()));
+                    self.count(|book| book.refused("internal"));
                     let refusal =
                         ErrorFrame::new(ErrorCode::Internal, "storage unavailable; resend later");
                     send_json(ws, &HubToDevice::Error(refusal));
@@ -253,6 +259,7 @@ impl HubCore {
                         kept.push(sample);
                     }
                 }
+                self.count(|book| book.samples_accepted(kept.len()));
                 send_json(ws, &HubToDevice::Ack(ack));
                 let bytes_each = len / kept.len().max(1);
                 let resent_stored = self.keep_samples(kept, &resent, held, now, bytes_each);
@@ -266,12 +273,16 @@ impl HubCore {
             }
             DeviceOutcome::CommandResult(result) => {
                 self.complete_command(device_id, &result, now);
+                self.count(CounterBook::command_result);
                 broadcast(&self.state, &HubToDashboard::CommandResult(result));
             }
             DeviceOutcome::Pong => {
                 let _ = ws.send_with_str(PONG_TEXT);
             }
-            DeviceOutcome::Refused(error) => send_json(ws, &HubToDevice::Error(error)),
+            DeviceOutcome::Refused(error) => {
+                self.count(|book| book.refused(&wire_name(&error.code)));
+                send_json(ws, &HubToDevice::Error(error));
+            }
             DeviceOutcome::TooBig => {
                 let _ = ws.close(Some(CLOSE_MESSAGE_TOO_BIG), Some("message too big"));
             }
@@ -288,7 +299,9 @@ impl HubCore {
     ) {
         let now = now_ms();
         if !self.charge_dashboard(attachment.socket_id, now) {
-            close_for_flood(ws, dashboard_flood(&self.config.flood), false);
+            let refusal = dashboard_flood(&self.config.flood);
+            self.note_flood(device_id, "dashboard", "dashboard_frames", &refusal.message);
+            close_for_flood(ws, refusal, false);
             return;
         }
         let access = attachment.access.unwrap_or(Access::Read);
@@ -297,9 +310,12 @@ impl HubCore {
             DashboardOutcome::Forward(command) => {
                 let token = attachment.token_id.as_deref().unwrap_or("");
                 if !self.charge_command(token, now) {
-                    close_for_flood(ws, command_flood(&self.config.flood), false);
+                    let refusal = command_flood(&self.config.flood);
+                    self.note_flood(device_id, "dashboard", "commands", &refusal.message);
+                    close_for_flood(ws, refusal, false);
                     return;
                 }
+                self.count(CounterBook::command_relayed);
                 let text = to_json(&HubToDevice::Command(command));
                 for device in live_device_sockets(&self.state) {
                     let _ = device.send_with_str(&text);
@@ -308,14 +324,21 @@ impl HubCore {
             DashboardOutcome::Enqueue(command, ttl_s) => {
                 let token = attachment.token_id.as_deref().unwrap_or("");
                 if !self.charge_command(token, now) {
-                    close_for_flood(ws, command_flood(&self.config.flood), false);
+                    let refusal = command_flood(&self.config.flood);
+                    self.note_flood(device_id, "dashboard", "commands", &refusal.message);
+                    close_for_flood(ws, refusal, false);
                     return;
                 }
                 self.enqueue_command(ws, device_id, command, ttl_s, now)
                     .await;
             }
             DashboardOutcome::Cancel(id) => self.cancel_command(ws, device_id, &id, now),
-            DashboardOutcome::Reply(reply) => send_json(ws, &reply),
+            DashboardOutcome::Reply(reply) => {
+                if let HubToDashboard::Error(error) = &reply {
+                    self.count(|book| book.refused(&wire_name(&error.code)));
+                }
+                send_json(ws, &reply);
+            }
             DashboardOutcome::TooBig => {
                 let _ = ws.close(Some(CLOSE_MESSAGE_TOO_BIG), Some("message too big"));
             }

@@ -6,11 +6,12 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use worker::{Date, Delay, Env, Method, Request, RequestInit, console_log};
+use worker::{Date, Delay, Env, Method, Request, RequestInit};
 
 use crate::auth_guard::{GuardRequest, GuardVerdict};
 use crate::error::HubError;
 use crate::guard_memo::BlockMemo;
+use crate::log_event::{LogEvent, emit};
 
 /// Binding name of the failed-authentication counters.
 const GUARD_BINDING: &str = "AUTH_GUARD";
@@ -118,7 +119,7 @@ impl Guard {
     /// One call to the address's guard; `None` when it cannot be reached in time (the caller goes on).
     async fn call(&self, env: &Env, request: &GuardRequest) -> Option<GuardVerdict> {
         if self.unavailable {
-            console_log!("auth guard unavailable (test fault): going on without it");
+            emit(LogEvent::new("auth_guard_unavailable").reason("test fault"));
             return None;
         }
         let call = Box::pin(async {
@@ -141,11 +142,15 @@ impl Guard {
         match select(call, timeout).await {
             Either::Left((Ok(verdict), _)) => Some(verdict),
             Either::Left((Err(error), _)) => {
-                console_log!("auth guard call failed, going on without it: {error}");
+                emit(
+                    LogEvent::new("auth_guard_unavailable")
+                        .reason("call failed")
+                        .error(error),
+                );
                 None
             }
             Either::Right(_) => {
-                console_log!("auth guard timed out, going on without it");
+                emit(LogEvent::new("auth_guard_unavailable").reason("timeout"));
                 None
             }
         }

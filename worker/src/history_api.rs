@@ -36,10 +36,10 @@ pub async fn handle(
     let device_id = route.device_id;
     // The dashboard socket's target: failures here and there count together.
     let target = format!("dashboard:{device_id}");
-    let log = format!("history auth refused: device_id={device_id}");
     let gate = DashboardGate {
         target: &target,
-        log: &log,
+        endpoint: "history",
+        device_id: Some(device_id.as_str()),
     };
     let device = &device_id;
     authorize_dashboard_bearer(&req, env, ctx, faults, gate, |presented| async move {

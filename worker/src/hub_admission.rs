@@ -17,7 +17,7 @@ use telemetry_protocol::limits::{
     CLOSE_REVOKED_REASON, CLOSE_TOO_MANY_DASHBOARDS_REASON, SUBPROTOCOL,
 };
 use telemetry_protocol::{DeviceId, HubToDashboard, PresenceReason, Snapshot};
-use worker::{Delay, Request, Response, Result, WebSocket, WebSocketPair, console_log, js_sys};
+use worker::{Delay, Request, Response, Result, WebSocket, WebSocketPair, js_sys};
 
 use crate::access::{DeviceRecord, TokenHash};
 use crate::credentials::{
@@ -33,6 +33,7 @@ use crate::hub_client::{self, CredentialReport};
 use crate::hub_sockets::{
     Attachment, TAG_DASHBOARD, TAG_DEVICE, attachment, live_device_sockets, open_sockets, send_json,
 };
+use crate::log_event::{LogEvent, emit};
 
 impl HubCore {
     /// `/connect`: a 101, or a [`ConnectVerdict`] for the gateway.
@@ -40,7 +41,11 @@ impl HubCore {
         let handoff = match Handoff::from_headers(|name| req.headers().get(name).ok().flatten()) {
             Ok(handoff) => handoff,
             Err(malformed) => {
-                console_log!("refused an internal request to /connect: {malformed}");
+                emit(
+                    LogEvent::new("internal_request_refused")
+                        .with("path", "/connect")
+                        .error(malformed),
+                );
                 return Response::error("bad internal request", 400);
             }
         };
@@ -69,13 +74,26 @@ impl HubCore {
             });
             return Ok(response);
         }
+        let started = now_ms();
         let looked_up = match d1::device_record(&core.env, &device_id).await {
             Ok(record) => record,
             Err(error) => {
-                console_log!("device lookup failed for {device_id}: {error}");
+                emit(
+                    LogEvent::new("d1_lookup_failed")
+                        .device(device_id.as_str())
+                        .with("endpoint", "device")
+                        .latency_ms(now_ms().saturating_sub(started))
+                        .error(error),
+                );
                 return Response::error("lookup failed", 500);
             }
         };
+        emit(
+            LogEvent::new("d1_lookup")
+                .device(device_id.as_str())
+                .with("endpoint", "device")
+                .latency_ms(now_ms().saturating_sub(started)),
+        );
         core.hold_for_test(handoff).await;
         let newest = core.adopt_device_record(looked_up).await;
         match decide_device(newest.as_ref(), presented, now_ms()) {
@@ -104,13 +122,26 @@ impl HubCore {
             });
             return Ok(response);
         }
+        let started = now_ms();
         let lookup = match d1::dashboard_lookup(&core.env, &hash, &device_id).await {
             Ok(lookup) => lookup,
             Err(error) => {
-                console_log!("dashboard token lookup failed for {device_id}: {error}");
+                emit(
+                    LogEvent::new("d1_lookup_failed")
+                        .device(device_id.as_str())
+                        .with("endpoint", "dashboard")
+                        .latency_ms(now_ms().saturating_sub(started))
+                        .error(error),
+                );
                 return Response::error("lookup failed", 500);
             }
         };
+        emit(
+            LogEvent::new("d1_lookup")
+                .device(device_id.as_str())
+                .with("endpoint", "dashboard")
+                .latency_ms(now_ms().saturating_sub(started)),
+        );
         core.hold_for_test(handoff).await;
         let record = lookup.as_ref().map(|l| &l.record);
         let exists = lookup.as_ref().is_some_and(|l| l.device_exists);
@@ -173,6 +204,7 @@ impl HubCore {
             PresenceReason::Connected
         };
         self.announce(device_id, true, reason);
+        self.note_device_connected(device_id, reason);
         self.ensure_alarm_by(now + self.config.presence.report_within_ms)
             .await;
         // Queued commands go first, before anything else is relayed to the new socket.
@@ -200,9 +232,11 @@ impl HubCore {
         let pair = WebSocketPair::new()?;
         let policy = &self.config.flood;
         if open_sockets(&self.state, TAG_DASHBOARD).len() >= policy.max_dashboards {
-            console_log!(
-                "device {device_id}: dashboard refused, {} open",
-                policy.max_dashboards
+            self.note_flood(
+                device_id,
+                "dashboard",
+                "dashboards",
+                &format!("{} dashboards open", policy.max_dashboards),
             );
             pair.server.accept()?;
             send_json(
@@ -231,6 +265,7 @@ impl HubCore {
             timed_out: false,
             stored_acks: false,
         })?;
+        self.note_dashboard_connected(device_id, &grant.token_id);
         self.load_history().await;
         let snapshot = HubToDashboard::Snapshot(Snapshot {
             device_id: device_id.to_string(),
@@ -248,7 +283,12 @@ impl HubCore {
             Ok(record) => {
                 self.adopt_device_record(record).await;
             }
-            Err(error) => console_log!("confirming {device_id} against D1 failed: {error}"),
+            Err(error) => emit(
+                LogEvent::new("d1_confirm_failed")
+                    .device(device_id.as_str())
+                    .with("endpoint", "device")
+                    .error(error),
+            ),
         }
     }
 
@@ -256,7 +296,12 @@ impl HubCore {
         let lookup = match d1::dashboard_lookup(&self.env, hash, device_id).await {
             Ok(lookup) => lookup,
             Err(error) => {
-                console_log!("confirming a dashboard of {device_id} against D1 failed: {error}");
+                emit(
+                    LogEvent::new("d1_confirm_failed")
+                        .device(device_id.as_str())
+                        .with("endpoint", "dashboard")
+                        .error(error),
+                );
                 return;
             }
         };
@@ -274,9 +319,12 @@ impl HubCore {
         let Some(token_id) = self.store.grant(hash).map(|g| g.token_id) else {
             return;
         };
-        console_log!(
-            "dashboard token {token_id} of {device_id} no longer valid ({}): closing",
-            reason.as_str()
+        emit(
+            LogEvent::new("dashboard_token_invalidated")
+                .device(device_id.as_str())
+                .with("token_id", token_id.as_str())
+                .reason(reason.as_str())
+                .code(CLOSE_REVOKED),
         );
         if record.is_some_and(|r| r.revoked_at.is_some()) {
             self.store.revoke(&token_id, now_ms(), true);

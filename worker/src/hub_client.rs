@@ -36,6 +36,9 @@ pub struct DeviceStatus {
     /// What the object's storage cost since it last started (rows as the SQL cursors report them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<telemetry_protocol::StorageMeter>,
+    /// What the object counted, totals that survive its restarts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<telemetry_protocol::DeviceCounters>,
 }
 
 /// The Durable Object stub of `device_id`.

@@ -11,11 +11,13 @@ use telemetry_protocol::{
     Command, CommandResult, CommandState, CommandStatus, DeviceId, ErrorCode, ErrorFrame,
     HubToDashboard, HubToDevice,
 };
-use worker::{WebSocket, console_log};
+use worker::WebSocket;
 
 use crate::command_queue::{CommandQueue, QueuedCommand};
+use crate::counter_book::CounterBook;
 use crate::device_hub::HubCore;
 use crate::hub_sockets::{attachment, broadcast, live_device_sockets, send_json, to_json};
+use crate::log_event::{LogEvent, emit};
 
 impl HubCore {
     fn command_queue(&self) -> CommandQueue {
@@ -46,7 +48,11 @@ impl HubCore {
             }
         };
         if !self.store.insert_command(&entry) {
-            console_log!("device {device_id}: queueing command {id} failed");
+            emit(
+                LogEvent::new("command_queue_write_failed")
+                    .device(device_id.as_str())
+                    .with("command_id", id.as_str()),
+            );
             let refusal =
                 ErrorFrame::new(ErrorCode::Internal, "storage unavailable; send it again");
             send_json(ws, &HubToDashboard::Error(refusal));
@@ -57,6 +63,7 @@ impl HubCore {
             for device in live_device_sockets(&self.state) {
                 let _ = device.send_with_str(&text);
             }
+            self.count(CounterBook::command_relayed);
         }
         self.tell_dashboards(device_id.as_str(), &entry);
         self.ensure_alarm_by(entry.expires_ms).await;
@@ -102,6 +109,7 @@ impl HubCore {
         let delivery = queue.deliver(new_connection);
         for command in delivery.send {
             send_json(ws, &HubToDevice::Command(command));
+            self.count(CounterBook::command_relayed);
         }
         for entry in &delivery.changed {
             self.store.update_command(entry);

@@ -10,15 +10,18 @@
 
 use telemetry_protocol::history::{CSV_NEXT_FROM_HEADER, MAX_CSV_SAMPLES};
 use telemetry_protocol::{DashboardTelemetry, HubToDevice, Stored};
-use worker::{Headers, Response, Result, console_log};
+use worker::{Headers, Response, Result};
 
 use crate::device_hub::HubCore;
+use crate::fleet_metrics;
 use crate::history::{
     Entry, HistoryFold, HistoryQuery, MAX_QUERY_ROWS, NumberColumns, chunk_rows, csv_export,
     decode_row, prune_before_ms, stored_runs,
 };
 use crate::hub_sockets::{attachment, live_device_sockets, send_json};
 use crate::hub_store::{HistoryHead, StoredRow};
+use crate::log_event::{LogEvent, emit};
+use crate::metric_point::MetricPoint;
 use crate::seq_ranges::SeqRanges;
 
 /// Samples decoded past a CSV page before the rest of the rows are left unread: rows come oldest first, so
@@ -32,6 +35,7 @@ impl HubCore {
             return;
         }
         let head = self.store.history_head().await;
+        self.counters.borrow_mut().load(head.counters);
         self.history.borrow_mut().load(head.held, head.last);
     }
 
@@ -97,13 +101,22 @@ impl HubCore {
         self.write_history_if_due(now, quiet);
     }
 
-    /// Writes the pending group now, and tells the device which seqs it stored; false if the write failed (the
-    /// group stays pending and is tried again with the next frame).
+    /// Writes the pending group now, with the counted totals in its head row, and tells the device which seqs it
+    /// stored; false if the write failed (the group stays pending and is tried again with the next frame).
     pub(crate) fn write_history(&self, now: u64) -> bool {
+        if self.history.borrow().pending().is_empty() {
+            return true;
+        }
+        self.write_history_and_counters(now)
+    }
+
+    /// Writes the pending group, if any, and the counted totals in the head row: with no group pending, the head
+    /// row alone (one row written), which needs the history loaded. False if the write failed.
+    pub(crate) fn write_history_and_counters(&self, now: u64) -> bool {
         let (rows, head, runs) = {
             let memory = self.history.borrow();
-            if memory.pending().is_empty() {
-                return true;
+            if memory.pending().is_empty() && !memory.is_loaded() {
+                return false;
             }
             let entries = memory.pending().entries();
             (
@@ -111,19 +124,67 @@ impl HubCore {
                 HistoryHead {
                     held: memory.held(),
                     last: memory.newest(),
+                    counters: None,
                 },
                 stored_runs(entries.iter().map(|e| (e.e.as_str(), e.s))),
             )
         };
+        let samples: u64 = rows.iter().map(|r| u64::from(r.count)).sum();
+        let counters = self.counters_to_write();
+        let head = HistoryHead {
+            counters: counters.as_ref().map(|(total, _)| total.clone()),
+            ..head
+        };
         let prune_before = prune_before_ms(now, &self.config.history);
+        let before = self.store.meter();
         if let Err(error) = self.store.write_group(&rows, &head, prune_before) {
-            console_log!("writing history failed: {error}");
+            emit(
+                LogEvent::new("history_write_failed")
+                    .device(self.device_name().as_str())
+                    .with("samples", samples)
+                    .error(error),
+            );
             return false;
         }
+        self.counters_written(counters);
         self.history.borrow_mut().written(head.held, head.last);
         // The output gate holds these until the write above is durable.
         self.send_stored(&runs);
+        let rows_written = self.store.meter().since(&before).rows_written;
+        self.note_history_written(samples, rows.len(), rows_written);
         true
+    }
+
+    /// Logs and records a history write (a counters-only write of the head row is recorded too).
+    fn note_history_written(&self, samples: u64, rows: usize, rows_written: u64) {
+        let device = self.device_name();
+        emit(
+            LogEvent::new("history_written")
+                .device(&device)
+                .with("samples", samples)
+                .with("rows", rows)
+                .with("rows_written", rows_written),
+        );
+        let point = MetricPoint::new("history_written")
+            .device(&device)
+            .samples(samples)
+            .rows_written(rows_written);
+        fleet_metrics::record(&self.env, &point);
+    }
+
+    /// The device's id: the object's name, else the newest sample's or an open socket's ("" without any).
+    pub(crate) fn device_name(&self) -> String {
+        if let Some(name) = self.state.id().name() {
+            return name;
+        }
+        if let Some(last) = self.history.borrow().newest() {
+            return last.device_id;
+        }
+        self.state
+            .get_websockets()
+            .iter()
+            .find_map(|ws| attachment(ws).map(|a| a.device_id))
+            .unwrap_or_default()
     }
 
     /// Sends `stored` messages to the device sockets that asked for them.

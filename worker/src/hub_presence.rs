@@ -5,7 +5,7 @@
 //! `{"type":"ping"}`), so a connected device costs about one alarm a minute and an offline one none.
 
 use telemetry_protocol::{DeviceId, HubToDashboard, Presence, PresenceReason};
-use worker::{WebSocket, console_log, js_sys};
+use worker::{WebSocket, js_sys};
 
 use crate::clock::rfc3339_millis;
 use crate::credentials::grace_end_ms;
@@ -15,6 +15,7 @@ use crate::hub_client::DeviceStatus;
 use crate::hub_sockets::{
     TAG_DEVICE, attachment, auto_pong_ms, broadcast, live_device_sockets, open_sockets,
 };
+use crate::log_event::{LogEvent, emit};
 use crate::presence::{SilenceCheck, check_silence, earliest, last_activity};
 
 impl HubCore {
@@ -46,6 +47,7 @@ impl HubCore {
         if live_device_sockets(&self.state).is_empty() {
             self.requeue_commands(&attachment.device_id);
         }
+        self.write_counters_if_dirty(now_ms()).await;
         if attachment.gone_announced || attachment.timed_out {
             return;
         }
@@ -92,6 +94,7 @@ impl HubCore {
             last_seen,
             last_seq: self.held_seqs().map(|h| h.highest()),
             storage: Some(self.store.meter()),
+            counters: self.counters_now(),
         }
     }
 
@@ -126,7 +129,7 @@ impl HubCore {
                 self.alarm_at.set(Some(at_ms));
                 self.store.count_alarm();
             }
-            Err(error) => console_log!("setting the alarm failed: {error:?}"),
+            Err(error) => emit(LogEvent::new("alarm_set_failed").error(format!("{error:?}"))),
         }
     }
 
@@ -166,8 +169,9 @@ impl HubCore {
                     if let Ok(device_id) = DeviceId::parse(&attachment.device_id)
                         && live_device_sockets(&self.state).is_empty()
                     {
-                        console_log!("device {device_id} silent for {} ms: offline", now - heard);
+                        self.note_device_silent(&device_id, now.saturating_sub(heard));
                         self.announce(&device_id, false, PresenceReason::Timeout);
+                        self.write_counters_if_dirty(now).await;
                     }
                 }
             }

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use telemetry_protocol::HubToDashboard;
 use wasm_bindgen::prelude::*;
 use worker::worker_sys::DurableObjectState;
-use worker::{State, WebSocket, console_log, js_sys};
+use worker::{State, WebSocket, js_sys};
 
 use crate::access::Access;
 use crate::handoff::Role;
+use crate::log_event::{LogEvent, emit};
 
 /// Tag of the device's socket.
 pub const TAG_DEVICE: &str = "device";
@@ -102,7 +103,7 @@ pub fn broadcast(state: &State, message: &HubToDashboard) {
 /// Sends `message` as JSON text; a socket that is gone is only logged.
 pub fn send_json<T: Serialize>(ws: &WebSocket, message: &T) {
     if ws.send_with_str(to_json(message)).is_err() {
-        console_log!("send failed: socket no longer open");
+        emit(LogEvent::new("send_failed").reason("socket not open"));
     }
 }
 

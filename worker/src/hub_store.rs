@@ -11,12 +11,13 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use telemetry_protocol::DashboardTelemetry;
-use worker::{SqlStorage, SqlStorageValue, State, Storage, console_log, js_sys};
+use telemetry_protocol::{DashboardTelemetry, DeviceCounters};
+use worker::{SqlStorage, SqlStorageValue, State, Storage, js_sys};
 
 use crate::access::{Access, DeviceRecord};
 use crate::credentials::CachedGrant;
 use crate::history::ChunkRow;
+use crate::log_event::{LogEvent, emit};
 use crate::seq_ranges::SeqRanges;
 use telemetry_protocol::StorageMeter;
 
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS revoked_token (
 CREATE TABLE IF NOT EXISTS history_head (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     held TEXT NOT NULL,
-    last TEXT NOT NULL
+    last TEXT NOT NULL,
+    counters TEXT
 );
 CREATE TABLE IF NOT EXISTS history_chunk (
     id INTEGER PRIMARY KEY,
@@ -116,6 +118,8 @@ pub struct HistoryHead {
     pub held: Option<SeqRanges>,
     /// The newest sample accepted.
     pub last: Option<DashboardTelemetry>,
+    /// The device's counters as last written (`None`: none written yet; when writing, keep the stored ones).
+    pub counters: Option<DeviceCounters>,
 }
 
 /// The object's storage.
@@ -130,6 +134,8 @@ pub struct HubStore {
     revoked_here: RefCell<HashSet<String>>,
     /// What the SQL calls cost so far.
     meter: Cell<StorageMeter>,
+    /// Whether `history_head` is known to have its `counters` column (objects from before it get it once).
+    counters_column: Cell<bool>,
 }
 
 impl HubStore {
@@ -143,6 +149,7 @@ impl HubStore {
             schema_ready: Cell::new(false),
             revoked_here: RefCell::new(HashSet::new()),
             meter: Cell::new(StorageMeter::default()),
+            counters_column: Cell::new(false),
         }
     }
 
@@ -181,7 +188,11 @@ impl HubStore {
                 true
             }
             Err(error) => {
-                console_log!("device object: creating tables failed: {error}");
+                emit(
+                    LogEvent::new("storage_failed")
+                        .reason("create_tables")
+                        .error(error),
+                );
                 false
             }
         }
@@ -220,7 +231,7 @@ impl HubStore {
         }) {
             Ok(rows) => rows,
             Err(error) => {
-                console_log!("device object: query failed: {error}");
+                emit(LogEvent::new("storage_failed").reason("query").error(error));
                 Vec::new()
             }
         }
@@ -239,7 +250,7 @@ impl HubStore {
                 true
             }
             Err(error) => {
-                console_log!("device object: write failed: {error}");
+                emit(LogEvent::new("storage_failed").reason("write").error(error));
                 false
             }
         }
@@ -365,15 +376,23 @@ impl HubStore {
         struct Row {
             held: String,
             last: String,
+            counters: Option<String>,
         }
-        let rows: Vec<Row> = self.rows(
-            "SELECT held, last FROM history_head WHERE id = 1",
-            Vec::new(),
-        );
+        self.ensure_counters_column();
+        let query = if self.counters_column.get() {
+            "SELECT held, last, counters FROM history_head WHERE id = 1"
+        } else {
+            "SELECT held, last, NULL AS counters FROM history_head WHERE id = 1"
+        };
+        let rows: Vec<Row> = self.rows(query, Vec::new());
         if let Some(row) = rows.first() {
             return HistoryHead {
                 held: serde_json::from_str(&row.held).ok(),
                 last: serde_json::from_str(&row.last).ok(),
+                counters: row
+                    .counters
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok()),
             };
         }
         #[derive(Deserialize)]
@@ -385,6 +404,7 @@ impl HubStore {
         HistoryHead {
             held: cursor.map(|c| SeqRanges::up_to(&c.epoch, c.seq)),
             last: self.load_json(KEY_LAST).await,
+            counters: None,
         }
     }
 
@@ -402,8 +422,16 @@ impl HubStore {
             }
             self.schema_ready.set(true);
         }
+        self.ensure_counters_column();
+        let with_counters = self.counters_column.get();
         let held = serde_json::to_string(&head.held).unwrap_or_default();
         let last = serde_json::to_string(&head.last).unwrap_or_default();
+        let counters: SqlStorageValue = match &head.counters {
+            Some(counters) if with_counters => {
+                serde_json::to_string(counters).unwrap_or_default().into()
+            }
+            _ => SqlStorageValue::Null,
+        };
         let mut statements: Vec<(&str, Vec<SqlStorageValue>)> = Vec::with_capacity(rows.len() + 2);
         for row in rows {
             let key = row.start_ms as i64 * CHUNK_KEY_SCALE;
@@ -421,11 +449,21 @@ impl HubStore {
                 ],
             ));
         }
-        statements.push((
-            "INSERT INTO history_head (id, held, last) VALUES (1, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last",
-            vec![held.into(), last.into()],
-        ));
+        // The counters ride on this row, which every group writes anyway: counting costs no row of its own.
+        statements.push(if with_counters {
+            (
+                "INSERT INTO history_head (id, held, last, counters) VALUES (1, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last, \
+                 counters = COALESCE(excluded.counters, history_head.counters)",
+                vec![held.into(), last.into(), counters],
+            )
+        } else {
+            (
+                "INSERT INTO history_head (id, held, last) VALUES (1, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET held = excluded.held, last = excluded.last",
+                vec![held.into(), last.into()],
+            )
+        });
         statements.push((
             "DELETE FROM history_chunk WHERE id < ?",
             vec![(prune_before_ms as i64 * CHUNK_KEY_SCALE).into()],
@@ -442,10 +480,39 @@ impl HubStore {
             self.count(cursor);
         }
         let mut meter = self.meter.get();
-        meter.groups_written += 1;
+        meter.groups_written += u64::from(!rows.is_empty());
         meter.samples_written += rows.iter().map(|r| u64::from(r.count)).sum::<u64>();
         self.meter.set(meter);
         Ok(())
+    }
+
+    /// Gives `history_head` its `counters` column if the object's tables are older than it (once per object).
+    fn ensure_counters_column(&self) {
+        if self.counters_column.get() || !self.has_schema() {
+            return;
+        }
+        let probe = self
+            .sql
+            .exec("SELECT counters FROM history_head LIMIT 0", None);
+        let ready = probe.is_ok()
+            || match self
+                .sql
+                .exec("ALTER TABLE history_head ADD COLUMN counters TEXT", None)
+            {
+                Ok(cursor) => {
+                    self.count(&cursor);
+                    true
+                }
+                Err(error) => {
+                    emit(
+                        LogEvent::new("storage_failed")
+                            .reason("add_counters_column")
+                            .error(error),
+                    );
+                    false
+                }
+            };
+        self.counters_column.set(ready);
     }
 
     /// The history rows that start in `[from_ms, to_ms)` and end at or after `ends_from_ms`, oldest first, at
@@ -480,7 +547,11 @@ impl HubStore {
         ) {
             Ok(cursor) => cursor,
             Err(error) => {
-                console_log!("device object: reading history failed: {error}");
+                emit(
+                    LogEvent::new("storage_failed")
+                        .reason("read_history")
+                        .error(error),
+                );
                 return (Vec::new(), false);
             }
         };

@@ -4,13 +4,14 @@
 use serde::Deserialize;
 use telemetry_protocol::DeviceId;
 use worker::wasm_bindgen::JsValue;
-use worker::{Date, Env, console_log};
+use worker::{Date, Env};
 
 use crate::access::DeviceRecord;
 use crate::config::TestFaults;
 use crate::d1::{self, device_subject, token_subject};
 use crate::delivery::{SWEEP_SUBREQUEST_BUDGET, retry_delay_ms};
 use crate::hub_client;
+use crate::log_event::{LogEvent, emit};
 
 /// What a push achieved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,9 +44,12 @@ pub async fn sync_device(
             }
         }
         Err(error) => {
-            console_log!(
-                "sync of {subject} v{} failed, will retry: {error}",
-                record.version
+            emit(
+                LogEvent::new("sync_failed")
+                    .with("subject", subject.as_str())
+                    .with("version", record.version)
+                    .reason("push failed")
+                    .error(error),
             );
             mark_failed(env, &subject, record.version).await;
             SyncOutcome {
@@ -68,7 +72,13 @@ pub async fn sync_revocation(
     let targets = match scope_targets(env, scope).await {
         Ok(targets) => targets,
         Err(error) => {
-            console_log!("sync of {subject}: listing its devices failed, will retry: {error}");
+            emit(
+                LogEvent::new("sync_failed")
+                    .with("subject", subject.as_str())
+                    .with("version", version)
+                    .reason("listing devices failed")
+                    .error(error),
+            );
             mark_failed(env, &subject, version).await;
             return SyncOutcome {
                 closed: 0,
@@ -100,9 +110,13 @@ pub async fn sync_revocation(
         )
         .await;
     } else {
-        console_log!(
-            "sync of {subject}: {} of {total} device objects not reached, will retry",
-            report.unreached.len()
+        emit(
+            LogEvent::new("sync_failed")
+                .with("subject", subject.as_str())
+                .with("version", version)
+                .reason("devices not reached")
+                .with("unreached", report.unreached.len())
+                .with("devices", total),
         );
         mark_failed(env, &subject, version).await;
     }
@@ -159,7 +173,12 @@ async fn mark_delivered(env: &Env, subject: &str, version: u64) {
     .await;
     if let Err(error) = result {
         // The sweeper will push again: harmless, the object keeps the newest version.
-        console_log!("marking {subject} delivered failed: {error}");
+        emit(
+            LogEvent::new("sync_record_failed")
+                .with("subject", subject)
+                .reason("marking delivered failed")
+                .error(error),
+        );
     }
 }
 
@@ -179,7 +198,12 @@ async fn mark_failed(env: &Env, subject: &str, version: u64) {
         Ok(Some(row)) => row.attempts,
         Ok(None) => return,
         Err(error) => {
-            console_log!("recording the failed sync of {subject} failed: {error}");
+            emit(
+                LogEvent::new("sync_record_failed")
+                    .with("subject", subject)
+                    .reason("recording a failed sync failed")
+                    .error(error),
+            );
             return;
         }
     };
@@ -219,7 +243,11 @@ pub async fn sweep(env: &Env) -> SweepReport {
     {
         Ok(rows) => rows,
         Err(error) => {
-            console_log!("sync sweep: reading hub_sync failed: {error}");
+            emit(
+                LogEvent::new("sync_sweep_failed")
+                    .reason("reading hub_sync failed")
+                    .error(error),
+            );
             return SweepReport::default();
         }
     };
@@ -244,10 +272,10 @@ pub async fn sweep(env: &Env) -> SweepReport {
             _ => report.pending += 1,
         }
     }
-    console_log!(
-        "sync sweep: {} delivered, {} pending",
-        report.delivered,
-        report.pending
+    emit(
+        LogEvent::new("sync_sweep")
+            .with("delivered", report.delivered)
+            .with("pending", report.pending),
     );
     report
 }
@@ -264,7 +292,12 @@ async fn sweep_device(env: &Env, id: &str, version: u64) -> Option<SyncOutcome> 
             Some(SyncOutcome::default())
         }
         Err(error) => {
-            console_log!("sync sweep: reading device {id} failed: {error}");
+            emit(
+                LogEvent::new("sync_sweep_failed")
+                    .device(id)
+                    .reason("reading the device failed")
+                    .error(error),
+            );
             None
         }
     }

@@ -16,6 +16,9 @@
 //! - The pure core under all of them: `route`, `handshake`, `handoff`, `access`, `credentials`, `session`,
 //!   `history`, `command_queue`, `flood`, `presence`, `auth_guard`, `admin` (request bodies), `error`,
 //!   `config`.
+//! - Observability: `log_event` (every log line, one JSON object), `metric_point` and `fleet_metrics` (fleet
+//!   metrics in Workers Analytics Engine, or the log without it), `counter_book` with `hub_counters` (each device
+//!   object's counters). See docs/operations.md.
 
 pub mod access;
 pub mod admin;
@@ -23,6 +26,7 @@ pub mod auth_guard;
 pub mod clock;
 pub mod command_queue;
 pub mod config;
+pub mod counter_book;
 pub mod credentials;
 pub mod delivery;
 pub mod error;
@@ -32,6 +36,8 @@ pub mod guard_memo;
 pub mod handoff;
 pub mod handshake;
 pub mod history;
+pub mod log_event;
+pub mod metric_point;
 pub mod presence;
 pub mod route;
 pub mod seq_ranges;
@@ -50,6 +56,8 @@ mod dashboard_auth;
 #[cfg(target_arch = "wasm32")]
 mod device_hub;
 #[cfg(target_arch = "wasm32")]
+mod fleet_metrics;
+#[cfg(target_arch = "wasm32")]
 mod gateway;
 #[cfg(target_arch = "wasm32")]
 mod guard_client;
@@ -61,6 +69,8 @@ mod hub_admission;
 mod hub_client;
 #[cfg(target_arch = "wasm32")]
 mod hub_commands;
+#[cfg(target_arch = "wasm32")]
+mod hub_counters;
 #[cfg(target_arch = "wasm32")]
 mod hub_history;
 #[cfg(target_arch = "wasm32")]

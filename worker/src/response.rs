@@ -2,9 +2,10 @@
 //! (every refusal, in one place).
 
 use serde::Serialize;
-use worker::{Headers, Response, Result, console_log};
+use worker::{Headers, Response, Result};
 
 use crate::error::HubError;
+use crate::log_event::{LogEvent, emit};
 
 /// A handler's outcome: its response, or the refusal to render.
 pub type Outcome = std::result::Result<Response, HubError>;
@@ -31,7 +32,7 @@ pub fn json_response<T: Serialize>(
 
 /// Logs an internal failure's detail (never sent to the client) and turns it into a 500.
 pub fn internal(detail: impl std::fmt::Display) -> HubError {
-    console_log!("internal failure: {detail}");
+    emit(LogEvent::new("internal_failure").error(detail));
     HubError::Internal
 }
 

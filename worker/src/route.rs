@@ -71,6 +71,34 @@ pub enum AdminOp {
     RevokeDashboardToken(String),
 }
 
+impl AdminOp {
+    /// The operation's name in logs and metrics, e.g. `rotate_device`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ListDevices => "list_devices",
+            Self::CreateDevice => "create_device",
+            Self::ShowDevice(_) => "show_device",
+            Self::RotateDevice(_) => "rotate_device",
+            Self::DisableDevice(_) => "disable_device",
+            Self::EnableDevice(_) => "enable_device",
+            Self::ListDashboardTokens => "list_dashboard_tokens",
+            Self::CreateDashboardToken => "create_dashboard_token",
+            Self::RevokeDashboardToken(_) => "revoke_dashboard_token",
+        }
+    }
+
+    /// The device the operation is about, if one is named in its path.
+    pub fn device_id(&self) -> Option<&DeviceId> {
+        match self {
+            Self::ShowDevice(id)
+            | Self::RotateDevice(id)
+            | Self::DisableDevice(id)
+            | Self::EnableDevice(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// Maps a method and a URL path (still percent-encoded) to a route, in the contract's order: an unknown path is
 /// 404, a bad device id 400, then a method other than `GET` 405. Admin paths are decided in [`admin_route`].
 pub fn route(method: HttpMethod, path: &str) -> Result<Route, HubError> {

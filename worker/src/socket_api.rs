@@ -9,11 +9,12 @@
 use telemetry_protocol::DeviceId;
 use telemetry_protocol::history::{STORED_ACK_HEADER, asks_for_stored_acks};
 use telemetry_protocol::token::{TokenKind, check_token_format};
-use worker::{Context, Env, Request, Response, console_log};
+use worker::{Context, Date, Env, Request, Response};
 
 use crate::access::TokenHash;
 use crate::config::TestFaults;
 use crate::error::HubError;
+use crate::fleet_metrics;
 use crate::guard_client::Guard;
 use crate::handoff::{ConnectVerdict, Handoff, Role};
 use crate::handshake::{
@@ -21,6 +22,8 @@ use crate::handshake::{
     require_websocket_upgrade,
 };
 use crate::hub_client;
+use crate::log_event::{LogEvent, emit};
+use crate::metric_point::MetricPoint;
 use crate::request::{client_address, header};
 
 /// A handshake the router matched (404, 400 and 405 are behind it), checked on in the contract's order: 400 for
@@ -38,6 +41,7 @@ pub async fn handle(
         endpoint: endpoint_name(role),
         client: client_address(&req),
         device_id: presented.handoff.device_id.clone(),
+        started_ms: Date::now().as_millis(),
     };
     let guard =
         Guard::new(&attempt.client, &attempt.target()).unavailable(faults.guard_unavailable);
@@ -45,12 +49,13 @@ pub async fn handle(
     // A token of the wrong shape or kind is refused before any lookup, exactly like a wrong one.
     if !presented.token_well_formed {
         guard.fail(env).await?;
-        return Err(attempt.refused("wrong token"));
+        return Err(attempt.refused(env, "wrong token"));
     }
     let first = hub_client::connect(env, &presented.handoff)
         .await
         .map_err(|e| attempt.lookup_failed(e))?;
     if first.status_code() == 101 {
+        attempt.accepted(false);
         return Ok(first);
     }
     attempt.verdict_of(first).await?;
@@ -129,6 +134,8 @@ struct Attempt {
     endpoint: &'static str,
     client: String,
     device_id: DeviceId,
+    /// When the handshake arrived, Unix milliseconds.
+    started_ms: u64,
 }
 
 impl Attempt {
@@ -137,14 +144,42 @@ impl Attempt {
         format!("{}:{}", self.endpoint, self.device_id)
     }
 
-    /// Logs a refusal (never the token) and gives the one 403.
-    fn refused(&self, reason: &str) -> HubError {
-        console_log!(
-            "auth refused: endpoint={} device_id={} reason={reason} client={}",
-            self.endpoint,
-            self.device_id,
-            self.client
+    fn latency_ms(&self) -> u64 {
+        Date::now().as_millis().saturating_sub(self.started_ms)
+    }
+
+    /// Logs an accepted handshake (`lookup`: the object had to read D1) with how long it took.
+    fn accepted(&self, lookup: bool) {
+        emit(
+            LogEvent::new("handshake_accepted")
+                .device(self.device_id.as_str())
+                .with("endpoint", self.endpoint)
+                .with("lookup", lookup)
+                .code(101)
+                .latency_ms(self.latency_ms()),
         );
+    }
+
+    /// Logs and counts a refusal (never the token) and gives the one 403. The fleet metric is written here, in
+    /// the gateway: a refusal never wakes the device's object to be counted.
+    fn refused(&self, env: &Env, reason: &str) -> HubError {
+        let latency_ms = self.latency_ms();
+        emit(
+            LogEvent::new("auth_refused")
+                .device(self.device_id.as_str())
+                .with("endpoint", self.endpoint)
+                .reason(reason)
+                .client(&self.client)
+                .code(403)
+                .latency_ms(latency_ms),
+        );
+        let point = MetricPoint::new("auth_refused")
+            .device(self.device_id.as_str())
+            .reason(reason)
+            .endpoint(self.endpoint)
+            .code(403)
+            .latency_ms(latency_ms);
+        fleet_metrics::record(env, &point);
         HubError::Forbidden
     }
 
@@ -158,9 +193,12 @@ impl Attempt {
         handoff.lookup = true;
         handoff.hold_lookup_ms = faults.hold_lookup_ms;
         match hub_client::connect(env, &handoff).await {
-            Ok(second) if second.status_code() == 101 => Ok(second),
+            Ok(second) if second.status_code() == 101 => {
+                self.accepted(true);
+                Ok(second)
+            }
             Ok(second) => match self.verdict_of(second).await? {
-                ConnectVerdict::Denied { reason } => Err(self.refused(reason.as_str())),
+                ConnectVerdict::Denied { reason } => Err(self.refused(env, reason.as_str())),
                 ConnectVerdict::NeedsLookup => Err(HubError::Internal),
             },
             Err(error) => Err(self.lookup_failed(error)),
@@ -180,9 +218,13 @@ impl Attempt {
     }
 
     fn lookup_failed(&self, error: impl std::fmt::Display) -> HubError {
-        console_log!(
-            "auth lookup failed: device_id={} error={error}",
-            self.device_id
+        emit(
+            LogEvent::new("auth_lookup_failed")
+                .device(self.device_id.as_str())
+                .with("endpoint", self.endpoint)
+                .code(500)
+                .latency_ms(self.latency_ms())
+                .error(error),
         );
         HubError::Internal
     }

@@ -133,6 +133,36 @@ fn one_device_is_a_field_per_line_with_what_its_object_stored() {
     let text = device_text(&shown);
     assert!(text.contains("samples stored  3000\n"), "{text}");
     assert!(text.ends_with("database bytes  40960\n"), "{text}");
+    assert!(
+        !text.contains("counting since"),
+        "no counters without them: {text}"
+    );
+}
+
+#[test]
+fn one_device_shows_its_counters_with_counts_by_code() {
+    let mut shown = row("ems_001", true, json!(7), Value::Null);
+    shown["counters"] = json!({"since": "2026-02-01T10:00:00.000Z", "device_connections": 3,
+        "device_frames": 120, "device_bytes": 45000, "samples_accepted": 118,
+        "frames_refused": {"invalid_json": 2}, "dashboard_connections": 4, "commands_relayed": 1,
+        "command_results": 1, "closes": {"1000": 2, "1006": 1}, "rows_read": 9, "rows_written": 14});
+    let text = device_text(&shown);
+    for line in [
+        "counting since     2026-02-01T10:00:00.000Z\n",
+        "connections        3\n",
+        "frames in          120\n",
+        "bytes in           45000\n",
+        "samples accepted   118\n",
+        "refused by code    invalid_json×2\n",
+        "dashboards         4\n",
+        "closes by code     1000×2 1006×1\n",
+        "rows written, all  14\n",
+        "rows read, all     9\n",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    shown["counters"]["closes"] = json!({});
+    assert!(device_text(&shown).contains("closes by code     none\n"));
 }
 
 #[test]

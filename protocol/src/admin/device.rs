@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::DeviceId;
+use crate::device_counters::DeviceCounters;
 use crate::storage_meter::StorageMeter;
 
 /// `POST /admin/devices`: `{"device_id":…}`.
@@ -48,6 +49,11 @@ pub struct DeviceSummary {
     /// groups and samples written, alarms set, database size). Omitted by hubs without history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageMeter>,
+    /// Extension: what the device's Durable Object counted since `counters.since` (connections, frames, bytes,
+    /// samples, refusals by code, dashboards, commands, closes by code, storage rows); totals that survive the
+    /// object's restarts. Omitted by hubs that do not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<DeviceCounters>,
 }
 
 /// 200 answer to `GET /admin/devices?after=<id>`: a page of devices ordered by id.
