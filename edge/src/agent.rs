@@ -1,7 +1,9 @@
 //! The agent as a whole: opens the store, starts the sampler task, runs the event loop until shutdown, then
 //! closes the socket, stops the sampler and persists the store.
 //!
-//! Shutdown is injected: `main` passes ctrl-c or SIGTERM, tests pass a oneshot.
+//! Shutdown is injected: `main` passes ctrl-c or SIGTERM, tests pass a oneshot. With `metrics.listen` set, the
+//! Prometheus endpoint listens first (a bind failure stops the agent before it opens anything) and serves until
+//! shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,8 @@ use crate::connection::Dialer;
 use crate::event_loop::EventLoop;
 use crate::gpio::{OutputPins, open_output_pins};
 use crate::link::LinkContext;
+use crate::metrics::AgentMetrics;
+use crate::metrics_server::MetricsEndpoint;
 use crate::sampler::Sampler;
 use crate::sensors::{Sensor, build_sensors};
 use crate::session::Session;
@@ -62,6 +66,11 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
     let tls = client_config(config.ca_file.as_deref())?;
+    let metrics = Arc::new(AgentMetrics::new(config.device_id.as_str(), unix_ms()));
+    let endpoint = match config.metrics.listen {
+        Some(addr) => Some(serve_metrics(addr, Arc::clone(&metrics)).await?),
+        None => None,
+    };
     let store = open_store(&config).await?;
     let settings = SettingsFile::beside(&config.store.path);
     let interval = interval_at_start(settings.clone(), config.sample_interval).await;
@@ -69,7 +78,8 @@ pub async fn run_with(
     let saver = IntervalSaver::new(settings, config.sample_interval, interval_tx.subscribe());
     let (newest_tx, newest_rx) = watch::channel(store.next_seq() - 1);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sampler = Sampler::new(hardware.sensors, Arc::clone(&store), interval_rx, newest_tx);
+    let sampler = Sampler::new(hardware.sensors, Arc::clone(&store), interval_rx, newest_tx)
+        .reporting_to(Arc::clone(&metrics));
     let mut sampler = tokio::spawn(sampler.run(stop_rx));
 
     let dialer = Dialer::new(
@@ -87,6 +97,7 @@ pub async fn run_with(
         timing: config.connection,
         commands: CommandRunner::new(config.gpio_outputs.clone(), hardware.pins, interval_tx)
             .saving_interval(saver),
+        metrics,
     };
     let outcome = tokio::select! {
         outcome = EventLoop::new(dialer, session, context).run(shutdown) => outcome,
@@ -95,6 +106,7 @@ pub async fn run_with(
             Err(error) => error.to_string(),
         })),
     };
+    drop(endpoint);
     stop_tx.send_replace(true);
     if tokio::time::timeout(SAMPLER_STOP_TIMEOUT, &mut sampler)
         .await
@@ -110,6 +122,26 @@ pub async fn run_with(
         Err(error) => tracing::error!(%error, "could not persist the sample store"),
     }
     outcome
+}
+
+/// Listens on `addr` and serves the metrics there until the returned endpoint is dropped.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    metrics: Arc<AgentMetrics>,
+) -> Result<MetricsEndpoint, AgentError> {
+    let endpoint = MetricsEndpoint::start(addr, metrics)
+        .await
+        .map_err(|source| AgentError::MetricsListen { addr, source })?;
+    tracing::info!("metrics on http://{}/metrics", endpoint.addr());
+    Ok(endpoint)
+}
+
+/// Now as Unix time in milliseconds (0 if the clock is before 1970).
+pub(crate) fn unix_ms() -> u64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn open_store(config: &AgentConfig) -> Result<Arc<SampleStore>, AgentError> {

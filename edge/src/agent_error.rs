@@ -24,6 +24,14 @@ pub enum AgentError {
     /// A sample could not be encoded.
     #[error("encoding samples: {0}")]
     Encode(serde_json::Error),
+    /// The metrics endpoint could not listen on `metrics.listen` (a configuration error: exit 78).
+    #[error("metrics.listen {addr}: cannot listen there: {source}")]
+    MetricsListen {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// Why binding failed (in use, not an address of this machine, no permission).
+        source: std::io::Error,
+    },
     /// A background task failed (a panic).
     #[error("internal task failed: {0}")]
     Task(String),

@@ -14,6 +14,7 @@ mod token_source;
 mod validate;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use telemetry_protocol::DeviceId;
 
 use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
+use crate::log_format::LogFormat;
 use crate::sensors::SensorConfig;
 use crate::token::ApiToken;
 pub use token_source::{CREDENTIAL_NAME, TokenOrigin, TokenSource};
@@ -35,6 +37,7 @@ pub const DEFAULTS_TOML: &str = r#"
 allow_insecure = false
 sample_interval_secs = 1
 gpio_outputs = []
+log_format = "text"
 
 [store]
 path = "/var/lib/edge-agent/samples"
@@ -51,6 +54,10 @@ backoff_base_secs = 1
 backoff_cap_secs = 60
 backoff_reset_after_secs = 30
 fast_retry_secs = 60
+
+[metrics]
+listen = ""
+allow_remote = false
 "#;
 
 /// Environment variables read under their plain names, and the key each sets.
@@ -121,6 +128,18 @@ pub struct AgentConfig {
     pub connection: ConnectionConfig,
     /// What to measure (`[[sensors]]`, default one simulated sensor).
     pub sensors: Vec<SensorConfig>,
+    /// How log lines look (`log_format`, `text` or `json`, default `text`); `--log-format` overrides it.
+    pub log_format: LogFormat,
+    /// The Prometheus endpoint (`[metrics]`).
+    pub metrics: MetricsConfig,
+}
+
+/// The `[metrics]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MetricsConfig {
+    /// Where `GET /metrics` is served (`listen`, an IP address and port such as `127.0.0.1:9187`; empty, the
+    /// default, for no endpoint). An address that is not loopback needs `allow_remote = true`.
+    pub listen: Option<SocketAddr>,
 }
 
 /// The `[store]` table.

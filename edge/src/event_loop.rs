@@ -1,12 +1,14 @@
 //! The reconnect loop: connect, serve the connection, wait the backoff, forever, with one status line per
-//! state change. Decisions come from the pure [`Session`]; the socket work from [`Link`].
+//! state change. Decisions come from the pure [`Session`]; the socket work from [`Link`]. Attempts, failures and
+//! connections are counted in the metrics.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
 use crate::agent_error::AgentError;
-use crate::connection::Dialer;
+use crate::connection::{DeviceSocket, Dialer};
 use crate::delivery::AckMode;
 use crate::link::{Link, LinkContext, Served};
 use crate::session::{Loudness, Session};
@@ -33,6 +35,8 @@ impl EventLoop {
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             self.report_connecting();
+            let metrics = Arc::clone(&self.context.metrics);
+            metrics.on_connect_attempt();
             let attempt = tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 attempt = self.dialer.connect() => attempt,
@@ -40,14 +44,19 @@ impl EventLoop {
             let reason = match attempt {
                 Ok((socket, mode)) => {
                     self.session.on_connected(Instant::now());
+                    metrics.on_connected();
                     report_connected(self.dialer.url(), mode);
-                    let link = Link::new(socket, mode, &mut self.context).await?;
-                    match link.serve(&mut shutdown).await? {
+                    let served = self.serve(socket, mode, &mut shutdown).await;
+                    metrics.on_disconnected();
+                    match served? {
                         Served::Shutdown => return Ok(()),
                         Served::Lost(reason) => reason,
                     }
                 }
-                Err(reason) => reason,
+                Err(reason) => {
+                    metrics.on_connect_failed();
+                    reason
+                }
             };
             let decision = self.session.on_disconnected(reason.clone(), Instant::now());
             report_disconnect(&reason.to_string(), decision.delay, decision.loudness);
@@ -57,6 +66,17 @@ impl EventLoop {
             }
             self.session.on_attempt();
         }
+    }
+
+    /// Serves one connected socket until it is lost or shutdown comes.
+    async fn serve(
+        &mut self,
+        socket: DeviceSocket,
+        mode: AckMode,
+        shutdown: &mut (impl Future<Output = ()> + Unpin),
+    ) -> Result<Served, AgentError> {
+        let link = Link::new(socket, mode, &mut self.context).await?;
+        link.serve(shutdown).await
     }
 
     fn report_connecting(&self) {

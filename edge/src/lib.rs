@@ -4,7 +4,8 @@
 //! [`run`] is the whole agent; `main` only loads the [`config::AgentConfig`] and passes a shutdown signal.
 //! Pure cores ([`backoff`], [`session`], [`delivery`] over [`outbox`] and [`stored_window`], [`commands`])
 //! decide; thin shells do the I/O: the sampler task (sensors into the [`store`]), the event loop (reconnects)
-//! and the link (the one place that reads and writes the socket).
+//! and the link (the one place that reads and writes the socket). What they do is counted in [`metrics`], which
+//! [`metrics_server`] serves to Prometheus when `metrics.listen` is set.
 
 pub mod agent;
 mod agent_error;
@@ -19,6 +20,9 @@ mod event_loop;
 pub mod gpio;
 mod link;
 pub mod log_filter;
+pub mod log_format;
+pub mod metrics;
+pub mod metrics_server;
 pub mod outbox;
 mod sampler;
 pub mod sensors;

@@ -29,7 +29,9 @@ use crate::command_runner::CommandRunner;
 use crate::config::ConnectionConfig;
 use crate::connection::DeviceSocket;
 use crate::delivery::{AckMode, Delivery};
+use crate::metrics::AgentMetrics;
 use crate::outbox::{Refusal, SendPlan, encode};
+use crate::sampler::store_figures;
 use crate::session::DisconnectReason;
 use crate::store::SampleStore;
 
@@ -58,6 +60,8 @@ pub struct LinkContext {
     pub timing: ConnectionConfig,
     /// Carries out allowed commands.
     pub commands: CommandRunner,
+    /// Where samples sent and confirmed, and connections, are counted.
+    pub metrics: Arc<AgentMetrics>,
 }
 
 /// A connected socket and its send window.
@@ -184,6 +188,8 @@ impl<'a> Link<'a> {
             }
             self.delivery
                 .on_sent(first, encoded.through, Instant::now());
+            let count = encoded.through.saturating_sub(first) + 1;
+            self.context.metrics.on_sent(count);
         }
         if self.catching_up && self.delivery.is_idle() {
             self.catching_up = false;
@@ -291,10 +297,13 @@ impl<'a> Link<'a> {
     /// harmless resend.
     fn forget_through(&self, seq: u64) {
         let store = Arc::clone(&self.context.store);
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = store.ack_through(seq) {
-                tracing::error!(%error, "cannot remove confirmed samples");
+        let metrics = Arc::clone(&self.context.metrics);
+        tokio::task::spawn_blocking(move || match store.ack_through(seq) {
+            Ok(forgotten) => {
+                metrics.on_confirmed(forgotten);
+                metrics.set_store(store_figures(&store));
             }
+            Err(error) => tracing::error!(%error, "cannot remove confirmed samples"),
         });
     }
 

@@ -3,6 +3,7 @@
 //!
 //! It tells the connection about each stored sample through a `watch` channel carrying the newest seq, so it
 //! never waits for the network; the interval comes in through another `watch` (the `set_interval` command).
+//! Each sample, and the store's backlog and health after it, is counted in the [`AgentMetrics`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval};
 
+use crate::metrics::{AgentMetrics, StoreFigures};
 use crate::sensors::{Sensor, SensorHealth};
 use crate::store::{SampleStore, StoreError, StoreHealth};
 
@@ -29,6 +31,7 @@ pub struct Sampler {
     interval: watch::Receiver<Duration>,
     newest: watch::Sender<u64>,
     store_failing: bool,
+    metrics: Arc<AgentMetrics>,
 }
 
 impl Sampler {
@@ -47,12 +50,21 @@ impl Sampler {
             interval,
             newest,
             store_failing: false,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts into `metrics` instead of figures nobody reads.
+    pub fn reporting_to(mut self, metrics: Arc<AgentMetrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Samples at once, then every interval, until `stop` turns true (or its sender goes away).
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
-        let mut ticker = interval(*self.interval.borrow_and_update());
+        let every = *self.interval.borrow_and_update();
+        self.metrics.set_sample_interval(every);
+        let mut ticker = interval(every);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -62,6 +74,7 @@ impl Sampler {
                     let every = *self.interval.borrow_and_update();
                     ticker = interval(every);
                     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                    self.metrics.set_sample_interval(every);
                     tracing::info!(seconds = every.as_secs_f64(), "sample interval changed");
                 }
                 _ = ticker.tick() => {
@@ -78,9 +91,13 @@ impl Sampler {
         let sensors = std::mem::take(&mut self.sensors);
         let health = std::mem::take(&mut self.health);
         let store = Arc::clone(&self.store);
+        let metrics = Arc::clone(&self.metrics);
         let task = tokio::task::spawn_blocking(move || {
             let mut reading = Reading { sensors, health };
             let outcome = reading.take(&store);
+            metrics.on_sample(outcome.is_ok(), crate::agent::unix_ms());
+            metrics.set_readings_refused(reading.refused());
+            metrics.set_store(store_figures(&store));
             (reading, outcome)
         });
         let Ok((reading, outcome)) = task.await else {
@@ -100,6 +117,15 @@ impl Sampler {
             Err(_) => {}
         }
         true
+    }
+}
+
+/// The store's backlog, drops and health, for the metrics.
+pub(crate) fn store_figures(store: &SampleStore) -> StoreFigures {
+    StoreFigures {
+        backlog: store.len().unwrap_or_default(),
+        dropped: store.dropped(),
+        health: store.health(),
     }
 }
 
@@ -130,13 +156,18 @@ impl Reading {
         if !errors.is_empty() {
             data.insert("sensor_errors".into(), Value::Array(errors));
         }
-        let refused: u64 = self.health.iter().map(SensorHealth::refused).sum();
+        let refused = self.refused();
         if refused > 0 {
             data.insert("readings_refused".into(), Value::from(refused));
         }
         data.insert("dropped_samples".into(), Value::from(store.dropped()));
         add_store_health(&mut data, store.health());
         store.append(&ts, bounded(data, store.dropped()))
+    }
+
+    /// Readings refused since the agent started, over all sensors.
+    fn refused(&self) -> u64 {
+        self.health.iter().map(SensorHealth::refused).sum()
     }
 }
 

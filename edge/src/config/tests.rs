@@ -313,3 +313,65 @@ fn the_commented_sensor_examples_parse_too() {
     let config = load_file(&block, &[]).expect("sensor examples parse");
     assert_eq!(config.sensors.len(), 3);
 }
+
+#[test]
+fn metrics_are_off_and_logs_are_text_by_default() {
+    let config = load_env(&[]).expect("defaults");
+    assert_eq!(config.metrics.listen, None);
+    assert_eq!(config.log_format, LogFormat::Text);
+}
+
+#[test]
+fn metrics_listen_and_log_format_come_from_file_or_environment() {
+    let config = load_env(&[
+        ("EDGE_METRICS__LISTEN", "127.0.0.1:9187"),
+        ("EDGE_LOG_FORMAT", "json"),
+    ])
+    .expect("valid");
+    assert_eq!(
+        config.metrics.listen,
+        Some("127.0.0.1:9187".parse().expect("addr"))
+    );
+    assert_eq!(config.log_format, LogFormat::Json);
+    let file = "log_format = \"json\"\n[metrics]\nlisten = \"[::1]:0\"\n";
+    let config = load_file(file, &[]).expect("valid");
+    assert_eq!(
+        config.metrics.listen,
+        Some("[::1]:0".parse().expect("addr"))
+    );
+    assert_eq!(config.log_format, LogFormat::Json);
+}
+
+#[test]
+fn a_metrics_address_beyond_loopback_needs_allow_remote() {
+    for addr in ["0.0.0.0:9187", "192.168.1.20:9187", "[::]:9187"] {
+        let message = load_env(&[("EDGE_METRICS__LISTEN", addr)])
+            .expect_err(addr)
+            .to_string();
+        assert!(message.contains("metrics.listen"), "{message}");
+        assert!(message.contains("metrics.allow_remote = true"), "{message}");
+        let allowed = load_env(&[
+            ("EDGE_METRICS__LISTEN", addr),
+            ("EDGE_METRICS__ALLOW_REMOTE", "true"),
+        ])
+        .expect("allowed");
+        assert_eq!(allowed.metrics.listen, Some(addr.parse().expect("addr")));
+    }
+}
+
+#[test]
+fn a_bad_metrics_address_or_log_format_names_its_key() {
+    for (var, value, key) in [
+        ("EDGE_METRICS__LISTEN", "localhost:9187", "metrics.listen"),
+        ("EDGE_METRICS__LISTEN", "127.0.0.1", "metrics.listen"),
+        ("EDGE_METRICS__LISTEN", "127.0.0.1:99999", "metrics.listen"),
+        ("EDGE_LOG_FORMAT", "logfmt", "log_format"),
+    ] {
+        let message = load_env(&[(var, value)]).expect_err(value).to_string();
+        assert!(
+            message.starts_with(&format!("config key {key}")),
+            "{message}"
+        );
+        assert!(message.contains(value), "{message}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The config as read (loose types, every key optional) and the checks that turn it into an [`AgentConfig`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -7,10 +8,11 @@ use serde::Deserialize;
 use telemetry_protocol::DeviceId;
 
 use super::token_source::{self, TokenInputs};
-use super::{AgentConfig, ConfigError, ConnectionConfig, StoreConfig};
+use super::{AgentConfig, ConfigError, ConnectionConfig, MetricsConfig, StoreConfig};
 use crate::backoff::BackoffPolicy;
 use crate::endpoint::HubEndpoint;
 use crate::gpio::{ClaimedPin, validate_output_pins};
+use crate::log_format::LogFormat;
 use crate::sensors::{SensorConfig, default_sensors, validate_sensors};
 use crate::store::MIN_SEGMENT_BYTES;
 
@@ -42,6 +44,15 @@ pub(super) struct RawConfig {
     store: RawStore,
     connection: RawConnection,
     sensors: Option<Vec<SensorConfig>>,
+    log_format: String,
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: String,
+    allow_remote: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +125,9 @@ impl RawConfig {
             store: self.store.validate()?,
             connection: self.connection.validate()?,
             sensors,
+            log_format: LogFormat::parse(&self.log_format)
+                .map_err(|reason| ConfigError::invalid("log_format", reason))?,
+            metrics: self.metrics.validate()?,
         })
     }
 }
@@ -157,6 +171,35 @@ impl RawStore {
             sync_interval: Duration::from_secs_f64(self.sync_interval_secs),
             segment_bytes: self.segment_kib * 1024,
         })
+    }
+}
+
+impl RawMetrics {
+    /// An empty `listen` is no endpoint; otherwise an IP address and port, loopback unless `allow_remote`.
+    fn validate(self) -> Result<MetricsConfig, ConfigError> {
+        let listen = self.listen.trim();
+        if listen.is_empty() {
+            return Ok(MetricsConfig { listen: None });
+        }
+        let key = "metrics.listen (EDGE_METRICS__LISTEN)";
+        let addr: SocketAddr = listen.parse().map_err(|_| {
+            ConfigError::invalid(
+                key,
+                format!(
+                    "{listen:?} is not an IP address and port, e.g. 127.0.0.1:9187 or [::1]:9187"
+                ),
+            )
+        })?;
+        if !addr.ip().is_loopback() && !self.allow_remote {
+            return Err(ConfigError::invalid(
+                key,
+                format!(
+                    "{addr} is reachable from other machines, and the metrics carry no authentication; \
+                     set metrics.allow_remote = true to serve it there anyway"
+                ),
+            ));
+        }
+        Ok(MetricsConfig { listen: Some(addr) })
     }
 }
 
