@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::command::{Command, CommandResult};
+use crate::command::{CancelCommand, CommandResult, CommandStatus, DashboardCommand};
 use crate::error_frame::ErrorFrame;
 
 /// A sample as dashboards see it: the device's sample plus the authenticated id and the hub's receive time.
@@ -53,8 +53,11 @@ pub enum HubToDashboard {
     Telemetry(DashboardTelemetry),
     /// The device came online or went offline.
     Presence(Presence),
-    /// The outcome of a command (from the device, or `device offline` from the hub).
+    /// The outcome of a command (from the device, or `device offline`, `expired`, `cancelled`, `queue full`,
+    /// `duplicate id` from the hub).
     CommandResult(CommandResult),
+    /// Extension: a queued command changed state.
+    CommandStatus(CommandStatus),
     /// Answer to `{"type":"ping"}`.
     Pong,
     /// The dashboard's last message was refused.
@@ -70,6 +73,10 @@ pub struct Snapshot {
     pub online: bool,
     /// The last accepted sample, or `null` if the device never sent one.
     pub last: Option<DashboardTelemetry>,
+    /// Extension: the device's queued and sent commands, oldest first, then the finished ones the hub keeps;
+    /// omitted when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<CommandStatus>,
 }
 
 /// `{"type":"presence","device_id":..,"online":bool,"at":<RFC 3339>,"reason":..}`.
@@ -89,8 +96,10 @@ pub struct Presence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DashboardMessage {
-    /// A command for the device (control-scoped tokens only).
-    Command(Command),
+    /// A command for the device (control-scoped tokens only); with `ttl_s` (extension) it is queued.
+    Command(DashboardCommand),
+    /// Extension: cancels a queued command (control-scoped tokens only).
+    CancelCommand(CancelCommand),
     /// Keep-alive; answered with `{"type":"pong"}`.
     Ping,
 }

@@ -32,6 +32,9 @@ pub enum ErrorCode {
     /// Extension: the device already has as many dashboards as the hub allows; the new dashboard's socket is
     /// closed with [`crate::limits::CLOSE_POLICY_VIOLATION`] right after this frame.
     TooManyDashboards,
+    /// Extension: a `cancel_command` names no command that is queued (unknown, already sent, or finished);
+    /// nothing changed.
+    NotQueued,
 }
 
 /// `{"type":"error","code":..,"message":..}`: sent to the one client whose message was refused.

@@ -3,11 +3,13 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::command::Command;
+use crate::command::{CancelCommand, Command, DashboardCommand};
 use crate::dashboard::DashboardMessage;
 use crate::device::{Batch, DeviceMessage, Telemetry};
 use crate::error_frame::{ErrorCode, ErrorFrame};
-use crate::limits::{MAX_BATCH_ITEMS, MAX_COMMAND_ID_LEN, MAX_COMMAND_NAME_LEN, MAX_EPOCH_LEN};
+use crate::limits::{
+    MAX_BATCH_ITEMS, MAX_COMMAND_ID_LEN, MAX_COMMAND_NAME_LEN, MAX_COMMAND_TTL_SECS, MAX_EPOCH_LEN,
+};
 
 /// A frame from a device, classified.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +25,7 @@ pub enum DeviceFrame {
 /// Message types only devices send.
 const DEVICE_TYPES: [&str; 3] = ["telemetry", "batch", "command_result"];
 /// Message types only dashboards send.
-const DASHBOARD_TYPES: [&str; 1] = ["command"];
+const DASHBOARD_TYPES: [&str; 2] = ["command", "cancel_command"];
 
 /// Classifies a text frame from a device.
 pub fn parse_device_frame(text: &str) -> Result<DeviceFrame, ErrorFrame> {
@@ -64,9 +66,16 @@ pub fn parse_dashboard_frame(text: &str) -> Result<DashboardMessage, ErrorFrame>
     match kind.as_str() {
         "ping" => Ok(DashboardMessage::Ping),
         "command" => {
-            let command: Command = typed(object)?;
-            check_command(&command)?;
+            check_ttl_present(&object)?;
+            let command: DashboardCommand = typed(object)?;
+            check_command(&command.command)?;
+            check_ttl(command.ttl_s)?;
             Ok(DashboardMessage::Command(command))
+        }
+        "cancel_command" => {
+            let cancel: CancelCommand = typed(object)?;
+            check_command_id(&cancel.id)?;
+            Ok(DashboardMessage::CancelCommand(cancel))
         }
         other if DEVICE_TYPES.contains(&other) => Err(wrong_direction(other, "a dashboard")),
         other => Err(unknown_type(other)),
@@ -138,6 +147,38 @@ fn check_command(command: &Command) -> Result<(), ErrorFrame> {
         ));
     }
     Ok(())
+}
+
+fn check_command_id(id: &str) -> Result<(), ErrorFrame> {
+    if id.is_empty() || id.len() > MAX_COMMAND_ID_LEN {
+        return Err(ErrorFrame::new(
+            ErrorCode::InvalidMessage,
+            format!("command \"id\" must be 1 to {MAX_COMMAND_ID_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// `"ttl_s": null` would read as no time to live; it is refused like any other non-number.
+fn check_ttl_present(object: &Map<String, Value>) -> Result<(), ErrorFrame> {
+    match object.get("ttl_s") {
+        Some(Value::Null) => Err(ttl_refusal()),
+        _ => Ok(()),
+    }
+}
+
+fn check_ttl(ttl_s: Option<u32>) -> Result<(), ErrorFrame> {
+    match ttl_s {
+        Some(ttl) if ttl == 0 || ttl > MAX_COMMAND_TTL_SECS => Err(ttl_refusal()),
+        _ => Ok(()),
+    }
+}
+
+fn ttl_refusal() -> ErrorFrame {
+    ErrorFrame::new(
+        ErrorCode::InvalidMessage,
+        format!("\"ttl_s\" must be a whole number of seconds from 1 to {MAX_COMMAND_TTL_SECS}"),
+    )
 }
 
 fn wrong_direction(kind: &str, sender: &str) -> ErrorFrame {
@@ -253,13 +294,64 @@ mod tests {
         );
         let ok =
             parse_dashboard_frame(r#"{"type":"command","id":"c1","name":"ping"}"#).expect("valid");
-        assert!(matches!(ok, DashboardMessage::Command(c) if c.args.is_empty()));
+        assert!(
+            matches!(ok, DashboardMessage::Command(c) if c.command.args.is_empty() && c.ttl_s.is_none())
+        );
         assert_eq!(
             dashboard_code(r#"{"type":"command","id":"","name":"ping"}"#),
             ErrorCode::InvalidMessage
         );
         assert_eq!(dashboard_code(r#"{"id":"1"}"#), ErrorCode::InvalidMessage);
         assert_eq!(dashboard_code(r#"{"type":"x"}"#), ErrorCode::UnknownType);
+    }
+
+    #[test]
+    fn ttl_is_a_whole_number_of_seconds_up_to_seven_days() {
+        let with_ttl = |ttl: &str| {
+            parse_dashboard_frame(&format!(
+                r#"{{"type":"command","id":"c1","name":"relay","ttl_s":{ttl}}}"#
+            ))
+        };
+        assert!(matches!(
+            with_ttl("1"),
+            Ok(DashboardMessage::Command(c)) if c.ttl_s == Some(1)
+        ));
+        assert!(matches!(
+            with_ttl("604800"),
+            Ok(DashboardMessage::Command(c)) if c.ttl_s == Some(MAX_COMMAND_TTL_SECS)
+        ));
+        for bad in [
+            "0", "-1", "1.5", "1.0", "604801", "1e10", "null", "\"60\"", "true", "[]",
+        ] {
+            assert_eq!(
+                with_ttl(bad).expect_err(bad).code,
+                ErrorCode::InvalidMessage,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn cancel_command_needs_a_valid_id() {
+        assert_eq!(
+            parse_dashboard_frame(r#"{"type":"cancel_command","id":"c-18"}"#),
+            Ok(DashboardMessage::CancelCommand(CancelCommand {
+                id: "c-18".into()
+            }))
+        );
+        for bad in [
+            r#"{"type":"cancel_command"}"#,
+            r#"{"type":"cancel_command","id":""}"#,
+            r#"{"type":"cancel_command","id":7}"#,
+        ] {
+            assert_eq!(dashboard_code(bad), ErrorCode::InvalidMessage, "{bad}");
+        }
+        let long = format!(r#"{{"type":"cancel_command","id":"{}"}}"#, "x".repeat(129));
+        assert_eq!(dashboard_code(&long), ErrorCode::InvalidMessage);
+        assert_eq!(
+            device_code(r#"{"type":"cancel_command","id":"c"}"#),
+            ErrorCode::WrongDirection
+        );
     }
 
     #[test]

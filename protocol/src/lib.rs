@@ -23,7 +23,9 @@ pub mod token_id;
 
 pub use access::{Access, UnknownAccess};
 pub use api::DeviceList;
-pub use command::{Command, CommandResult};
+pub use command::{
+    CancelCommand, Command, CommandResult, CommandState, CommandStatus, DashboardCommand,
+};
 pub use dashboard::{
     DashboardMessage, DashboardTelemetry, HubToDashboard, Presence, PresenceReason, Snapshot,
 };

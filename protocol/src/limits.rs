@@ -15,6 +15,9 @@ pub const MAX_COMMAND_ID_LEN: usize = 128;
 /// Longest command `name`.
 pub const MAX_COMMAND_NAME_LEN: usize = 64;
 
+/// Longest time to live of a queued command (`ttl_s`), in seconds: 7 days.
+pub const MAX_COMMAND_TTL_SECS: u32 = 7 * 24 * 3600;
+
 /// Close code sent to a device socket that a newer connection for the same id replaced.
 pub const CLOSE_REPLACED: u16 = 4000;
 

@@ -108,6 +108,7 @@ fn hub_to_dashboard() {
             device_id: "ems_001".into(),
             online: true,
             last: Some(dashboard_sample()),
+            commands: Vec::new(),
         }),
     );
     check(
@@ -116,6 +117,7 @@ fn hub_to_dashboard() {
             device_id: "ems_001".into(),
             online: false,
             last: None,
+            commands: Vec::new(),
         }),
     );
     check(
@@ -152,9 +154,82 @@ fn hub_to_dashboard() {
     check("dashboard_pong", &HubToDashboard::Pong);
 }
 
+fn command_status(state: CommandState) -> CommandStatus {
+    CommandStatus {
+        device_id: "ems_001".into(),
+        id: "c-18".into(),
+        name: "relay".into(),
+        state,
+        queued_at: "2026-02-03T12:00:00.000Z".into(),
+        expires_at: "2026-02-03T13:00:00.000Z".into(),
+    }
+}
+
+#[test]
+fn queued_commands_hub_to_dashboard() {
+    check(
+        "dashboard_command_status",
+        &HubToDashboard::CommandStatus(command_status(CommandState::Queued)),
+    );
+    let mut done = command_status(CommandState::Done);
+    done.id = "c-17".into();
+    check(
+        "dashboard_snapshot_commands",
+        &HubToDashboard::Snapshot(Snapshot {
+            device_id: "ems_001".into(),
+            online: false,
+            last: None,
+            commands: vec![command_status(CommandState::Queued), done],
+        }),
+    );
+    check(
+        "dashboard_command_result_expired",
+        &HubToDashboard::CommandResult(CommandResult {
+            id: "c-18".into(),
+            ok: false,
+            detail: json!("expired"),
+            device_id: Some("ems_001".into()),
+        }),
+    );
+    check(
+        "dashboard_error_not_queued",
+        &HubToDashboard::Error(ErrorFrame::new(
+            ErrorCode::NotQueued,
+            "no queued command has this id",
+        )),
+    );
+    for state in ["queued", "sent", "done", "expired", "cancelled"] {
+        let parsed = CommandState::parse(state).expect("a state");
+        assert_eq!(serde_json::to_value(parsed).expect("json"), json!(state));
+        assert_eq!(parsed.as_str(), state);
+    }
+}
+
+#[test]
+fn queued_commands_dashboard_to_hub() {
+    check(
+        "dashboard_command_ttl",
+        &DashboardMessage::Command(DashboardCommand {
+            command: Command {
+                id: "c-18".into(),
+                name: "relay".into(),
+                args: object([("on", json!(true))]),
+            },
+            ttl_s: Some(3600),
+        }),
+    );
+    check(
+        "dashboard_cancel_command",
+        &DashboardMessage::CancelCommand(CancelCommand { id: "c-18".into() }),
+    );
+}
+
 #[test]
 fn dashboard_to_hub() {
-    check("dashboard_command", &DashboardMessage::Command(command()));
+    check(
+        "dashboard_command",
+        &DashboardMessage::Command(command().into()),
+    );
     check("dashboard_ping", &DashboardMessage::Ping);
 }
 

@@ -2,6 +2,7 @@
 //! A missing, empty, zero or unreadable value means the default, so a typo can never switch a limit off.
 
 use crate::auth_guard::GuardPolicy;
+use crate::command_queue::DEFAULT_QUEUE_LIMIT;
 use crate::flood::FloodPolicy;
 use crate::history::HistoryPolicy;
 use crate::presence::PresencePolicy;
@@ -17,6 +18,8 @@ pub struct HubConfig {
     pub presence: PresencePolicy,
     /// When samples are written to history and how long they are kept.
     pub history: HistoryPolicy,
+    /// `COMMAND_QUEUE_LIMIT`: queued and sent commands (with a time to live) one device may have; default 50.
+    pub command_queue_limit: usize,
     /// `HUB_TEST_FAULTS = "enabled"`: requests may inject failures with the `X-Hub-Test-Fault` header. For the
     /// end-to-end tests only; never set it on a deployed hub.
     pub test_faults: bool,
@@ -29,6 +32,7 @@ impl Default for HubConfig {
             flood: FloodPolicy::DEFAULT,
             presence: PresencePolicy::DEFAULT,
             history: HistoryPolicy::DEFAULT,
+            command_queue_limit: DEFAULT_QUEUE_LIMIT,
             test_faults: false,
         }
     }
@@ -89,11 +93,14 @@ impl HubConfig {
                 defaults.history.retention_ms / 86_400_000,
             ),
         );
+        let command_queue_limit =
+            whole("COMMAND_QUEUE_LIMIT", defaults.command_queue_limit as u64) as usize;
         Self {
             guard,
             flood,
             presence,
             history,
+            command_queue_limit,
             test_faults: Self::test_faults_enabled(var(TEST_FAULTS_VAR)),
         }
     }
@@ -173,6 +180,7 @@ mod tests {
             ("HISTORY_FLUSH_SAMPLES", "50"),
             ("HISTORY_FLUSH_SECS", "2"),
             ("HISTORY_RETENTION_DAYS", "30"),
+            ("COMMAND_QUEUE_LIMIT", "5"),
             ("HUB_TEST_FAULTS", "enabled"),
         ]);
         assert_eq!(
@@ -191,6 +199,7 @@ mod tests {
         assert_eq!(c.presence.silence_ms, 6_000);
         assert_eq!((c.history.flush_samples, c.history.flush_ms), (50, 2_000));
         assert_eq!(c.history.retention_ms, 30 * 86_400_000);
+        assert_eq!(c.command_queue_limit, 5);
         assert!(c.test_faults);
     }
 
@@ -217,6 +226,7 @@ mod tests {
             ("MAX_DASHBOARDS_PER_DEVICE", "2.5"),
             ("DEVICE_FRAMES_PER_SEC", "-3"),
             ("DEVICE_BYTES_PER_SEC", "inf"),
+            ("COMMAND_QUEUE_LIMIT", "-1"),
             ("HUB_TEST_FAULTS", "yes"),
         ]);
         assert_eq!(c, HubConfig::default());

@@ -139,7 +139,8 @@ impl DurableObject for DeviceHub {
             }
             Role::Dashboard => {
                 self.core
-                    .on_dashboard_frame(&ws, &attachment, &device_id, frame);
+                    .on_dashboard_frame(&ws, &attachment, &device_id, frame)
+                    .await;
                 Ok(())
             }
         }
@@ -221,6 +222,7 @@ impl HubCore {
             self.announce(device_id, true, PresenceReason::Connected);
             self.ensure_alarm_by(now + self.config.presence.report_within_ms)
                 .await;
+            self.deliver_commands(ws, device_id, false, now);
         } else if attachment.frame_time_is_stale(now) {
             attachment.last_frame_ms = now;
             let _ = ws.serialize_attachment(&attachment);
@@ -263,6 +265,7 @@ impl HubCore {
                 self.write_history_if_due(now, quiet_for);
             }
             DeviceOutcome::CommandResult(result) => {
+                self.complete_command(device_id, &result, now);
                 broadcast(&self.state, &HubToDashboard::CommandResult(result));
             }
             DeviceOutcome::Pong => {
@@ -276,7 +279,7 @@ impl HubCore {
         Ok(())
     }
 
-    fn on_dashboard_frame(
+    async fn on_dashboard_frame(
         &self,
         ws: &WebSocket,
         attachment: &Attachment,
@@ -302,6 +305,16 @@ impl HubCore {
                     let _ = device.send_with_str(&text);
                 }
             }
+            DashboardOutcome::Enqueue(command, ttl_s) => {
+                let token = attachment.token_id.as_deref().unwrap_or("");
+                if !self.charge_command(token, now) {
+                    close_for_flood(ws, command_flood(&self.config.flood), false);
+                    return;
+                }
+                self.enqueue_command(ws, device_id, command, ttl_s, now)
+                    .await;
+            }
+            DashboardOutcome::Cancel(id) => self.cancel_command(ws, device_id, &id, now),
             DashboardOutcome::Reply(reply) => send_json(ws, &reply),
             DashboardOutcome::TooBig => {
                 let _ = ws.close(Some(CLOSE_MESSAGE_TOO_BIG), Some("message too big"));

@@ -175,6 +175,8 @@ impl HubCore {
         self.announce(device_id, true, reason);
         self.ensure_alarm_by(now + self.config.presence.report_within_ms)
             .await;
+        // Queued commands go first, before anything else is relayed to the new socket.
+        self.deliver_commands(&pair.server, device_id, true, now);
         let response = upgrade_response(pair.client, handoff.select_subprotocol)?;
         if !handoff.stored_acks {
             return Ok(response);
@@ -234,6 +236,7 @@ impl HubCore {
             device_id: device_id.to_string(),
             online: !live_device_sockets(&self.state).is_empty(),
             last: self.last_sample(),
+            commands: self.command_statuses(device_id, now_ms()),
         });
         send_json(&pair.server, &snapshot);
         upgrade_response(pair.client, handoff.select_subprotocol)

@@ -43,6 +43,9 @@ impl HubCore {
         // Nothing keeps the object awake now: write what it holds before it can hibernate.
         self.write_history(now_ms());
         self.store.mark_seen(&now_text()).await;
+        if live_device_sockets(&self.state).is_empty() {
+            self.requeue_commands(&attachment.device_id);
+        }
         if attachment.gone_announced || attachment.timed_out {
             return;
         }
@@ -131,7 +134,7 @@ impl HubCore {
         self.alarm_at.set(None);
         let now = now_ms();
         self.write_history_on_alarm(now);
-        let mut wake = Vec::new();
+        let mut wake = vec![self.expire_commands(now)];
         if let Some(record) = self.store.device_record() {
             self.enforce_device_record(&record, now);
             wake.push(grace_end_ms(&record).filter(|end| *end > now));

@@ -1,6 +1,7 @@
 //! A device object's durable state. In its SQLite: the newest copy of the device's credentials, the dashboard
-//! grants it verified, the dashboard tokens it was told are revoked, and the history: rows of compressed samples
-//! keyed by time, and one head row with the seqs stored and the last sample. In its key-value storage: when the
+//! grants it verified, the dashboard tokens it was told are revoked, the history: rows of compressed samples
+//! keyed by time, and one head row with the seqs stored and the last sample; and the queue of commands with a
+//! time to live (`command_rows`). In its key-value storage: when the
 //! device was last seen (and, in objects older than the history, the seq cursor and the last sample).
 //!
 //! The SQL calls are synchronous, so a decision and the writes it makes commit together in one event.
@@ -18,6 +19,8 @@ use crate::credentials::CachedGrant;
 use crate::history::ChunkRow;
 use crate::seq_ranges::SeqRanges;
 use telemetry_protocol::StorageMeter;
+
+mod command_rows;
 
 const KEY_CURSOR: &str = "cursor";
 const KEY_LAST: &str = "last";
@@ -49,7 +52,21 @@ CREATE TABLE IF NOT EXISTS history_chunk (
     count INTEGER NOT NULL,
     body BLOB NOT NULL,
     numbers BLOB
+);
+CREATE TABLE IF NOT EXISTS command_queue (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    args TEXT NOT NULL,
+    state TEXT NOT NULL,
+    queued_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    finished_ms INTEGER
 );";
+
+/// How many tables `has_schema` looks for (one per version of [`SCHEMA`]): an object that has some but not all
+/// of them gets the missing ones on its next wake.
+const VERSION_TABLES: usize = 3;
 
 /// Rows of `history_chunk` are keyed `start_ms * CHUNK_KEY_SCALE + n`, so the table's own order is time order
 /// (no index to write) and rows that start in the same millisecond still get keys of their own.
@@ -129,8 +146,8 @@ impl HubStore {
         }
     }
 
-    /// Whether the tables exist, without creating them; an object from before the history gets its new tables
-    /// here, once.
+    /// Whether the tables exist, without creating them; an object from before the history or the command queue
+    /// gets its new tables here, once.
     fn has_schema(&self) -> bool {
         if self.schema_ready.get() {
             return true;
@@ -143,14 +160,14 @@ impl HubStore {
             .sql
             .exec(
                 "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' \
-                 AND name IN ('credential', 'history_chunk')",
+                 AND name IN ('credential', 'history_chunk', 'command_queue')",
                 None,
             )
             .and_then(|c| c.one::<Count>())
-            .map_or(0, |c| c.tables);
+            .map_or(0, |c| c.tables as usize);
         let ready = match found {
             0 => false,
-            1 => self.create_tables(),
+            n if n < VERSION_TABLES => self.create_tables(),
             _ => true,
         };
         self.schema_ready.set(ready);

@@ -11,14 +11,17 @@
 //!   [`error::HubError`] rendered), `guard_client` (the failed-authentication guard), `dashboard_auth` (a
 //!   dashboard token over HTTP), `hub_client` (the device object's stub and its internal requests), `d1`.
 //! - The device's Durable Object: `device_hub` (the object and its frames) with `hub_admission`,
-//!   `hub_presence`, `hub_history`, `hub_sockets`, `hub_store`; `hub_sync` pushes credential changes to it.
+//!   `hub_presence`, `hub_history`, `hub_commands`, `hub_sockets`, `hub_store`; `hub_sync` pushes credential
+//!   changes to it.
 //! - The pure core under all of them: `route`, `handshake`, `handoff`, `access`, `credentials`, `session`,
-//!   `history`, `flood`, `presence`, `auth_guard`, `admin` (request bodies), `error`, `config`.
+//!   `history`, `command_queue`, `flood`, `presence`, `auth_guard`, `admin` (request bodies), `error`,
+//!   `config`.
 
 pub mod access;
 pub mod admin;
 pub mod auth_guard;
 pub mod clock;
+pub mod command_queue;
 pub mod config;
 pub mod credentials;
 pub mod delivery;
@@ -56,6 +59,8 @@ mod history_api;
 mod hub_admission;
 #[cfg(target_arch = "wasm32")]
 mod hub_client;
+#[cfg(target_arch = "wasm32")]
+mod hub_commands;
 #[cfg(target_arch = "wasm32")]
 mod hub_history;
 #[cfg(target_arch = "wasm32")]

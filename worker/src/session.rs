@@ -5,9 +5,9 @@
 use serde_json::{Map, Value};
 use telemetry_protocol::limits::MAX_FRAME_BYTES;
 use telemetry_protocol::{
-    Ack, Command, CommandResult, DashboardMessage, DashboardTelemetry, DeviceFrame, DeviceId,
-    DeviceMessage, ErrorCode, ErrorFrame, HubToDashboard, Telemetry, parse_dashboard_frame,
-    parse_device_frame,
+    Ack, Command, CommandResult, DashboardCommand, DashboardMessage, DashboardTelemetry,
+    DeviceFrame, DeviceId, DeviceMessage, ErrorCode, ErrorFrame, HubToDashboard, Telemetry,
+    parse_dashboard_frame, parse_device_frame,
 };
 
 use crate::access::Access;
@@ -56,6 +56,10 @@ pub enum DeviceOutcome {
 pub enum DashboardOutcome {
     /// Relay this command to the connected device.
     Forward(Command),
+    /// Extension: queue this command for the device for this many seconds (`hub_commands`).
+    Enqueue(Command, u32),
+    /// Extension: cancel the queued command with this id (`hub_commands`).
+    Cancel(String),
     /// Answer the dashboard alone (pong, an offline result, an error).
     Reply(HubToDashboard),
     /// Close the socket with 1009.
@@ -115,13 +119,20 @@ pub fn on_dashboard_frame(
     };
     match parse_dashboard_frame(text) {
         Ok(DashboardMessage::Ping) => DashboardOutcome::Reply(HubToDashboard::Pong),
-        Ok(DashboardMessage::Command(_)) if access == Access::Read => {
+        Ok(DashboardMessage::Command(_) | DashboardMessage::CancelCommand(_))
+            if access == Access::Read =>
+        {
             DashboardOutcome::Reply(HubToDashboard::Error(ErrorFrame::new(
                 ErrorCode::ReadOnly,
                 "this dashboard token has read access only; commands need control access",
             )))
         }
-        Ok(DashboardMessage::Command(command)) if !device_online => {
+        Ok(DashboardMessage::Command(DashboardCommand {
+            command,
+            ttl_s: Some(ttl_s),
+        })) => DashboardOutcome::Enqueue(command, ttl_s),
+        Ok(DashboardMessage::CancelCommand(cancel)) => DashboardOutcome::Cancel(cancel.id),
+        Ok(DashboardMessage::Command(DashboardCommand { command, .. })) if !device_online => {
             DashboardOutcome::Reply(HubToDashboard::CommandResult(CommandResult {
                 id: command.id,
                 ok: false,
@@ -129,7 +140,9 @@ pub fn on_dashboard_frame(
                 device_id: Some(device_id.to_string()),
             }))
         }
-        Ok(DashboardMessage::Command(command)) => DashboardOutcome::Forward(command),
+        Ok(DashboardMessage::Command(DashboardCommand { command, .. })) => {
+            DashboardOutcome::Forward(command)
+        }
         Err(error) => DashboardOutcome::Reply(HubToDashboard::Error(error)),
     }
 }
@@ -429,6 +442,29 @@ mod tests {
         };
         assert!(!result.ok);
         assert_eq!(result.detail, "device offline");
+    }
+
+    #[test]
+    fn commands_with_a_ttl_are_queued_online_or_not_and_cancels_need_control() {
+        let queued = r#"{"type":"command","id":"c1","name":"relay","ttl_s":60}"#;
+        for online in [true, false] {
+            let outcome = on_dashboard_frame(&id(), Inbound::Text(queued), Access::Control, online);
+            assert!(
+                matches!(&outcome, DashboardOutcome::Enqueue(c, 60) if c.id == "c1"),
+                "{outcome:?}"
+            );
+        }
+        let cancel = r#"{"type":"cancel_command","id":"c1"}"#;
+        assert_eq!(
+            on_dashboard_frame(&id(), Inbound::Text(cancel), Access::Control, false),
+            DashboardOutcome::Cancel("c1".into())
+        );
+        for text in [queued, cancel] {
+            assert!(matches!(
+                on_dashboard_frame(&id(), Inbound::Text(text), Access::Read, true),
+                DashboardOutcome::Reply(HubToDashboard::Error(e)) if e.code == ErrorCode::ReadOnly
+            ));
+        }
     }
 
     #[test]
