@@ -194,11 +194,12 @@ async function main() {
       const interval = queuedCommand(page, "set_interval", "queued");
       await interval.waitFor({ timeout: WAIT });
       const intervalId = await interval.getAttribute("data-id");
-      await page.screenshot({ path: join(ARTIFACTS, "dashboard-queued.png") });
+      await commands.screenshot({ path: join(ARTIFACTS, "dashboard-queued.png") });
       await interval.getByRole("button", { name: "Cancel set_interval seconds=2" }).click();
       const cancelled = panel(page).locator(`li[data-id="${intervalId}"][data-state="cancelled"]`);
       await cancelled.waitFor({ timeout: WAIT });
       expect((await cancelled.textContent())?.includes("Cancelled"), "the cancelled state is not in words");
+      await commands.screenshot({ path: join(ARTIFACTS, "dashboard-cancelled.png") });
       const stillQueued = panel(page).locator(`li[data-id="${pingId}"]`);
       expect((await stillQueued.getAttribute("data-state")) === "queued", "the other command left the queue");
       await ttl.selectOption({ label: "fail at once" });

@@ -76,7 +76,7 @@ export function CommandResults({ commands, connected, cancel }: Props) {
 
 /** The line after the state: the result once settled, else what the command waits for. */
 function detailOf(c: CommandRecord): string {
-  if (c.status !== "pending") return c.detail;
+  if (c.status !== "pending") return c.detail === c.queue?.state ? "" : c.detail; // the label says it already
   switch (c.queue?.state) {
     case "queued": {
       const until = Date.parse(c.queue.expiresAt);
