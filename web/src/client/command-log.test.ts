@@ -118,7 +118,10 @@ describe("CommandLog with queued commands", () => {
     const [seeded, settled] = log.seed(listed, 10, 2);
     log = seeded;
     expect(one(log, "waiting")).toMatchObject({ status: "pending", queue: { state: "queued" } });
-    expect(one(log, "answered")).toMatchObject({ status: "unknown", detail: "answered while this page was away" });
+    expect(one(log, "answered")).toMatchObject({
+      status: "unknown",
+      detail: "answered while this page was not connected",
+    });
     expect(one(log, "old")).toMatchObject({ status: "failed", detail: "expired" });
     expect(one(log, "gone")).toMatchObject({
       status: "unknown",

@@ -129,7 +129,8 @@ export class CommandLog {
     };
     for (const status of statuses) {
       keep(log.applyStatus(status, at));
-      if (status.state === "done") keep(log.settle(status.id, "unknown", "answered while this page was away", at));
+      if (status.state === "done")
+        keep(log.settle(status.id, "unknown", "answered while this page was not connected", at));
     }
     const listed = new Set(statuses.map((s) => s.id));
     for (const r of log.records) {
