@@ -2,14 +2,14 @@
 //!
 //! Input: the text frame itself. Properties beyond "never panics": whatever classifies as a typed message
 //! serialises and classifies again to an equivalent message; the limits the classifier promises (epoch 1 to 64
-//! bytes, at most 500 items, command id and name lengths) hold on everything it accepts.
+//! bytes, at most 500 items, command id and name lengths, a command's `ttl_s`) hold on everything it accepts.
 
 use telemetry_protocol::limits::{
-    MAX_BATCH_ITEMS, MAX_COMMAND_ID_LEN, MAX_COMMAND_NAME_LEN, MAX_EPOCH_LEN,
+    MAX_BATCH_ITEMS, MAX_COMMAND_ID_LEN, MAX_COMMAND_NAME_LEN, MAX_COMMAND_TTL_SECS, MAX_EPOCH_LEN,
 };
 use telemetry_protocol::{
-    Command, DashboardMessage, DeviceFrame, DeviceMessage, Telemetry, parse_dashboard_frame,
-    parse_device_frame,
+    DashboardCommand, DashboardMessage, DeviceFrame, DeviceMessage, Telemetry,
+    parse_dashboard_frame, parse_device_frame,
 };
 
 use crate::fields::text;
@@ -44,8 +44,12 @@ pub fn dashboard_frame(data: &[u8]) {
     let Ok(message) = parse_dashboard_frame(&text) else {
         return;
     };
-    if let DashboardMessage::Command(command) = &message {
-        check_command_limits(command);
+    match &message {
+        DashboardMessage::Command(command) => check_command_limits(command),
+        DashboardMessage::CancelCommand(cancel) => {
+            assert!((1..=MAX_COMMAND_ID_LEN).contains(&cancel.id.len()));
+        }
+        DashboardMessage::Ping => {}
     }
     match parse_dashboard_frame(&to_text(&message)) {
         Ok(again) => assert_equivalent("dashboard message", &message, &again),
@@ -72,7 +76,14 @@ fn check_epoch(sample: &Telemetry) {
     );
 }
 
-fn check_command_limits(command: &Command) {
+fn check_command_limits(queued: &DashboardCommand) {
+    let command = &queued.command;
     assert!((1..=MAX_COMMAND_ID_LEN).contains(&command.id.len()));
     assert!((1..=MAX_COMMAND_NAME_LEN).contains(&command.name.len()));
+    if let Some(ttl) = queued.ttl_s {
+        assert!(
+            (1..=MAX_COMMAND_TTL_SECS).contains(&ttl),
+            "accepted ttl_s {ttl}"
+        );
+    }
 }

@@ -204,8 +204,18 @@ pub fn dashboard_session(data: &[u8]) {
                 "a read-only dashboard's command was forwarded"
             );
             assert!(online, "a command was forwarded to an offline device");
-            assert_eq!(*forwarded, command);
+            assert_eq!(command.ttl_s, None, "a command with a ttl_s was not queued");
+            assert_eq!(*forwarded, command.command);
         }
+        (DashboardOutcome::Enqueue(queued, ttl_s), Some(command)) => {
+            assert_eq!(access, Access::Control, "a read-only dashboard queued");
+            assert_eq!(Some(*ttl_s), command.ttl_s);
+            assert_eq!(*queued, command.command);
+        }
+        (DashboardOutcome::Enqueue(queued, _), None) => {
+            panic!("queued {queued:?} from a frame that is no command")
+        }
+        (DashboardOutcome::Cancel(_), _) => assert_eq!(access, Access::Control),
         (DashboardOutcome::Forward(forwarded), None) => {
             panic!("forwarded {forwarded:?} from a frame that is no command")
         }
@@ -215,7 +225,11 @@ pub fn dashboard_session(data: &[u8]) {
         }
         (DashboardOutcome::Reply(HubToDashboard::CommandResult(result)), Some(command)) => {
             assert!(!online && !result.ok && access == Access::Control);
-            assert_eq!(result.id, command.id);
+            assert_eq!(
+                command.ttl_s, None,
+                "a command with a ttl_s answered at once"
+            );
+            assert_eq!(result.id, command.command.id);
             assert_eq!(result.device_id.as_deref(), Some(id.as_str()));
         }
         (DashboardOutcome::Reply(reply), Some(command)) => {
