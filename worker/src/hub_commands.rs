@@ -40,7 +40,7 @@ impl HubCore {
         let entry = match queue.enqueue(command, ttl_s, now, limit, online) {
             Ok(entry) => entry,
             Err(refusal) => {
-                let result = refused_result(&id, device_id, refusal.detail());
+                let result = hub_result(&id, device_id.as_str(), refusal.detail());
                 send_json(ws, &HubToDashboard::CommandResult(result));
                 return;
             }
@@ -151,12 +151,7 @@ impl HubCore {
             self.store.update_command(entry);
             self.tell_dashboards(device_id, entry);
             if let Some(detail) = detail {
-                let result = CommandResult {
-                    id: entry.command.id.clone(),
-                    ok: false,
-                    detail: Value::from(detail),
-                    device_id: Some(device_id.to_owned()),
-                };
+                let result = hub_result(&entry.command.id, device_id, detail);
                 broadcast(&self.state, &HubToDashboard::CommandResult(result));
             }
         }
@@ -186,11 +181,12 @@ impl HubCore {
     }
 }
 
-fn refused_result(id: &str, device_id: &DeviceId, detail: &str) -> CommandResult {
+/// A result the hub gives in the device's place: `ok: false` with `detail`.
+fn hub_result(id: &str, device_id: &str, detail: &str) -> CommandResult {
     CommandResult {
         id: id.to_owned(),
         ok: false,
         detail: Value::from(detail),
-        device_id: Some(device_id.to_string()),
+        device_id: Some(device_id.to_owned()),
     }
 }
