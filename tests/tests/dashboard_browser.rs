@@ -2,7 +2,8 @@
 //! Chromium driven headless by Node scripts (playwright-core).
 //!
 //! - `web/e2e/dashboard.mjs`, with a simulated edge agent streaming: sign in, pick the device, watch the chart
-//!   grow, send commands, survive a Worker restart.
+//!   grow, send commands, queue one for the device while it is offline (the agent stopped) and cancel another,
+//!   survive a Worker restart.
 //! - `web/e2e/history.mjs`, with a history this test seeds by connecting as the device: the chart opens on the
 //!   past hour, shows a hole as a gap and values on hover, switches to 24 h and 7 d, appends live samples, fills
 //!   a late backlog into its place, and downloads the range as CSV.
@@ -63,7 +64,7 @@ async fn the_dashboard_plots_live_data_sends_commands_and_reconnects_in_a_real_b
         .token;
     let device_id = DeviceId::parse(DEVICE).expect("a valid id");
     let read = hub.provision_dashboard(&DashboardScope::Devices(vec![device_id]), Access::Read);
-    let agent = RunningAgent::simulated(&hub.ws_url(""), DEVICE, &device_token, "0.5");
+    let mut device = SimulatedDevice::start(&hub, device_token.clone());
 
     let artifacts = artifact_dir();
     let mut script = spawn_script(
@@ -76,8 +77,11 @@ async fn the_dashboard_plots_live_data_sends_commands_and_reconnects_in_a_real_b
             ("ARTIFACT_DIR", artifacts.display().to_string()),
         ],
     );
-    let outcome =
-        tokio::time::timeout(SCRIPT_TIMEOUT, drive(&mut script, &mut hub, &read.token_id)).await;
+    let outcome = tokio::time::timeout(
+        SCRIPT_TIMEOUT,
+        drive(&mut script, &mut hub, &read.token_id, &mut device),
+    )
+    .await;
     let output = match outcome {
         Ok(output) => output,
         Err(_) => {
@@ -109,7 +113,39 @@ async fn the_dashboard_plots_live_data_sends_commands_and_reconnects_in_a_real_b
         );
     }
     eprintln!("{output}");
-    agent.stop().await;
+    device.stop().await;
+}
+
+/// The edge agent streaming as the device, which the script stops and starts again (`@@ stop-device`).
+struct SimulatedDevice {
+    token: String,
+    agent: Option<RunningAgent>,
+}
+
+impl SimulatedDevice {
+    fn start(hub: &HubServer, token: String) -> Self {
+        let agent = RunningAgent::simulated(&hub.ws_url(""), DEVICE, &token, "0.5");
+        Self {
+            token,
+            agent: Some(agent),
+        }
+    }
+
+    fn restart(&mut self, hub: &HubServer) {
+        assert!(self.agent.is_none(), "the device is already running");
+        self.agent = Some(RunningAgent::simulated(
+            &hub.ws_url(""),
+            DEVICE,
+            &self.token,
+            "0.5",
+        ));
+    }
+
+    async fn stop(&mut self) {
+        if let Some(agent) = self.agent.take() {
+            agent.stop().await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,9 +354,15 @@ impl ScriptIo {
     }
 }
 
-/// Relays the script's output and carries out its requests (`@@ stop-hub`, `@@ start-hub`,
-/// `@@ revoke-read-token`, which revokes `read_token_id` through the admin API); returns its stdout.
-async fn drive(script: &mut Child, hub: &mut HubServer, read_token_id: &str) -> String {
+/// Relays the script's output and carries out its requests (`@@ stop-hub`, `@@ start-hub`, `@@ stop-device`,
+/// `@@ start-device`, `@@ revoke-read-token`, which revokes `read_token_id` through the admin API); returns its
+/// stdout.
+async fn drive(
+    script: &mut Child,
+    hub: &mut HubServer,
+    read_token_id: &str,
+    device: &mut SimulatedDevice,
+) -> String {
     let mut io = ScriptIo::of(script);
     while let Some(request) = io.next_request().await {
         let answer = match request.as_str() {
@@ -332,6 +374,14 @@ async fn drive(script: &mut Child, hub: &mut HubServer, read_token_id: &str) -> 
             "start-hub" => {
                 block_in_place(|| hub.restart());
                 "hub-started"
+            }
+            "stop-device" => {
+                device.stop().await;
+                "device-stopped"
+            }
+            "start-device" => {
+                device.restart(hub);
+                "device-started"
             }
             "revoke-read-token" => {
                 revoke_dashboard_token(hub, read_token_id).await;

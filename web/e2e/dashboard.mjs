@@ -2,9 +2,10 @@
 //
 // Started by tests/tests/dashboard_browser.rs, which runs the hub and a simulated edge agent and passes, in the
 // environment only (never argv): HUB_URL, DEVICE_ID, DASHBOARD_TOKEN (control, all devices), READ_TOKEN (read
-// only) and ARTIFACT_DIR. It asks for what only the test can do by printing `@@ stop-hub`, `@@ start-hub` or
-// `@@ revoke-read-token`, and waits for `hub-stopped`, `hub-started` or `read-token-revoked` on stdin. Exits 0
-// when every step passed; screenshots go to ARTIFACT_DIR.
+// only) and ARTIFACT_DIR. It asks for what only the test can do by printing `@@ stop-hub`, `@@ start-hub`,
+// `@@ stop-device`, `@@ start-device` or `@@ revoke-read-token`, and waits for `hub-stopped`, `hub-started`,
+// `device-stopped`, `device-started` or `read-token-revoked` on stdin. Exits 0 when every step passed;
+// screenshots go to ARTIFACT_DIR.
 
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -105,6 +106,11 @@ async function commandResult(page, name, status, timeout = WAIT) {
   return (await item.textContent()) ?? "";
 }
 
+/** The newest command `name` in the hub-queue `state` (queued, sent, done, expired, cancelled). */
+function queuedCommand(page, name, state) {
+  return panel(page).locator(`li[data-command="${name}"][data-state="${state}"]`).first();
+}
+
 function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -170,6 +176,39 @@ async function main() {
       await commands.getByRole("button", { name: "Switch" }).click();
       const refused = await commandResult(page, "gpio_write", "failed");
       expect(refused.includes("not a configured output"), `gpio_write result: ${refused}`);
+    });
+
+    await step("queue a command for the offline device, cancel another, and see the first delivered", async () => {
+      const commands = panel(page).getByRole("region", { name: "Commands" });
+      await ask("stop-device", "device-stopped");
+      await panel(page).getByText("device offline").waitFor({ timeout: WAIT });
+      const ttl = commands.getByLabel("If the device is offline");
+      await ttl.selectOption({ label: "wait up to 10 min" });
+      await commands.getByRole("button", { name: "Ping device" }).click();
+      const ping = queuedCommand(page, "ping", "queued");
+      await ping.waitFor({ timeout: WAIT });
+      const pingId = await ping.getAttribute("data-id");
+      expect((await ping.textContent())?.includes("waiting for the device until"), "no expiry shown");
+      await commands.getByLabel("Sample interval (s)").fill("2");
+      await commands.getByRole("button", { name: "Set interval" }).click();
+      const interval = queuedCommand(page, "set_interval", "queued");
+      await interval.waitFor({ timeout: WAIT });
+      const intervalId = await interval.getAttribute("data-id");
+      await commands.screenshot({ path: join(ARTIFACTS, "dashboard-queued.png") });
+      await interval.getByRole("button", { name: "Cancel set_interval seconds=2" }).click();
+      const cancelled = panel(page).locator(`li[data-id="${intervalId}"][data-state="cancelled"]`);
+      await cancelled.waitFor({ timeout: WAIT });
+      expect((await cancelled.textContent())?.includes("Cancelled"), "the cancelled state is not in words");
+      await commands.screenshot({ path: join(ARTIFACTS, "dashboard-cancelled.png") });
+      const stillQueued = panel(page).locator(`li[data-id="${pingId}"]`);
+      expect((await stillQueued.getAttribute("data-state")) === "queued", "the other command left the queue");
+      await ttl.selectOption({ label: "fail at once" });
+      await ask("start-device", "device-started");
+      const done = panel(page).locator(`li[data-id="${pingId}"][data-state="done"][data-status="ok"]`);
+      await done.waitFor({ timeout: 30_000 });
+      expect((await done.textContent())?.includes("pong"), "the queued ping got no pong");
+      expect((await cancelled.count()) === 1, "the cancelled command ran after all");
+      await panel(page).getByText("device online").waitFor({ timeout: WAIT });
     });
 
     await step("screenshot", async () => {

@@ -3,11 +3,13 @@
 //   const client = createTelemetryClient({ baseUrl: location.origin, deviceId: "ems_001", token });
 //   const off = client.subscribe((view) => render(view.connection, view.last, view.history));
 //   await client.sendCommand("set_interval", { seconds: 5 });
+//   await client.sendCommand("relay", { on: true }, { ttlS: 3600 }); // waits up to 1 h for an offline device
 //   client.close();
 
 export * from "./api";
 export * from "./backoff";
 export * from "./command-log";
+export * from "./command-tracker";
 export * from "./connection-state";
 export * from "./fields";
 export * from "./history";

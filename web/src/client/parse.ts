@@ -5,11 +5,14 @@
 
 import {
   ACCESS_LEVELS,
+  COMMAND_STATES,
   ERROR_CODES,
+  MAX_COMMAND_TTL_S,
   PRESENCE_REASONS,
   type Ack,
   type Command,
   type CommandResult,
+  type CommandStatusEntry,
   type DashboardMessage,
   type DashboardTelemetry,
   type DeviceList,
@@ -23,6 +26,7 @@ import {
   type HubToDevice,
   type JsonObject,
   type JsonValue,
+  type Snapshot,
   type Telemetry,
 } from "./protocol";
 
@@ -37,12 +41,7 @@ export function parseHubToDashboard(text: string): Parsed<HubToDashboard> {
   return parseWith(text, (o, type) => {
     switch (type) {
       case "snapshot":
-        return {
-          type,
-          device_id: str(o, "device_id"),
-          online: bool(o, "online"),
-          last: o.last === null || o.last === undefined ? null : dashboardTelemetry(obj(o, "last")),
-        };
+        return snapshot(o);
       case "telemetry":
         return { type, ...dashboardTelemetry(o) };
       case "presence":
@@ -55,6 +54,8 @@ export function parseHubToDashboard(text: string): Parsed<HubToDashboard> {
         };
       case "command_result":
         return commandResult(o);
+      case "command_status":
+        return { type, ...commandStatus(o) };
       case "pong":
         return { type };
       case "error":
@@ -70,6 +71,7 @@ export function parseDashboardMessage(text: string): Parsed<DashboardMessage> {
   return parseWith(text, (o, type) => {
     if (type === "ping") return { type };
     if (type === "command") return command(o);
+    if (type === "cancel_command") return { type, id: str(o, "id") };
     throw new Invalid(`unknown type ${JSON.stringify(type)}`);
   });
 }
@@ -138,6 +140,11 @@ export function isLegacyFlatPayload(text: string): boolean {
   return isObject(value) && !("type" in value);
 }
 
+/** Whether `value` is a time to live the hub accepts for a command: whole seconds, 1 to 7 days. */
+export function isCommandTtl(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_COMMAND_TTL_S;
+}
+
 function parseWith<T>(text: string, build: (o: JsonObject, type: string) => T): Parsed<T> {
   return parseBody(safeJson(text), (o) => build(o, str(o, "type")));
 }
@@ -152,6 +159,31 @@ function parseBody<T>(value: JsonValue | undefined, build: (o: JsonObject) => T)
     if (e instanceof Invalid) return { ok: false, error: e.message };
     throw e;
   }
+}
+
+function snapshot(o: JsonObject): Snapshot {
+  const message: Snapshot = {
+    type: "snapshot",
+    device_id: str(o, "device_id"),
+    online: bool(o, "online"),
+    last: o.last === null || o.last === undefined ? null : dashboardTelemetry(obj(o, "last")),
+  };
+  const commands =
+    o.commands === undefined
+      ? undefined
+      : arr(o, "commands").map((item) => commandStatus(asObject(item, "commands[]")));
+  return withOptional(message, "commands", commands);
+}
+
+function commandStatus(o: JsonObject): CommandStatusEntry {
+  return {
+    device_id: str(o, "device_id"),
+    id: str(o, "id"),
+    name: str(o, "name"),
+    state: oneOf(o, "state", COMMAND_STATES),
+    queued_at: str(o, "queued_at"),
+    expires_at: str(o, "expires_at"),
+  };
 }
 
 function dashboardTelemetry(o: JsonObject): DashboardTelemetry {
@@ -172,7 +204,15 @@ function telemetry(o: JsonObject): Telemetry {
 
 function command(o: JsonObject): Command {
   const args = o.args === undefined ? {} : obj(o, "args");
-  return { type: "command", id: str(o, "id"), name: str(o, "name"), args };
+  const message: Command = { type: "command", id: str(o, "id"), name: str(o, "name"), args };
+  return withOptional(message, "ttl_s", o.ttl_s === undefined || o.ttl_s === null ? undefined : ttlSeconds(o, "ttl_s"));
+}
+
+function ttlSeconds(o: JsonObject, key: string): number {
+  const value = o[key];
+  if (!isCommandTtl(value))
+    throw new Invalid(`${key} must be a whole number of seconds from 1 to ${MAX_COMMAND_TTL_S}`);
+  return value;
 }
 
 function commandResult(o: JsonObject): CommandResult {

@@ -87,7 +87,9 @@ export type ErrorCode =
   | "read_only"
   | "internal"
   | "rate_limited"
-  | "too_many_dashboards";
+  | "too_many_dashboards"
+  /** Extension: a `cancel_command` named a command that is not queued (unknown, sent or finished). */
+  | "not_queued";
 
 /** Every {@link ErrorCode}. */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -103,6 +105,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "internal",
   "rate_limited",
   "too_many_dashboards",
+  "not_queued",
 ];
 
 /** Sent at once on connect: presence and the last sample (or `null` if the device never sent one). */
@@ -111,6 +114,11 @@ export interface Snapshot {
   device_id: string;
   online: boolean;
   last: DashboardTelemetry | null;
+  /**
+   * Extension: the device's command queue (queued and sent, oldest first), then the commands that finished
+   * lately. Absent when empty (and from a hub without queued commands).
+   */
+  commands?: CommandStatusEntry[];
 }
 
 /** Every accepted sample, as it is accepted. */
@@ -140,6 +148,38 @@ export interface CommandResult {
   device_id?: string;
 }
 
+/**
+ * Extension: where a command sent with `ttl_s` stands. `queued`: stored at the hub, waiting for the device;
+ * `sent`: relayed, no result yet; `done`: the device answered (its `command_result` is relayed too); `expired`:
+ * its time to live passed first; `cancelled`: a dashboard cancelled it while it was queued.
+ */
+export type CommandState = "queued" | "sent" | "done" | "expired" | "cancelled";
+
+/** Every {@link CommandState}, in the order a command can move through them. */
+export const COMMAND_STATES: readonly CommandState[] = ["queued", "sent", "done", "expired", "cancelled"];
+
+/** Extension: longest time to live of a queued command, in seconds (7 days). */
+export const MAX_COMMAND_TTL_S = 604_800;
+
+/** Extension: one command of a device's queue, as `command_status` and `snapshot.commands` carry it. */
+export interface CommandStatusEntry {
+  device_id: string;
+  /** The command's `id`. */
+  id: string;
+  /** The command's `name`. */
+  name: string;
+  state: CommandState;
+  /** When the hub stored it, RFC 3339. */
+  queued_at: string;
+  /** When its time to live ends, RFC 3339. */
+  expires_at: string;
+}
+
+/** Extension: a queued command changed state; sent to every dashboard of the device. */
+export interface CommandStatus extends CommandStatusEntry {
+  type: "command_status";
+}
+
 /** Answer to a ping. */
 export interface Pong {
   type: "pong";
@@ -154,7 +194,7 @@ export interface ErrorFrame {
 }
 
 /** A message from the hub to a dashboard. */
-export type HubToDashboard = Snapshot | TelemetryMessage | Presence | CommandResult | Pong | ErrorFrame;
+export type HubToDashboard = Snapshot | TelemetryMessage | Presence | CommandResult | CommandStatus | Pong | ErrorFrame;
 
 /** A command for the device (control-scoped dashboard tokens only). */
 export interface Command {
@@ -164,6 +204,18 @@ export interface Command {
   /** What to do, e.g. `set_interval`; 1 to 64 bytes. The device decides what it allows. */
   name: string;
   args: JsonObject;
+  /**
+   * Extension: wait for an offline device up to this many seconds (1 to {@link MAX_COMMAND_TTL_S}): the hub
+   * queues the command and reports its state with `command_status`. Absent: relayed now or refused.
+   */
+  ttl_s?: number;
+}
+
+/** Extension: cancels a command that is still `queued` (else the hub answers the error `not_queued`). */
+export interface CancelCommand {
+  type: "cancel_command";
+  /** The `id` of the queued command. */
+  id: string;
 }
 
 /** Keep-alive; answered with {@link Pong}. */
@@ -172,7 +224,7 @@ export interface Ping {
 }
 
 /** A message from a dashboard to the hub. */
-export type DashboardMessage = Command | Ping;
+export type DashboardMessage = Command | CancelCommand | Ping;
 
 /** One measurement as a device sends it. */
 export interface Telemetry {

@@ -254,6 +254,114 @@ describe("commands", () => {
   });
 });
 
+describe("queued commands (extension)", () => {
+  const entry = (id: string, state: string, name = "ping") => ({
+    device_id: "ems_001",
+    id,
+    name,
+    state,
+    queued_at: "2026-02-03T12:00:00.000Z",
+    expires_at: "2026-02-03T13:00:00.000Z",
+  });
+  const status = (id: string, state: string, name = "ping") => ({ type: "command_status", ...entry(id, state, name) });
+
+  it("sends ttl_s, follows queued → sent → done, and needs no answer within the command timeout", async () => {
+    const live = client({ commandTimeoutMs: 30_000, pingIntervalMs: 3_600_000 });
+    const socket = accept(null, false);
+    const outcome = live.sendCommand("ping", {}, { ttlS: 600 });
+    const sent = socket.sentJson()[0] as { id: string };
+    expect(socket.sent[0]).toBe(`{"type":"command","id":"${sent.id}","name":"ping","args":{},"ttl_s":600}`);
+    socket.receive(status(sent.id, "queued"));
+    expect(live.getView().commands[0]).toMatchObject({ status: "pending", ttlS: 600, queue: { state: "queued" } });
+    vi.advanceTimersByTime(120_000); // waiting at the hub is not a timeout
+    expect(live.getView().commands[0].status).toBe("pending");
+    socket.receive(status(sent.id, "sent"));
+    socket.receive(status(sent.id, "done"));
+    socket.receive({ type: "command_result", id: sent.id, ok: true, detail: "pong", device_id: "ems_001" });
+    await expect(outcome).resolves.toMatchObject({ status: "ok", detail: "pong", queue: { state: "done" } });
+  });
+
+  it("fails a queued command that expires", async () => {
+    const live = client();
+    const socket = accept(null, false);
+    const outcome = live.sendCommand("ping", {}, { ttlS: 1 });
+    const { id } = socket.sentJson()[0] as { id: string };
+    socket.receive(status(id, "queued"));
+    socket.receive(status(id, "expired"));
+    socket.receive({ type: "command_result", id, ok: false, detail: "expired", device_id: "ems_001" });
+    await expect(outcome).resolves.toMatchObject({ status: "failed", detail: "expired", queue: { state: "expired" } });
+  });
+
+  it("refuses a time to live the hub would refuse, without sending it", async () => {
+    const live = client();
+    const socket = accept();
+    for (const ttlS of [0, 1.5, 604_801]) {
+      await expect(live.sendCommand("ping", {}, { ttlS })).resolves.toMatchObject({
+        status: "failed",
+        detail: "the time to live must be whole seconds from 1 to 604800",
+      });
+    }
+    expect(socket.sent).toEqual([]);
+  });
+
+  it("cancels with the exact JSON and settles the command as cancelled", async () => {
+    const live = client();
+    const socket = accept(null, false);
+    const outcome = live.sendCommand("set_interval", { seconds: 5 }, { ttlS: 3600 });
+    const { id } = socket.sentJson()[0] as { id: string };
+    socket.receive(status(id, "queued", "set_interval"));
+    const cancelled = live.cancelCommand(id);
+    expect(socket.sent[1]).toBe(`{"type":"cancel_command","id":"${id}"}`);
+    expect(live.getView().commands[0]).toMatchObject({ cancelling: true });
+    socket.receive(status(id, "cancelled", "set_interval"));
+    socket.receive({ type: "command_result", id, ok: false, detail: "cancelled", device_id: "ems_001" });
+    await expect(cancelled).resolves.toEqual({ ok: true, detail: "cancelled" });
+    await expect(outcome).resolves.toMatchObject({ status: "failed", detail: "cancelled" });
+    expect(live.getView().commands[0]).toMatchObject({ queue: { state: "cancelled" }, cancelling: undefined });
+  });
+
+  it("matches not_queued to the cancel, never to a command in flight", async () => {
+    const live = client();
+    const socket = accept();
+    const inFlight = live.sendCommand("ping");
+    const cancelled = live.cancelCommand("c-gone");
+    socket.receive({ type: "error", code: "not_queued", message: "no queued command has this id" });
+    await expect(cancelled).resolves.toEqual({ ok: false, detail: "not cancelled: it was no longer queued" });
+    expect(live.getView().commands[0].status).toBe("pending");
+    expect(live.getView().lastError).toBeNull();
+    const { id } = socket.sentJson()[0] as { id: string };
+    socket.receive({ type: "command_result", id, ok: true, detail: "pong" });
+    await expect(inFlight).resolves.toMatchObject({ status: "ok" });
+    await expect(client().cancelCommand("c-1")).resolves.toEqual({ ok: false, detail: "not connected to the hub" });
+  });
+
+  it("keeps a queued command across a reconnect; the next snapshot seeds the log", async () => {
+    const live = client();
+    const socket = accept(null, false);
+    const outcome = live.sendCommand("ping", {}, { ttlS: 600 });
+    const { id } = socket.sentJson()[0] as { id: string };
+    socket.receive(status(id, "queued"));
+    const plain = live.sendCommand("set_interval", { seconds: 2 });
+    socket.end(1006);
+    await expect(plain).resolves.toMatchObject({ status: "failed" }); // not held by the hub
+    expect(live.getView().commands.find((c) => c.id === id)?.status).toBe("pending");
+    vi.advanceTimersByTime(1000);
+    FakeWebSocket.last().open();
+    FakeWebSocket.last().receive({
+      type: "snapshot",
+      device_id: "ems_001",
+      online: true,
+      last: null,
+      commands: [entry("c-other", "queued", "gpio_write"), entry(id, "done")],
+    });
+    await expect(outcome).resolves.toMatchObject({ status: "unknown", queue: { state: "done" } });
+    expect(live.getView().commands.find((c) => c.id === "c-other")).toMatchObject({
+      name: "gpio_write",
+      queue: { state: "queued" },
+    });
+  });
+});
+
 describe("close", () => {
   it("closes the socket, clears every timer and never reconnects", () => {
     const live = client();

@@ -2,11 +2,12 @@
 // subprotocols, loads the chosen range of the hub's history (again after each reconnect, to fill what the
 // socket missed) and adds the live samples to it, probes liveness with text pings, reconnects with capped
 // jittered backoff, and leaves no socket, timer or request behind after `close()`. The decisions are in
-// `connection-state.ts`, `backoff.ts`, `history.ts`, `history-api.ts` and `command-log.ts`; this file only does
-// the I/O and the timers.
+// `connection-state.ts`, `backoff.ts`, `history.ts`, `history-api.ts` and `command-log.ts` (commands in flight:
+// `command-tracker.ts`); this file only does the I/O and the timers.
 
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff";
-import { CommandLog, outcomeOf, refusalOf, type CommandOutcome, type CommandRecord } from "./command-log";
+import type { CommandOutcome } from "./command-log";
+import { CommandTracker, type CancelOutcome, type CommandOptions } from "./command-tracker";
 import { decideAfterClose, type SocketEnd } from "./connection-state";
 import { DEFAULT_HISTORY, SampleHistory, sampleTime, type HistoryLimits } from "./history";
 import { fetchHistory, historyPoints } from "./history-api";
@@ -66,8 +67,10 @@ export interface TelemetryClient {
   subscribe(listener: (view: TelemetryView) => void): () => void;
   /** Calls `listener` with every message from the hub, typed; returns the unsubscribe function. */
   onMessage(listener: (message: HubToDashboard) => void): () => void;
-  /** Sends a command; resolves when it is settled (never rejects). */
-  sendCommand(name: string, args?: JsonObject): Promise<CommandOutcome>;
+  /** Sends a command (queued at the hub with `options.ttlS`); resolves when it is settled (never rejects). */
+  sendCommand(name: string, args?: JsonObject, options?: CommandOptions): Promise<CommandOutcome>;
+  /** Extension: cancels the queued command `id`; resolves with the hub's answer (never rejects). */
+  cancelCommand(id: string): Promise<CancelOutcome>;
   /**
    * Shows the last `ms` of the hub's history, about `points` points (e.g. the chart's width in pixels), with the
    * live samples added to it; resolves when loaded or failed (see the view's `range`). Never rejects.
@@ -95,13 +98,12 @@ class LiveConnection implements TelemetryClient {
   private readonly opts: Required<Omit<TelemetryClientOptions, "checkAccess" | "backoff" | "history" | "fetch">>;
   private readonly backoff: Backoff;
   private view: TelemetryView;
-  private log: CommandLog;
+  private readonly commands: CommandTracker;
   private socket: WebSocketLike | null = null;
   private connection = 0;
   private openedAt: number | null = null;
   private attempt = 0;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly waiters = new Map<string, (outcome: CommandOutcome) => void>();
   private readonly listeners = new Set<(view: TelemetryView) => void>();
   private readonly messageListeners = new Set<(message: HubToDashboard) => void>();
   /** The history load under way, if any, and how many were started (a newer one makes older answers moot). */
@@ -126,7 +128,14 @@ class LiveConnection implements TelemetryClient {
       maxCommands: options.maxCommands ?? 20,
     };
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff }, this.opts.random);
-    this.log = CommandLog.empty(this.opts.maxCommands);
+    this.commands = new CommandTracker(this.opts.maxCommands, this.opts.commandTimeoutMs, {
+      send: (text) => this.sendText(text),
+      connection: () => this.connection,
+      changed: (commands) => this.update({ commands }),
+      setTimer: (key, ms, run) => this.setTimer(key, ms, run),
+      clearTimer: (key) => this.clearTimer(key),
+      random: this.opts.random,
+    });
     this.view = initialView(options.deviceId, new SampleHistory({ ...DEFAULT_HISTORY, ...options.history }));
     this.connect();
   }
@@ -145,29 +154,12 @@ class LiveConnection implements TelemetryClient {
     return () => this.messageListeners.delete(listener);
   }
 
-  sendCommand(name: string, args: JsonObject = {}): Promise<CommandOutcome> {
-    const id = `c-${Date.now().toString(36)}-${Math.floor(this.opts.random() * 2 ** 32).toString(36)}`;
-    const record: CommandRecord = {
-      id,
-      name,
-      args,
-      sentAt: Date.now(),
-      status: "pending",
-      detail: "sent",
-      connection: this.connection,
-    };
-    const settled = new Promise<CommandOutcome>((resolve) => this.waiters.set(id, resolve));
-    this.log = this.log.add(record);
-    this.update({ commands: this.log.records });
-    if (this.view.connection.kind !== "open" || !this.socket) {
-      this.settle(id, false, "not connected to the hub");
-    } else {
-      this.socket.send(JSON.stringify({ type: "command", id, name, args }));
-      this.setTimer(`command:${id}`, this.opts.commandTimeoutMs, () =>
-        this.settle(id, false, `no answer within ${Math.round(this.opts.commandTimeoutMs / 1000)} s`),
-      );
-    }
-    return settled;
+  sendCommand(name: string, args: JsonObject = {}, options: CommandOptions = {}): Promise<CommandOutcome> {
+    return this.commands.send(name, args, options);
+  }
+
+  cancelCommand(id: string): Promise<CancelOutcome> {
+    return this.commands.cancel(id);
   }
 
   showRange(ms: number, points?: number): Promise<void> {
@@ -179,8 +171,7 @@ class LiveConnection implements TelemetryClient {
   }
 
   ping(): void {
-    if (this.view.connection.kind !== "open" || !this.socket) return;
-    this.socket.send(PING_TEXT);
+    if (!this.sendText(PING_TEXT)) return;
     if (!this.timers.has("pong")) {
       this.setTimer("pong", this.opts.pongTimeoutMs, () => this.abandon("no answer to ping"));
     }
@@ -189,6 +180,13 @@ class LiveConnection implements TelemetryClient {
   close(): void {
     if (this.view.connection.kind === "closed") return;
     this.stop("stopped", "closed");
+  }
+
+  /** Sends `text` if the socket is open; false if not. */
+  private sendText(text: string): boolean {
+    if (this.view.connection.kind !== "open" || !this.socket) return false;
+    this.socket.send(text);
+    return true;
   }
 
   /** Loads the last `ms` up to now; an answer that a newer load or `close()` overtook is dropped. */
@@ -290,6 +288,7 @@ class LiveConnection implements TelemetryClient {
       case "snapshot":
         if (message.device_id !== this.opts.deviceId) return;
         this.update({ online: message.online, ...(message.last ? this.withSample(message.last) : {}) });
+        this.commands.snapshot(message.commands ?? []);
         // After a reconnect, what was sent while the socket was down is only in the hub's history.
         this.snapshots += 1;
         if (this.snapshots > 1 && this.view.range.status !== "idle") void this.loadRange(this.view.range.ms);
@@ -302,17 +301,16 @@ class LiveConnection implements TelemetryClient {
         if (message.device_id !== this.opts.deviceId) return;
         this.update({ online: message.online, presence: { at: message.at, reason: message.reason } });
         return;
-      case "command_result": {
-        const { ok, detail } = outcomeOf(message);
-        this.settle(message.id, ok, detail);
+      case "command_result":
+        this.commands.result(message);
         return;
-      }
-      case "error": {
-        const refused = this.log.oldestPendingOn(this.connection);
-        if (refused) this.settle(refused.id, false, refusalOf(message));
-        else this.update({ lastError: { code: message.code, message: message.message } });
+      case "command_status":
+        if (message.device_id === this.opts.deviceId) this.commands.status(message);
         return;
-      }
+      case "error":
+        if (!this.commands.refused(message))
+          this.update({ lastError: { code: message.code, message: message.message } });
+        return;
       case "pong":
         return;
     }
@@ -339,7 +337,7 @@ class LiveConnection implements TelemetryClient {
   private ended(end: SocketEnd): void {
     const openFor = this.openedAt === null ? 0 : Date.now() - this.openedAt;
     if (this.socket) this.detach(this.socket);
-    this.failPending("connection lost before the result arrived; the device may still have run it");
+    this.commands.connectionEnded("connection lost before the result arrived; the device may still have run it", true);
     const decision = decideAfterClose(end);
     if (decision.action === "stop") {
       this.stop(decision.reason, decision.message);
@@ -378,7 +376,7 @@ class LiveConnection implements TelemetryClient {
     this.rangeLoad?.abort();
     this.rangeLoad = null;
     for (const key of [...this.timers.keys()]) this.clearTimer(key);
-    this.failPending(reason === "stopped" ? "closed before the result arrived" : message);
+    this.commands.connectionEnded(reason === "stopped" ? "closed before the result arrived" : message, false);
     this.update({ connection: { kind: "closed", reason, message } });
   }
 
@@ -392,20 +390,6 @@ class LiveConnection implements TelemetryClient {
     }
     if (socket === this.socket) this.socket = null;
     for (const key of ["connect", "ping", "pong"]) this.clearTimer(key);
-  }
-
-  private settle(id: string, ok: boolean, detail: string): void {
-    const [log, outcome] = this.log.settle(id, ok, detail, Date.now());
-    this.clearTimer(`command:${id}`);
-    if (!outcome) return;
-    this.log = log;
-    this.update({ commands: log.records });
-    this.waiters.get(id)?.(outcome);
-    this.waiters.delete(id);
-  }
-
-  private failPending(detail: string): void {
-    for (const id of this.log.pendingIds()) this.settle(id, false, detail);
   }
 
   private update(change: Partial<TelemetryView>): void {

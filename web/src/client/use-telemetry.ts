@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import type { CommandOutcome } from "./command-log";
+import type { CancelOutcome, CommandOptions } from "./command-tracker";
 import { SampleHistory } from "./history";
 import type { JsonObject } from "./protocol";
 import { createTelemetryClient, type TelemetryClient, type TelemetryClientOptions } from "./telemetry-client";
@@ -15,7 +16,9 @@ export type UseTelemetryOptions = Omit<TelemetryClientOptions, "deviceId">;
 /** The live view of one device, plus what a component can do with it. */
 export interface UseTelemetry extends TelemetryView {
   /** Sends a command; resolves when it is settled (never rejects). A plain function: safe to pass on. */
-  sendCommand: (name: string, args?: JsonObject) => Promise<CommandOutcome>;
+  sendCommand: (name: string, args?: JsonObject, options?: CommandOptions) => Promise<CommandOutcome>;
+  /** Cancels a queued command; resolves with the hub's answer (never rejects). */
+  cancelCommand: (id: string) => Promise<CancelOutcome>;
   /** Shows the last `ms` of the hub's history with about `points` points (see the client's `showRange`). */
   showRange: (ms: number, points?: number) => Promise<void>;
 }
@@ -44,8 +47,12 @@ export function useTelemetry(deviceId: string, options: UseTelemetryOptions): Us
   return useMemo(
     () => ({
       ...current,
-      sendCommand: (name: string, args?: JsonObject) =>
-        client.current ? client.current.sendCommand(name, args) : Promise.resolve(notConnected(name, args ?? {})),
+      sendCommand: (name: string, args?: JsonObject, options?: CommandOptions) =>
+        client.current
+          ? client.current.sendCommand(name, args, options)
+          : Promise.resolve(notConnected(name, args ?? {})),
+      cancelCommand: (id: string) =>
+        client.current?.cancelCommand(id) ?? Promise.resolve({ ok: false, detail: "not connected" }),
       showRange: (ms: number, points?: number) => client.current?.showRange(ms, points) ?? Promise.resolve(),
     }),
     [current],

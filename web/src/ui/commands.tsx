@@ -1,10 +1,18 @@
-// Commands for control-scoped tokens: the edge agent's allowlist (set_interval, gpio_write, ping), each with its
-// result or failure as it arrives.
+// Commands for control-scoped tokens: the edge agent's allowlist (set_interval, gpio_write, ping), sent at once or
+// queued at the hub for an offline device (a time to live), each with its state and result as they arrive.
 
 import { useState } from "preact/hooks";
 
-import type { CommandOutcome, CommandRecord, JsonObject } from "../client";
-import { clockTime } from "./format";
+import type { CancelOutcome, CommandOptions, CommandOutcome, CommandRecord, JsonObject } from "../client";
+import { CommandResults } from "./command-results";
+
+/** How long a command may wait for an offline device: the choices offered, in seconds ("" = not at all). */
+const TTL_CHOICES: readonly { seconds: string; label: string }[] = [
+  { seconds: "", label: "fail at once" },
+  { seconds: "600", label: "wait up to 10 min" },
+  { seconds: "3600", label: "wait up to 1 h" },
+  { seconds: "86400", label: "wait up to 24 h" },
+];
 
 interface Props {
   deviceId: string;
@@ -13,18 +21,21 @@ interface Props {
   connected: boolean;
   /** Whether the device is online (the hub answers "device offline" otherwise). */
   online: boolean;
-  send: (name: string, args?: JsonObject) => Promise<CommandOutcome>;
+  send: (name: string, args?: JsonObject, options?: CommandOptions) => Promise<CommandOutcome>;
+  /** Cancels a queued command. */
+  cancel: (id: string) => Promise<CancelOutcome>;
 }
 
-/** The command forms and the list of recent results. */
-export function Commands({ deviceId, commands, connected, online, send }: Props) {
+/** The command forms, the time-to-live choice and the list of recent commands. */
+export function Commands({ deviceId, commands, connected, online, send, cancel }: Props) {
   const [seconds, setSeconds] = useState("5");
   const [pin, setPin] = useState("17");
   const [level, setLevel] = useState("1");
+  const [ttl, setTtl] = useState("");
   const id = (name: string) => `${name}-${deviceId}`;
   const submit = (name: string, args: JsonObject) => (event: Event) => {
     event.preventDefault();
-    void send(name, args);
+    void send(name, args, ttl === "" ? {} : { ttlS: Number(ttl) });
   };
 
   return (
@@ -33,6 +44,26 @@ export function Commands({ deviceId, commands, connected, online, send }: Props)
         <h3 id={id("commands")}>Commands</h3>
         {!connected && <span class="muted small">need a live connection</span>}
         {connected && !online && <span class="muted small">the device is offline</span>}
+      </div>
+      <div class="command-ttl">
+        <label for={id("ttl")}>If the device is offline</label>
+        <select
+          id={id("ttl")}
+          value={ttl}
+          aria-describedby={id("ttl-hint")}
+          onChange={(e) => setTtl((e.target as HTMLSelectElement).value)}
+        >
+          {TTL_CHOICES.map((choice) => (
+            <option key={choice.seconds} value={choice.seconds}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+        <span id={id("ttl-hint")} class="muted small">
+          {ttl === ""
+            ? "A command to an offline device fails."
+            : "The hub keeps the command and sends it when the device connects; it can be cancelled until then."}
+        </span>
       </div>
       <div class="command-forms">
         <form class="command" onSubmit={submit("set_interval", { seconds: Number(seconds) })}>
@@ -93,32 +124,7 @@ export function Commands({ deviceId, commands, connected, online, send }: Props)
           </div>
         </form>
       </div>
-      <h4 class="visually-hidden">Results</h4>
-      <ol class="results" aria-live="polite" aria-label="Command results" data-testid="command-results">
-        {commands.map((c) => (
-          <li key={c.id} class={`result ${c.status}`} data-status={c.status} data-command={c.name}>
-            <span class="result-mark" aria-hidden="true">
-              {c.status === "ok" ? "✓" : c.status === "failed" ? "✕" : "…"}
-            </span>
-            <span class="result-what">
-              <code>{c.name}</code> {argsText(c.args)}
-            </span>
-            <span class="result-detail">
-              <span class="visually-hidden">{c.status === "pending" ? "waiting" : c.status}: </span>
-              {c.status === "pending" ? "waiting for the device…" : c.detail}
-            </span>
-            <time class="muted small" dateTime={new Date(c.settledAt ?? c.sentAt).toISOString()}>
-              {clockTime(c.settledAt ?? c.sentAt)}
-            </time>
-          </li>
-        ))}
-      </ol>
+      <CommandResults commands={commands} connected={connected} cancel={cancel} />
     </section>
   );
-}
-
-function argsText(args: JsonObject): string {
-  return Object.entries(args)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(" ");
 }

@@ -68,6 +68,7 @@ export function DevicePanel({ baseUrl, token, deviceId, access, visible, onRevok
           connected={live.connection.kind === "open"}
           online={live.online === true}
           send={live.sendCommand}
+          cancel={live.cancelCommand}
         />
       ) : (
         <p class="muted small">This token has read-only access: commands are not available.</p>
