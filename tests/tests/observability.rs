@@ -89,13 +89,18 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
     dashboard.close(1000, "bye").await;
 
     let log = hub.logs();
-    let started = log.find("Ready on").expect("the hub got ready");
-    for line in log[started..].lines().map(untagged) {
+    let ready = log.find("Ready on").expect("the hub got ready");
+    let started = ready + log[ready..].find('\n').unwrap_or(0);
+    // What wrangler's process printed (tagged by the drain); the harness's own lines have no tag.
+    let printed = log[started..]
+        .lines()
+        .filter(|line| line.starts_with("[out] ") || line.starts_with("[err] "));
+    for line in printed.map(untagged) {
         if is_wranglers_own(line) {
             continue;
         }
         let event: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("a Worker log line is not JSON ({e}): {line}"));
+            .unwrap_or_else(|e| panic!("a Worker log line is not JSON ({e}): {line}\n{log}"));
         assert!(event["event"].is_string(), "no event: {line}");
         assert!(
             event
