@@ -302,6 +302,7 @@ async fn show_counters(hub: &HubServer, id: &str) -> Value {
         .await;
     assert_eq!(shown.status, 200, "{shown:?}");
     let body = json_body(&shown);
+    eprintln!("observability: storage of {id}: {}", body["storage"]);
     assert!(body["counters"].is_object(), "counters in {body}");
     body["counters"].clone()
 }
