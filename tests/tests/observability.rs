@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use hub_e2e::{AdminHttp, HubServer, WsClient, events_where, json_body, worker_events};
+use hub_e2e::{AdminHttp, HubServer, OWNER, WsClient, events_where, json_body, worker_events};
 use hubctl::token_sha256_hex;
 use serde_json::{Value, json};
 
@@ -76,6 +76,18 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
         .call("GET", &format!("/admin/devices/{id}"), None)
         .await;
     assert_eq!(shown.status, 200);
+    let wrong_admin =
+        hubctl::credential::new_token(telemetry_protocol::TokenKind::Admin).expect("a token");
+    let refused = admin
+        .call_as(
+            OWNER,
+            "GET",
+            "/admin/devices",
+            None,
+            &[("Authorization", &auth(&wrong_admin))],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
     // The frames come last, right before the close: a connection's tally counts from the object's last wake-up,
     // and an object idle for about 10 s may hibernate.
     for seq in 1..=3 {
@@ -111,12 +123,8 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
             "keys are flat: {line}"
         );
     }
-    for secret in [
-        &token,
-        &wrong,
-        &dashboard_token,
-        &hub.admin_token().to_owned(),
-    ] {
+    let admin_token = hub.admin_token().to_owned();
+    for secret in [&token, &wrong, &dashboard_token, &admin_token, &wrong_admin] {
         assert!(!log.contains(secret.as_str()), "a token reached the log");
         let hash = token_sha256_hex(secret);
         assert!(!log.contains(&hash), "a token's hash reached the log");
@@ -156,6 +164,18 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
         ),
         1,
         "the wrong token, by reason"
+    );
+    assert_eq!(
+        metric(
+            "auth_refused",
+            &[
+                ("blob3", json!("wrong token")),
+                ("blob4", json!("admin")),
+                ("index1", json!("auth_refused")),
+            ]
+        ),
+        1,
+        "the wrong admin token"
     );
     let disconnects = events_where(
         &events,
