@@ -701,8 +701,9 @@ async fn tokens_never_reach_logs_or_the_database() {
     assert_eq!(refusal.status, 403);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let logs = hub().logs();
+    let events = worker_events(&logs);
     let refusals = events_where(
-        &worker_events(&logs),
+        &events,
         "auth_refused",
         &[
             ("device_id", json!("leak-dev")),

@@ -95,8 +95,9 @@ async fn a_stranger_cannot_lock_the_owner_out_of_the_device_endpoint() {
     let again = handshake_status(hub, attacker, path, &wrong_headers).await;
     assert_eq!(again.status, 429);
     let logs = hub.logs();
+    let events = worker_events(&logs);
     let refusals = events_where(
-        &worker_events(&logs),
+        &events,
         "auth_refused",
         &[
             ("device_id", json!("lock-device")),

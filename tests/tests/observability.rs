@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use hub_e2e::{AdminHttp, HubServer, WsClient, events_where, json_body, worker_events};
+use hub_e2e::{AdminHttp, HubServer, OWNER, WsClient, events_where, json_body, worker_events};
 use hubctl::token_sha256_hex;
 use serde_json::{Value, json};
 
@@ -65,13 +65,7 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
     .await
     .expect("the dashboard connects");
     assert_eq!(dashboard.recv_json(WAIT).await["type"], "snapshot");
-    for seq in 1..=3 {
-        device.send_json(&telemetry(seq)).await;
-        assert_eq!(device.recv_json(WAIT).await["type"], "ack");
-    }
-    device.send_text("{oops").await;
-    assert_eq!(device.recv_json(WAIT).await["code"], "invalid_json");
-    let wrong = hub.provision_devices(&["obs-other"]).remove(0).token;
+    let wrong = admin.create_device("obs-other").await;
     let refusal = WsClient::expect_refused(
         &hub.ws_url(&format!("/ws/device/{id}")),
         &[("Authorization", &auth(&wrong))],
@@ -82,6 +76,26 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
         .call("GET", &format!("/admin/devices/{id}"), None)
         .await;
     assert_eq!(shown.status, 200);
+    let wrong_admin =
+        hubctl::credential::new_token(telemetry_protocol::TokenKind::Admin).expect("a token");
+    let refused = admin
+        .call_as(
+            OWNER,
+            "GET",
+            "/admin/devices",
+            None,
+            &[("Authorization", &auth(&wrong_admin))],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    // The frames come last, right before the close: a connection's tally counts from the object's last wake-up,
+    // and an object idle for about 10 s may hibernate.
+    for seq in 1..=3 {
+        device.send_json(&telemetry(seq)).await;
+        assert_eq!(device.recv_json(WAIT).await["type"], "ack");
+    }
+    device.send_text("{oops").await;
+    assert_eq!(device.recv_json(WAIT).await["code"], "invalid_json");
     assert_eq!(device.close(1000, "bye").await.0, 1000);
     wait_for_event(&hub, "device_disconnected", |events| {
         !events_where(events, "device_disconnected", &[("device_id", json!(id))]).is_empty()
@@ -89,13 +103,18 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
     dashboard.close(1000, "bye").await;
 
     let log = hub.logs();
-    let started = log.find("Ready on").expect("the hub got ready");
-    for line in log[started..].lines().map(untagged) {
+    let ready = log.find("Ready on").expect("the hub got ready");
+    let started = ready + log[ready..].find('\n').unwrap_or(0);
+    // What wrangler's process printed (tagged by the drain); the harness's own lines have no tag.
+    let printed = log[started..]
+        .lines()
+        .filter(|line| line.starts_with("[out] ") || line.starts_with("[err] "));
+    for line in printed.map(untagged) {
         if is_wranglers_own(line) {
             continue;
         }
         let event: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("a Worker log line is not JSON ({e}): {line}"));
+            .unwrap_or_else(|e| panic!("a Worker log line is not JSON ({e}): {line}\n{log}"));
         assert!(event["event"].is_string(), "no event: {line}");
         assert!(
             event
@@ -104,12 +123,8 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
             "keys are flat: {line}"
         );
     }
-    for secret in [
-        &token,
-        &wrong,
-        &dashboard_token,
-        &hub.admin_token().to_owned(),
-    ] {
+    let admin_token = hub.admin_token().to_owned();
+    for secret in [&token, &wrong, &dashboard_token, &admin_token, &wrong_admin] {
         assert!(!log.contains(secret.as_str()), "a token reached the log");
         let hash = token_sha256_hex(secret);
         assert!(!log.contains(&hash), "a token's hash reached the log");
@@ -149,6 +164,18 @@ async fn a_session_logs_json_events_and_metrics_and_never_a_secret() {
         ),
         1,
         "the wrong token, by reason"
+    );
+    assert_eq!(
+        metric(
+            "auth_refused",
+            &[
+                ("blob3", json!("wrong token")),
+                ("blob4", json!("admin")),
+                ("index1", json!("auth_refused")),
+            ]
+        ),
+        1,
+        "the wrong admin token"
     );
     let disconnects = events_where(
         &events,
@@ -297,6 +324,7 @@ async fn show_counters(hub: &HubServer, id: &str) -> Value {
         .await;
     assert_eq!(shown.status, 200, "{shown:?}");
     let body = json_body(&shown);
+    eprintln!("observability: storage of {id}: {}", body["storage"]);
     assert!(body["counters"].is_object(), "counters in {body}");
     body["counters"].clone()
 }

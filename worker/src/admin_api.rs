@@ -61,17 +61,20 @@ pub async fn handle(
             let guard = Guard::new(&client, TARGET).unavailable(faults.guard_unavailable);
             guard.refuse_if_known_blocked()?;
             guard.fail(env).await?;
+            let latency_ms = Date::now().as_millis().saturating_sub(started_ms);
             emit(
                 LogEvent::new("auth_refused")
                     .with("endpoint", TARGET)
                     .reason("wrong token")
                     .client(&client)
-                    .code(403),
+                    .code(403)
+                    .latency_ms(latency_ms),
             );
             let point = MetricPoint::new("auth_refused")
                 .reason("wrong token")
                 .endpoint(TARGET)
-                .code(403);
+                .code(403)
+                .latency_ms(latency_ms);
             fleet_metrics::record(env, &point);
         }
         return Err(error);
