@@ -12,11 +12,9 @@ use worker::{Context, Date, Env, Request};
 use crate::access::{Denial, TokenHash};
 use crate::config::TestFaults;
 use crate::error::HubError;
-use crate::fleet_metrics;
+use crate::fleet_metrics::{AuthRefusal, record_auth_refused};
 use crate::guard_client::Guard;
 use crate::handshake::{HandshakeHeaders, device_credential};
-use crate::log_event::{LogEvent, emit};
-use crate::metric_point::MetricPoint;
 use crate::request::{client_address, header};
 
 /// Where a dashboard token is presented: the guard's target and how the log and the metrics name it.
@@ -33,26 +31,14 @@ pub struct DashboardGate<'a> {
 impl DashboardGate<'_> {
     /// Logs and counts a refusal (never the token); the one 403.
     fn refused(&self, env: &Env, client: &str, reason: &str, started_ms: u64) -> HubError {
-        let latency_ms = Date::now().as_millis().saturating_sub(started_ms);
-        let mut line = LogEvent::new("auth_refused");
-        let mut point = MetricPoint::new("auth_refused");
-        if let Some(device_id) = self.device_id {
-            line = line.device(device_id);
-            point = point.device(device_id);
-        }
-        emit(
-            line.with("endpoint", self.endpoint)
-                .reason(reason)
-                .client(client)
-                .code(403)
-                .latency_ms(latency_ms),
-        );
-        let point = point
-            .reason(reason)
-            .endpoint(self.endpoint)
-            .code(403)
-            .latency_ms(latency_ms);
-        fleet_metrics::record(env, &point);
+        let refusal = AuthRefusal {
+            device_id: self.device_id,
+            endpoint: self.endpoint,
+            reason,
+            client,
+            latency_ms: Date::now().as_millis().saturating_sub(started_ms),
+        };
+        record_auth_refused(env, &refusal);
         HubError::Forbidden
     }
 }

@@ -308,11 +308,7 @@ impl HubCore {
         let online = !live_device_sockets(&self.state).is_empty();
         match on_dashboard_frame(device_id, frame, access, online) {
             DashboardOutcome::Forward(command) => {
-                let token = attachment.token_id.as_deref().unwrap_or("");
-                if !self.charge_command(token, now) {
-                    let refusal = command_flood(&self.config.flood);
-                    self.note_flood(device_id, "dashboard", "commands", &refusal.message);
-                    close_for_flood(ws, refusal, false);
+                if !self.charge_command_or_close(ws, attachment, device_id, now) {
                     return;
                 }
                 self.count(CounterBook::command_relayed);
@@ -322,11 +318,7 @@ impl HubCore {
                 }
             }
             DashboardOutcome::Enqueue(command, ttl_s) => {
-                let token = attachment.token_id.as_deref().unwrap_or("");
-                if !self.charge_command(token, now) {
-                    let refusal = command_flood(&self.config.flood);
-                    self.note_flood(device_id, "dashboard", "commands", &refusal.message);
-                    close_for_flood(ws, refusal, false);
+                if !self.charge_command_or_close(ws, attachment, device_id, now) {
                     return;
                 }
                 self.enqueue_command(ws, device_id, command, ttl_s, now)
@@ -364,6 +356,24 @@ impl HubCore {
             .entry(socket_id)
             .or_insert_with(|| TokenBucket::per_second(rate, now))
             .take(1.0, now)
+    }
+
+    /// Charges a command to the dashboard's token; past the limit, notes the flood and closes `ws` with 1008.
+    fn charge_command_or_close(
+        &self,
+        ws: &WebSocket,
+        attachment: &Attachment,
+        device_id: &DeviceId,
+        now: u64,
+    ) -> bool {
+        let token = attachment.token_id.as_deref().unwrap_or("");
+        if self.charge_command(token, now) {
+            return true;
+        }
+        let refusal = command_flood(&self.config.flood);
+        self.note_flood(device_id, "dashboard", "commands", &refusal.message);
+        close_for_flood(ws, refusal, false);
+        false
     }
 
     fn charge_command(&self, token_id: &str, now: u64) -> bool {

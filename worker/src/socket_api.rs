@@ -14,7 +14,7 @@ use worker::{Context, Date, Env, Request, Response};
 use crate::access::TokenHash;
 use crate::config::TestFaults;
 use crate::error::HubError;
-use crate::fleet_metrics;
+use crate::fleet_metrics::{AuthRefusal, record_auth_refused};
 use crate::guard_client::Guard;
 use crate::handoff::{ConnectVerdict, Handoff, Role};
 use crate::handshake::{
@@ -23,7 +23,6 @@ use crate::handshake::{
 };
 use crate::hub_client;
 use crate::log_event::{LogEvent, emit};
-use crate::metric_point::MetricPoint;
 use crate::request::{client_address, header};
 
 /// A handshake the router matched (404, 400 and 405 are behind it), checked on in the contract's order: 400 for
@@ -163,23 +162,14 @@ impl Attempt {
     /// Logs and counts a refusal (never the token) and gives the one 403. The fleet metric is written here, in
     /// the gateway: a refusal never wakes the device's object to be counted.
     fn refused(&self, env: &Env, reason: &str) -> HubError {
-        let latency_ms = self.latency_ms();
-        emit(
-            LogEvent::new("auth_refused")
-                .device(self.device_id.as_str())
-                .with("endpoint", self.endpoint)
-                .reason(reason)
-                .client(&self.client)
-                .code(403)
-                .latency_ms(latency_ms),
-        );
-        let point = MetricPoint::new("auth_refused")
-            .device(self.device_id.as_str())
-            .reason(reason)
-            .endpoint(self.endpoint)
-            .code(403)
-            .latency_ms(latency_ms);
-        fleet_metrics::record(env, &point);
+        let refusal = AuthRefusal {
+            device_id: Some(self.device_id.as_str()),
+            endpoint: self.endpoint,
+            reason,
+            client: &self.client,
+            latency_ms: self.latency_ms(),
+        };
+        record_auth_refused(env, &refusal);
         HubError::Forbidden
     }
 
