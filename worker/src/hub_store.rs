@@ -182,17 +182,18 @@ impl HubStore {
     }
 
     fn create_tables(&self) -> bool {
-        match self.sql.exec(SCHEMA, None) {
+        self.exec_counted(SCHEMA, Vec::new(), "create_tables")
+    }
+
+    /// Runs `query` and meters its rows; a failure is logged as `storage_failed` with `reason`.
+    fn exec_counted(&self, query: &str, bindings: Vec<SqlStorageValue>, reason: &str) -> bool {
+        match self.sql.exec(query, bindings) {
             Ok(cursor) => {
                 self.count(&cursor);
                 true
             }
             Err(error) => {
-                emit(
-                    LogEvent::new("storage_failed")
-                        .reason("create_tables")
-                        .error(error),
-                );
+                emit(LogEvent::new("storage_failed").reason(reason).error(error));
                 false
             }
         }
@@ -244,16 +245,7 @@ impl HubStore {
             }
             self.schema_ready.set(true);
         }
-        match self.sql.exec(query, bindings) {
-            Ok(cursor) => {
-                self.count(&cursor);
-                true
-            }
-            Err(error) => {
-                emit(LogEvent::new("storage_failed").reason("write").error(error));
-                false
-            }
-        }
+        self.exec_counted(query, bindings, "write")
     }
 
     /// The newest credential record this object has seen.
@@ -495,23 +487,11 @@ impl HubStore {
             .sql
             .exec("SELECT counters FROM history_head LIMIT 0", None);
         let ready = probe.is_ok()
-            || match self
-                .sql
-                .exec("ALTER TABLE history_head ADD COLUMN counters TEXT", None)
-            {
-                Ok(cursor) => {
-                    self.count(&cursor);
-                    true
-                }
-                Err(error) => {
-                    emit(
-                        LogEvent::new("storage_failed")
-                            .reason("add_counters_column")
-                            .error(error),
-                    );
-                    false
-                }
-            };
+            || self.exec_counted(
+                "ALTER TABLE history_head ADD COLUMN counters TEXT",
+                Vec::new(),
+                "add_counters_column",
+            );
         self.counters_column.set(ready);
     }
 
